@@ -1,0 +1,37 @@
+"""simssl: per-particle order analysis of particle simulations.
+
+Read trajectories (GSD, LAMMPS dumps, XYZ/extXYZ) into :class:`Frame` objects, build freud
+neighborhoods, compute Steinhardt baselines and learned order embeddings, and write them next to
+the trajectory. See the README for the command line.
+"""
+
+from .data import example_path
+from .errors import SimsslError
+from .frame import Frame, frame_from_lattice, make_frame
+from .io import read, read_frames
+from .neighbors import Neighborhoods, compute_neighborhoods
+from .pipeline import ProcessResult, SteinhardtAnalyzer, analyze_frame, process
+from .steinhardt import steinhardt
+
+__version__ = "0.1.0"
+
+#: alias of :func:`read_frames`, the name DESIGN.md promises
+frames = read_frames
+
+__all__ = [
+    "Frame",
+    "Neighborhoods",
+    "ProcessResult",
+    "SimsslError",
+    "SteinhardtAnalyzer",
+    "analyze_frame",
+    "compute_neighborhoods",
+    "example_path",
+    "frame_from_lattice",
+    "frames",
+    "make_frame",
+    "process",
+    "read",
+    "read_frames",
+    "steinhardt",
+]

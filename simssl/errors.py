@@ -1,0 +1,15 @@
+"""The one exception type simssl raises for bad input, so callers can catch it and the CLI can exit cleanly."""
+
+
+class SimsslError(ValueError):
+    """Bad input or an impossible request, described in one sentence that names the file, frame and problem."""
+
+
+def located(message: str, source: str | None = None, frame: int | None = None) -> str:
+    """Prefix ``message`` with the file and frame it concerns, e.g. ``"run.gsd, frame 3: box has zero volume"``."""
+    where = []
+    if source is not None:
+        where.append(str(source))
+    if frame is not None:
+        where.append(f"frame {frame}")
+    return f"{', '.join(where)}: {message}" if where else message

@@ -1,0 +1,50 @@
+"""GSD (HOOMD-blue) trajectories, read with the ``gsd`` package; boxes are already in freud's convention."""
+
+from __future__ import annotations
+
+import freud
+import gsd.hoomd
+import numpy as np
+
+from ..errors import SimsslError, located
+from ..frame import make_frame
+
+
+def open_gsd(path: str, selection: slice):
+    """Return (number of selected frames, lazy iterator of Frames) for a GSD file."""
+    try:
+        trajectory = gsd.hoomd.open(path, "r")
+        n_total = len(trajectory)
+    except Exception as error:  # gsd raises RuntimeError/OSError/KeyError for damaged files
+        raise SimsslError(located(f"not a readable GSD file (truncated or corrupt?): {error}", path)) from None
+    indices = range(n_total)[selection]
+    return len(indices), _iterate(trajectory, path, indices)
+
+
+def _iterate(trajectory, path, indices):
+    with trajectory:
+        for index in indices:
+            try:
+                snapshot = trajectory[index]
+            except Exception as error:
+                raise SimsslError(located(f"cannot read this frame (truncated or corrupt file?): {error}", path, index)) from None
+            yield _to_frame(snapshot, path, index)
+
+
+def _to_frame(snapshot, path, index):
+    configuration = snapshot.configuration
+    if configuration.dimensions == 2:
+        raise SimsslError(located("the data is two-dimensional; simssl analyses 3D systems only", path, index))
+    box = freud.box.Box(*np.asarray(configuration.box, dtype=np.float64))
+    n = snapshot.particles.N
+    positions = snapshot.particles.position if n else np.empty((0, 3), np.float32)
+    types = snapshot.particles.typeid if n else np.empty(0, np.int32)
+    return make_frame(
+        box,
+        positions,
+        types,
+        tuple(snapshot.particles.types),
+        step=configuration.step,
+        source=path,
+        index=index,
+    )

@@ -1,0 +1,95 @@
+"""Steinhardt bond-order baselines computed by freud, returned as named per-particle columns.
+
+Column names are stable: ``q4``, ``q6``, ``w6`` (normalized w_l), and ``q6_avg``, ``w6_avg`` for the
+Lechner-Dellago neighbor averages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import freud
+import numpy as np
+
+from .errors import SimsslError
+from .frame import Frame
+from .neighbors import Neighborhoods, query_neighbor_list
+
+DEFAULT_L = (4, 6)
+DEFAULT_NUM_NEIGHBORS = 12
+
+
+def column_names(l: Sequence[int] = DEFAULT_L, wl: bool = False, average: bool = False, raw: bool = True) -> list[str]:
+    """The columns :func:`steinhardt` returns for these options, in order."""
+    groups = ([""] if raw else []) + (["_avg"] if average else [])
+    kinds = ["q"] + (["w"] if wl else [])
+    return [f"{kind}{degree}{suffix}" for suffix in groups for kind in kinds for degree in l]
+
+
+def parse_degrees(l) -> tuple[int, ...]:
+    """``4``, ``"4,6,8"`` or ``[4, 6]`` -> a tuple of distinct spherical-harmonic degrees >= 1."""
+    if isinstance(l, str):
+        try:
+            l = [int(part) for part in l.split(",") if part.strip()]
+        except ValueError:
+            raise SimsslError(f"cannot read the Steinhardt degrees {l!r}; give integers like '4,6,8'") from None
+    degrees = tuple(int(x) for x in np.atleast_1d(l))
+    if not degrees or min(degrees) < 1 or len(set(degrees)) != len(degrees):
+        raise SimsslError(f"Steinhardt degrees must be distinct positive integers, got {l!r}")
+    return degrees
+
+
+def steinhardt(
+    frame: Frame,
+    l=DEFAULT_L,
+    wl: bool = False,
+    average: bool = False,
+    raw: bool = True,
+    weighted: bool = False,
+    num_neighbors: int = DEFAULT_NUM_NEIGHBORS,
+    neighbors: Neighborhoods | freud.locality.NeighborList | None = None,
+) -> dict[str, np.ndarray]:
+    """Per-particle Steinhardt order parameters of ``frame`` as ``{name: float32 (N,)}``.
+
+    Parameters
+    ----------
+    l: degrees, e.g. ``(4, 6)`` or ``"4,6,8"``.
+    wl: also return normalized w_l (``w4``, ...).
+    average: also return Lechner-Dellago averages (``q6_avg``, ...); ``raw=False`` returns only those.
+    weighted: use Voronoi neighbors weighted by facet area instead of nearest neighbors.
+    num_neighbors: nearest neighbors per particle (12 by default: FCC's first shell).
+    neighbors: reuse a :class:`Neighborhoods` (its ``num_neighbors`` nearest are taken) or a freud
+        NeighborList instead of querying again.
+    """
+    degrees = parse_degrees(l)
+    if not (raw or average):
+        raise SimsslError("nothing to compute: both raw and average are off")
+    nlist = _neighbor_list(frame, weighted, num_neighbors, neighbors)
+    system = (frame.box, frame.positions)
+    columns: dict[str, np.ndarray] = {}
+    for averaged in [a for a, wanted in ((False, raw), (True, average)) if wanted]:
+        computer = freud.order.Steinhardt(list(degrees), average=averaged, wl=wl, weighted=weighted, wl_normalize=True)
+        computer.compute(system, neighbors=nlist)
+        suffix = "_avg" if averaged else ""
+        q = np.asarray(computer.ql, dtype=np.float32).reshape(frame.n_particles, -1)
+        for position, degree in enumerate(degrees):
+            columns[f"q{degree}{suffix}"] = q[:, position]
+        if wl:
+            w = np.asarray(computer.particle_order, dtype=np.float32).reshape(frame.n_particles, -1)
+            for position, degree in enumerate(degrees):
+                columns[f"w{degree}{suffix}"] = w[:, position]
+    return {name: columns[name] for name in column_names(degrees, wl, average, raw)}
+
+
+def _neighbor_list(frame, weighted, num_neighbors, neighbors):
+    if weighted:
+        voronoi = freud.locality.Voronoi()
+        voronoi.compute((frame.box, frame.positions))
+        return voronoi.nlist
+    if isinstance(neighbors, Neighborhoods):
+        if neighbors.k < num_neighbors:
+            raise SimsslError(frame.where(f"the neighborhoods hold {neighbors.k} neighbors, fewer than the {num_neighbors} Steinhardt needs"))
+        return neighbors.neighbor_list(num_neighbors)
+    if neighbors is not None:
+        return neighbors
+    return query_neighbor_list(frame, k=num_neighbors)
