@@ -93,10 +93,9 @@ def make_frame(
     if types.min() < 0 or types.max() >= len(type_names):
         fail(f"type ids span {types.min()}..{types.max()} but only {len(type_names)} type names are given")
 
-    wrapped = box.wrap(np.ascontiguousarray(positions, dtype=np.float32))
     return Frame(
         box=box,
-        positions=np.asarray(wrapped, dtype=np.float32),
+        positions=_wrapped(box, positions),
         types=types,
         type_names=type_names,
         step=None if step is None else int(step),
@@ -134,3 +133,13 @@ def frame_from_lattice(lattice_rows, positions, origin=None, **kwargs) -> Frame:
         shift = columns.sum(axis=1) / 2 + (0 if origin is None else np.asarray(origin, dtype=np.float64))
         positions = (positions - shift) @ rotation
     return make_frame(box, positions, **kwargs)
+
+
+def _wrapped(box: freud.box.Box, positions) -> np.ndarray:
+    """float32 positions inside ``box``; particles already inside keep their exact coordinates."""
+    positions = np.array(positions, dtype=np.float32, order="C")
+    fractional = box.make_fractional(positions)
+    outside = np.any((fractional < 0) | (fractional >= 1), axis=1)
+    if outside.any():
+        positions[outside] = box.wrap(positions[outside])
+    return positions

@@ -35,7 +35,9 @@ def _iterate(universe, path, indices):
                 timestep = universe.trajectory[index]
         except Exception as error:
             raise SimsslError(located(f"cannot read this frame (truncated file?): {error}", path, index)) from None
-        # MDAnalysis positions start at the box's lower corner; triclinic_dimensions are row vectors.
+        # MDAnalysis positions start at the box's lower corner (for scaled xs/ys/zs dumps it also
+        # subtracts that corner once more: a uniform translation, invisible to every simssl quantity);
+        # triclinic_dimensions are row vectors.
         yield frame_from_lattice(
             np.asarray(timestep.triclinic_dimensions, dtype=np.float64),
             timestep.positions,

