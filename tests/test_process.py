@@ -112,7 +112,7 @@ def test_ovito_reads_the_output(trajectory, tmp_path):
     pipeline = ovito_io.import_file(str(output))
     assert pipeline.num_frames == 3
     data = pipeline.compute(2)
-    q6 = np.asarray(data.particles["particles/simssl/q6"] if "particles/simssl/q6" in data.particles else data.particles["q6"])
+    q6 = np.asarray(data.particles["simssl_q6"])  # OVITO names log array particles/simssl/q6 "simssl_q6"
     expected = gsd.hoomd.read_log(str(output))["log/particles/simssl/q6"][2]
     np.testing.assert_allclose(q6, expected)
 
