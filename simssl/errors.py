@@ -6,7 +6,11 @@ class SimsslError(ValueError):
 
 
 def located(message: str, source: str | None = None, frame: int | None = None) -> str:
-    """Prefix ``message`` with the file and frame it concerns, e.g. ``"run.gsd, frame 3: box has zero volume"``."""
+    """Prefix ``message`` with the file and frame it concerns, e.g. ``"run.gsd, frame 3: box has zero volume"``.
+
+    Whitespace runs (including newlines from wrapped third-party errors) collapse so it stays one line.
+    """
+    message = " ".join(str(message).split())
     where = []
     if source is not None:
         where.append(str(source))

@@ -42,6 +42,16 @@ class Frame:
         return located(message, self.source, self.index)
 
 
+def box_from_parameters(parameters, source: str | None = None, index: int | None = None) -> freud.box.Box:
+    """A 3D freud box from ``(Lx, Ly, Lz, xy, xz, yz)``, refusing non-finite or zero-volume boxes."""
+    values = np.asarray(parameters, dtype=np.float64).ravel()
+    if values.shape != (6,) or not np.all(np.isfinite(values)):
+        raise SimsslError(located(f"the box {values.tolist()} is not six finite numbers (Lx, Ly, Lz, xy, xz, yz)", source, index))
+    if np.any(values[:3] <= 0):
+        raise SimsslError(located(f"the box (Lx, Ly, Lz) = ({values[0]:g}, {values[1]:g}, {values[2]:g}) has zero volume", source, index))
+    return freud.box.Box(*values.tolist())
+
+
 def make_frame(
     box: freud.box.Box,
     positions,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import freud
 import gsd.hoomd
 import numpy as np
 
 from ..errors import SimsslError, located
-from ..frame import make_frame
+from ..frame import box_from_parameters, make_frame
 
 
 def open_gsd(path: str, selection: slice):
@@ -35,7 +34,7 @@ def _to_frame(snapshot, path, index):
     configuration = snapshot.configuration
     if configuration.dimensions == 2:
         raise SimsslError(located("the data is two-dimensional; simssl analyses 3D systems only", path, index))
-    box = freud.box.Box(*np.asarray(configuration.box, dtype=np.float64))
+    box = box_from_parameters(configuration.box, path, index)
     n = snapshot.particles.N
     positions = snapshot.particles.position if n else np.empty((0, 3), np.float32)
     types = snapshot.particles.typeid if n else np.empty(0, np.int32)

@@ -36,6 +36,12 @@ def check_output_path(path, force: bool = False, inputs=()) -> str:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class _AtomicWriter:
     """Base: owns the temporary file and the final rename; subclasses add frames and finish."""
 
@@ -45,6 +51,7 @@ class _AtomicWriter:
         self.path = path
         handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part" + self.suffix, dir=os.path.dirname(os.path.abspath(path)))
         os.close(handle)
+        os.chmod(self.temporary, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
 
     def __enter__(self):
         return self

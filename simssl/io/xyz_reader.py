@@ -6,7 +6,7 @@ import freud
 import numpy as np
 
 from ..errors import SimsslError, located
-from ..frame import frame_from_lattice, make_frame
+from ..frame import box_from_parameters, frame_from_lattice, make_frame
 from .types import type_ids
 
 
@@ -16,9 +16,9 @@ def as_box(box) -> freud.box.Box:
         return box
     values = np.atleast_1d(np.asarray(box, dtype=np.float64))
     if values.size == 1:
-        return freud.box.Box.cube(float(values[0]))
+        values = np.repeat(values, 3)
     if values.size in (3, 6):
-        return freud.box.Box(*values.tolist())
+        return box_from_parameters(np.concatenate([values, np.zeros(6 - values.size)]))
     raise SimsslError(f"cannot build a box from {box!r}; give L, 'Lx,Ly,Lz' or 'Lx,Ly,Lz,xy,xz,yz'")
 
 

@@ -1,0 +1,548 @@
+"""Bad input is refused cleanly: one SimsslError (file, frame, problem), exit code 2, no partial output.
+
+Every input is a real file written in tmp_path with the real writers: ``gsd.hoomd`` for GSD, plain
+text in LAMMPS's own dump layout, ``ase.io.write`` for XYZ. Each case is checked through the Python
+API (``read_frames`` and ``process``) and the command line (``simssl.cli.main`` in-process, plus a
+few runs of ``python -m simssl.cli`` in a subprocess). Besides the error itself, every failing run
+must leave the output directory as it found it: no output created, an existing output's bytes
+untouched (even with ``--force``, and even when the failure comes on a later frame after earlier
+frames were analysed and written), and no temporary ``.*.part*`` files left behind.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import ase
+import ase.io
+import freud
+import gsd.hoomd
+import numpy as np
+import pytest
+
+import simssl
+from simssl.cli import main
+
+# --------------------------------------------------------------------------------------------
+# Writers of real input files (local helpers: no shared conftest on purpose)
+# --------------------------------------------------------------------------------------------
+
+
+def fcc(cells: int = 3, seed: int = 0, noise: float = 0.02):
+    """A noisy FCC crystal: (freud box, (N, 3) float32 positions), 4 * cells**3 particles, centered."""
+    box, points = freud.data.UnitCell.fcc().generate_system(cells, sigma_noise=noise, seed=seed)
+    return box, np.asarray(points, dtype=np.float32)
+
+
+def box6(box: freud.box.Box) -> list[float]:
+    return [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
+
+
+def write_gsd(path: Path, frames: list[dict]) -> Path:
+    """Write frames given as dicts with ``box`` (6 numbers), ``positions`` and optional ``dimensions``."""
+    with gsd.hoomd.open(str(path), "w") as trajectory:
+        for step, spec in enumerate(frames):
+            frame = gsd.hoomd.Frame()
+            frame.configuration.step = 1000 * step
+            frame.configuration.box = list(spec["box"])
+            if spec.get("dimensions") is not None:
+                frame.configuration.dimensions = spec["dimensions"]
+            positions = np.asarray(spec["positions"], dtype=np.float32).reshape(-1, 3)
+            frame.particles.N = len(positions)
+            frame.particles.types = ["A"]
+            if len(positions):
+                frame.particles.position = positions
+                frame.particles.typeid = np.zeros(len(positions), dtype=np.uint32)
+            trajectory.append(frame)
+    return path
+
+
+def good_gsd_frames(n_frames: int = 3, cells: int = 3) -> list[dict]:
+    frames = []
+    for seed in range(n_frames):
+        box, points = fcc(cells, seed)
+        frames.append(dict(box=box6(box), positions=points))
+    return frames
+
+
+def write_dump(path: Path, frames: list[tuple], columns=("id", "type", "x", "y", "z"), bounds=None) -> Path:
+    """A LAMMPS text dump exactly as ``dump custom`` writes it (orthogonal box at the origin, unscaled coordinates)."""
+    lines = []
+    for step, (box, points) in enumerate(frames):
+        points = np.asarray(points, dtype=np.float64) + np.array([box.Lx, box.Ly, box.Lz]) / 2
+        lines += ["ITEM: TIMESTEP", str(100 * step), "ITEM: NUMBER OF ATOMS", str(len(points)), "ITEM: BOX BOUNDS pp pp pp"]
+        for low, high in bounds or [(0.0, box.Lx), (0.0, box.Ly), (0.0, box.Lz)]:
+            lines.append(f"{low:.16e} {high:.16e}")
+        lines.append("ITEM: ATOMS " + " ".join(columns))
+        for i, (x, y, z) in enumerate(points):
+            values = {"id": str(i + 1), "type": "1", "x": f"{x:g}", "y": f"{y:g}", "z": f"{z:g}"}
+            lines.append(" ".join(values[c] for c in columns))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file in ``directory`` (hidden ones too) with its bytes."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def assert_untouched(directory: Path, before: dict[str, bytes]) -> None:
+    """The failed run created nothing (no output, no ``.*.part*`` temporaries) and changed nothing."""
+    leftovers = sorted(p.name for p in directory.glob(".*.part*"))
+    assert not leftovers, f"temporary files left behind: {leftovers}"
+    after = snapshot(directory)
+    assert sorted(after) == sorted(before), f"files created or removed: {sorted(set(after) ^ set(before))}"
+    for name, content in before.items():
+        assert after[name] == content, f"{name} was modified"
+
+
+def assert_message(message: str, path, frame: int | None, problem) -> None:
+    """One line that names the file, the frame (when one is involved) and the problem.
+
+    ``problem`` is a sequence of groups; each group is a string or a tuple of alternatives, and at
+    least one alternative of every group must occur (case-insensitive).
+    """
+    assert "\n" not in message.strip(), f"message is not one line: {message!r}"
+    if path is not None:
+        assert str(path) in message, f"message does not name {path}: {message!r}"
+    if frame is not None:
+        assert f"frame {frame}" in message, f"message does not name frame {frame}: {message!r}"
+    lowered = message.lower()
+    for group in problem:
+        alternatives = (group,) if isinstance(group, str) else tuple(group)
+        assert any(a.lower() in lowered for a in alternatives), f"message lacks any of {alternatives}: {message!r}"
+
+
+def assert_cli_failure(code: int, stderr: str, path, frame, problem) -> None:
+    assert code == 2, f"exit code {code}, stderr: {stderr}"
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, f"stderr is not one line: {stderr!r}"
+    assert lines[0].startswith("simssl: error:"), stderr
+    assert_message(lines[0], path, frame, problem)
+
+
+def run_subprocess(args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simssl.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+# --------------------------------------------------------------------------------------------
+# The bad inputs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """One bad input: how to make it, what the error must say, and how to pass it in."""
+
+    id: str
+    make: Callable[[Path], Path]  # writes the input file(s) into the directory, returns the input path
+    problem: tuple  # groups of alternatives the message must contain (see assert_message)
+    frame: int | None = None  # the frame the message must name
+    api: dict = field(default_factory=dict)  # extra keyword arguments for read_frames / process
+    cli: list = field(default_factory=list)  # the same options on the command line
+    in_reader: bool = True  # read_frames alone already fails (False: only the analysis does)
+    later_frame: bool = False  # earlier frames are valid and get processed before the failure
+
+
+def _missing(d):
+    return d / "missing.gsd"
+
+
+def _unknown_extension(d):
+    write_gsd(d / "good.gsd", good_gsd_frames(1))
+    path = d / "trajectory.txt"
+    path.write_bytes((d / "good.gsd").read_bytes())
+    (d / "good.gsd").unlink()
+    return path
+
+
+def _truncated_gsd(d):
+    path = write_gsd(d / "truncated.gsd", good_gsd_frames(3))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _garbage_gsd(d):
+    path = d / "garbage.gsd"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    return path
+
+
+def _dump_without(column):
+    def make(d):
+        columns = tuple(c for c in ("id", "type", "x", "y", "z") if c != column)
+        return write_dump(d / f"no_{column}.lammpstrj", [fcc(3, seed) for seed in range(2)], columns=columns)
+
+    return make
+
+
+def _gsd_empty_frame(d):
+    frames = good_gsd_frames(3)
+    frames[1]["positions"] = np.empty((0, 3), np.float32)
+    return write_gsd(d / "empty_frame.gsd", frames)
+
+
+def _gsd_bad_value(frame, value):
+    def make(d):
+        frames = good_gsd_frames(3)
+        frames[frame]["positions"] = frames[frame]["positions"].copy()
+        frames[frame]["positions"][7, 1] = value
+        return write_gsd(d / f"bad_{frame}.gsd", frames)
+
+    return make
+
+
+def _dump_nan(d):
+    frames = [fcc(3, seed) for seed in range(3)]
+    frames[1][1][4, 0] = np.nan
+    return write_dump(d / "nan.lammpstrj", frames)
+
+
+def _gsd_box(box, dimensions=None, frame=0):
+    def make(d):
+        frames = good_gsd_frames(3)
+        frames[frame]["box"] = box
+        frames[frame]["dimensions"] = dimensions
+        return write_gsd(d / "bad_box.gsd", frames)
+
+    return make
+
+
+def _dump_flat_box(d):
+    box, points = fcc(3)
+    points[:, 2] = -box.Lz / 2  # every particle on the plane z = 0 of a box with zlo == zhi
+    return write_dump(d / "flat.lammpstrj", [(box, points)], bounds=[(0, box.Lx), (0, box.Ly), (0, 0)])
+
+
+def _gsd_few_particles(n):
+    def make(d):
+        rng = np.random.default_rng(n)
+        return write_gsd(d / f"n{n}.gsd", [dict(box=[4, 4, 4, 0, 0, 0], positions=rng.uniform(-2, 2, (n, 3)))])
+
+    return make
+
+
+def _gsd_2d(d):
+    rng = np.random.default_rng(2)
+    positions = np.c_[rng.uniform(-5, 5, (100, 2)), np.zeros(100)]
+    return write_gsd(d / "flat2d.gsd", [dict(box=[10, 10, 0, 0, 0, 0], positions=positions, dimensions=2)])
+
+
+def _plain_xyz(d):
+    path = d / "plain.xyz"
+    frames = []
+    for seed in range(2):
+        _, points = fcc(3, seed)
+        frames.append(ase.Atoms("Cu" * len(points), positions=points))
+    ase.io.write(str(path), frames, format="xyz")
+    assert "Lattice" not in path.read_text()
+    return path
+
+
+CASES = [
+    Case("missing-file", _missing, (("no such file", "does not exist", "not found"),)),
+    Case("unknown-extension", _unknown_extension, ("extension", ".txt")),
+    Case("truncated-gsd", _truncated_gsd, (("truncated", "corrupt"),)),
+    Case("garbage-gsd", _garbage_gsd, (("not a gsd", "not a readable", "corrupt"),)),
+    Case("dump-without-z", _dump_without("z"), (("coordinate", "column"),)),
+    Case("dump-without-id", _dump_without("id"), (("'id'", "id column"),)),
+    Case("gsd-zero-particles", _gsd_empty_frame, (("zero particles", "no particles", "empty"),), frame=1, later_frame=True),
+    Case("gsd-nan", _gsd_bad_value(1, np.nan), ("nan",), frame=1, later_frame=True),
+    Case("gsd-inf", _gsd_bad_value(2, np.inf), (("inf",),), frame=2, later_frame=True),
+    Case("gsd-neg-inf-first-frame", _gsd_bad_value(0, -np.inf), (("inf",),), frame=0),
+    Case("dump-nan", _dump_nan, ("nan",), frame=1, later_frame=True),
+    Case("gsd-box-Lz0-dimensions3", _gsd_box([10, 10, 0, 0, 0, 0], dimensions=3), ("zero volume",), frame=0),
+    Case("gsd-box-Lx0", _gsd_box([0, 10, 10, 0, 0, 0]), ("zero volume",), frame=0),
+    Case("gsd-box-Lx0-later-frame", _gsd_box([0, 10, 10, 0, 0, 0], frame=2), ("zero volume",), frame=2, later_frame=True),
+    Case("dump-box-zero-volume", _dump_flat_box, ("zero volume",), frame=0),
+    Case("fewer-particles-than-steinhardt-k", _gsd_few_particles(8), ("8 particles", "12"), frame=0, in_reader=False),
+    Case("fewer-particles-than-k16", _gsd_few_particles(14), ("14 particles", "16"), frame=0, api=dict(k=16), cli=["--k", "16"], in_reader=False),
+    Case("gsd-2d", _gsd_2d, (("two-dimensional", "2d"),), frame=0),
+    Case("plain-xyz-without-box", _plain_xyz, ("--box", "box="), frame=0),
+    Case("bad-frames-four-fields", lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)), ("1:2:3:4",), api=dict(frames="1:2:3:4"), cli=["--frames", "1:2:3:4"]),
+    Case("bad-frames-text", lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)), ("every",), api=dict(frames="every"), cli=["--frames", "every"]),
+    Case("bad-frames-zero-step", lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)), ("step",), api=dict(frames="::0"), cli=["--frames", "::0"]),
+]
+CASE_IDS = [case.id for case in CASES]
+# Messages about the frame selection concern an argument, not the file: they need not name the path.
+_NAMES_NO_PATH = {"bad-frames-four-fields", "bad-frames-text", "bad-frames-zero-step"}
+
+
+def _expected_path(case: Case, path: Path):
+    return None if case.id in _NAMES_NO_PATH else path
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    directory = tmp_path / "work"
+    directory.mkdir()
+    return directory
+
+
+# --------------------------------------------------------------------------------------------
+# Python API
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.in_reader], ids=[c.id for c in CASES if c.in_reader])
+def test_read_frames_raises(case, workdir):
+    path = case.make(workdir)
+    before = snapshot(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        list(simssl.read_frames(str(path), **{k: v for k, v in case.api.items() if k != "k"}))
+    assert_message(str(error.value), _expected_path(case, path), case.frame, case.problem)
+    assert_untouched(workdir, before)
+
+
+@pytest.mark.parametrize("suffix", [".gsd", ".npz"])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_process_raises_and_writes_nothing(case, suffix, workdir):
+    path = case.make(workdir)
+    output = workdir / f"result{suffix}"
+    before = snapshot(workdir)
+    with pytest.raises(Exception) as error:  # checked after the directory, so a wrong type still shows the cleanup
+        simssl.process(str(path), str(output), progress=False, **case.api)
+    assert not output.exists()
+    assert_untouched(workdir, before)
+    assert error.type is simssl.SimsslError, f"{error.type.__name__}: {error.value}"
+    assert_message(str(error.value), _expected_path(case, path), case.frame, case.problem)
+
+
+@pytest.mark.parametrize("suffix", [".gsd", ".npz"])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_process_with_force_keeps_existing_output(case, suffix, workdir):
+    """force=True allows replacing the output, but a failed run must not touch it."""
+    path = case.make(workdir)
+    output = workdir / f"result{suffix}"
+    output.write_bytes(b"precious earlier results\n")
+    before = snapshot(workdir)
+    with pytest.raises(Exception) as error:
+        simssl.process(str(path), str(output), force=True, progress=False, **case.api)
+    assert output.read_bytes() == b"precious earlier results\n"
+    assert_untouched(workdir, before)
+    assert error.type is simssl.SimsslError, f"{error.type.__name__}: {error.value}"
+    assert_message(str(error.value), _expected_path(case, path), case.frame, case.problem)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.later_frame], ids=[c.id for c in CASES if c.later_frame])
+def test_later_frame_failure_comes_after_good_frames(case, workdir):
+    """The defect really is on a later frame: the frames before it are read (and analysed) first."""
+    path = case.make(workdir)
+    seen = []
+    with pytest.raises(simssl.SimsslError):
+        for frame in simssl.read_frames(str(path)):
+            seen.append(frame.index)
+    assert seen == list(range(case.frame))
+    result = simssl.process(str(path), frames=f":{case.frame}", progress=False)
+    assert result.n_frames == case.frame
+
+
+def test_process_without_output_raises_too(workdir):
+    path = _gsd_bad_value(1, np.nan)(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        simssl.process(str(path), progress=False)
+    assert_message(str(error.value), path, 1, ("nan",))
+
+
+# --------------------------------------------------------------------------------------------
+# Command line, in-process
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_cli_refuses_bad_input(case, workdir, capsys):
+    path = case.make(workdir)
+    output = workdir / "result.gsd"
+    before = snapshot(workdir)
+    code = main(["process", str(path), "-o", str(output), "--quiet", *case.cli])
+    captured = capsys.readouterr()
+    assert_cli_failure(code, captured.err, _expected_path(case, path), case.frame, case.problem)
+    assert captured.out == ""
+    assert not output.exists()
+    assert_untouched(workdir, before)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_cli_with_force_keeps_existing_output(case, workdir, capsys):
+    path = case.make(workdir)
+    output = workdir / "result.npz"
+    output.write_bytes(b"precious earlier results\n")
+    before = snapshot(workdir)
+    code = main(["process", str(path), "-o", str(output), "--force", "--quiet", *case.cli])
+    assert_cli_failure(code, capsys.readouterr().err, _expected_path(case, path), case.frame, case.problem)
+    assert output.read_bytes() == b"precious earlier results\n"
+    assert_untouched(workdir, before)
+
+
+def test_cli_later_frame_failure_with_progress_bar(workdir, capsys):
+    """Without --quiet a progress bar may precede it, but the error is still the last line, once, without a traceback."""
+    path = _gsd_bad_value(1, np.nan)(workdir)
+    output = workdir / "result.gsd"
+    before = snapshot(workdir)
+    code = main(["process", str(path), "-o", str(output)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    error_lines = [line for line in err.splitlines() if "simssl: error:" in line]
+    assert len(error_lines) == 1 and err.rstrip().splitlines()[-1].startswith("simssl: error:"), err
+    assert_message(error_lines[0], path, 1, ("nan",))
+    assert_untouched(workdir, before)
+
+
+def test_cli_early_failure_without_quiet_is_one_line(workdir, capsys):
+    code = main(["process", str(workdir / "missing.gsd"), "-o", str(workdir / "result.gsd")])
+    assert_cli_failure(code, capsys.readouterr().err, workdir / "missing.gsd", None, ("no such file",))
+
+
+def test_cli_info_refuses_bad_input(workdir, capsys):
+    path = _gsd_bad_value(2, np.inf)(workdir)
+    code = main(["info", str(path)])
+    assert_cli_failure(code, capsys.readouterr().err, path, 2, (("inf",),))
+
+
+# --------------------------------------------------------------------------------------------
+# Output paths
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def good_gsd(workdir):
+    return write_gsd(workdir / "good.gsd", good_gsd_frames(3))
+
+
+@pytest.mark.parametrize("name", ["result.csv", "result", "result.gsd.txt"])
+def test_output_with_bad_extension(name, good_gsd, workdir, capsys):
+    output = workdir / name
+    before = snapshot(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        simssl.process(str(good_gsd), str(output), progress=False)
+    assert_message(str(error.value), output, None, (".gsd", ".npz"))
+    assert_untouched(workdir, before)
+    code = main(["process", str(good_gsd), "-o", str(output), "--quiet"])
+    assert_cli_failure(code, capsys.readouterr().err, output, None, (".gsd", ".npz"))
+    assert_untouched(workdir, before)
+
+
+def test_existing_output_refused_without_force(good_gsd, workdir, capsys):
+    output = workdir / "result.gsd"
+    output.write_bytes(b"do not clobber me")
+    before = snapshot(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        simssl.process(str(good_gsd), str(output), progress=False)
+    assert_message(str(error.value), output, None, ("exists", "force"))
+    assert_untouched(workdir, before)
+    code = main(["process", str(good_gsd), "-o", str(output), "--quiet"])
+    assert_cli_failure(code, capsys.readouterr().err, output, None, ("exists", "--force"))
+    assert_untouched(workdir, before)
+
+
+@pytest.mark.parametrize("suffix", [".gsd", ".npz"])
+def test_existing_output_replaced_with_force(suffix, good_gsd, workdir, capsys):
+    output = workdir / f"result{suffix}"
+    output.write_bytes(b"old results")
+    assert main(["process", str(good_gsd), "-o", str(output), "--force", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert output.read_bytes() != b"old results"
+    assert not list(workdir.glob(".*.part*"))
+    if suffix == ".gsd":
+        with gsd.hoomd.open(str(output), "r") as trajectory:
+            assert len(trajectory) == 3
+            q6 = trajectory[2].log["particles/simssl/q6"]
+    else:
+        with np.load(output) as data:
+            assert data["q6"].shape == (3, 108)
+            q6 = data["q6"][2]
+    assert q6.shape == (108,) and np.all(np.isfinite(q6)) and 0.3 < float(np.mean(q6)) < 0.6  # noisy FCC
+    # and through the Python API
+    output.write_bytes(b"old results")
+    result = simssl.process(str(good_gsd), str(output), force=True, progress=False)
+    assert result.n_frames == 3 and output.read_bytes() != b"old results"
+
+
+def test_output_may_not_overwrite_input(good_gsd, workdir, capsys):
+    before = snapshot(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        simssl.process(str(good_gsd), str(good_gsd), force=True, progress=False)
+    assert_message(str(error.value), good_gsd, None, ("input",))
+    code = main(["process", str(good_gsd), "-o", str(good_gsd), "--force", "--quiet"])
+    assert_cli_failure(code, capsys.readouterr().err, good_gsd, None, ("input",))
+    assert_untouched(workdir, before)
+
+
+def test_output_directory_missing(good_gsd, workdir, capsys):
+    output = workdir / "no" / "such" / "dir" / "result.gsd"
+    before = snapshot(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        simssl.process(str(good_gsd), str(output), progress=False)
+    assert_message(str(error.value), output, None, ("does not exist",))
+    code = main(["process", str(good_gsd), "-o", str(output), "--quiet"])
+    assert_cli_failure(code, capsys.readouterr().err, output, None, ("does not exist",))
+    assert_untouched(workdir, before)
+    assert not (workdir / "no").exists()
+
+
+@pytest.mark.parametrize("selection", ["7", "3:", "5:9"])
+def test_frame_selection_past_the_end(selection, good_gsd, workdir, capsys):
+    output = workdir / "result.gsd"
+    before = snapshot(workdir)
+    with pytest.raises(simssl.SimsslError) as error:
+        simssl.process(str(good_gsd), str(output), frames=selection, progress=False)
+    assert_message(str(error.value), good_gsd, None, ("no frames",))
+    code = main(["process", str(good_gsd), "-o", str(output), "--frames", selection, "--quiet"])
+    assert_cli_failure(code, capsys.readouterr().err, good_gsd, None, ("no frames",))
+    assert_untouched(workdir, before)
+
+
+# --------------------------------------------------------------------------------------------
+# Controls: the same writers make files simssl accepts (so the failures above are about the defects)
+# --------------------------------------------------------------------------------------------
+
+
+def test_controls_good_files_are_accepted(workdir):
+    gsd_path = write_gsd(workdir / "good.gsd", good_gsd_frames(3))
+    dump_path = write_dump(workdir / "good.lammpstrj", [fcc(3, seed) for seed in range(3)])
+    xyz_path = _plain_xyz(workdir)
+    for path, kwargs, n_frames in [(gsd_path, {}, 3), (dump_path, {}, 3), (xyz_path, dict(box=3.0), 2)]:
+        frames = list(simssl.read_frames(str(path), **kwargs))
+        assert len(frames) == n_frames and all(f.n_particles == 108 for f in frames)
+        result = simssl.process(str(path), progress=False, **kwargs)
+        assert 0.3 < result.statistics["q6"][0] < 0.6
+    # 13 particles are enough for 12 neighbors, and a 3D box with the frame selection skipping bad frames is fine
+    write_gsd(workdir / "n13.gsd", [dict(box=[4, 4, 4, 0, 0, 0], positions=np.random.default_rng(1).uniform(-2, 2, (13, 3)))])
+    assert simssl.process(str(workdir / "n13.gsd"), progress=False).n_frames == 1
+    assert simssl.process(str(_gsd_bad_value(2, np.nan)(workdir)), frames="0:2", progress=False).n_frames == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Command line as a real subprocess (interpreter start-up, sys.exit, real stderr)
+# --------------------------------------------------------------------------------------------
+
+SUBPROCESS_CASES = [c for c in CASES if c.id in ("missing-file", "gsd-nan", "gsd-box-Lx0-later-frame", "dump-without-id")]
+
+
+@pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
+def test_cli_subprocess(case, workdir):
+    path = case.make(workdir)
+    output = workdir / "result.gsd"
+    output.write_bytes(b"precious earlier results\n")
+    before = snapshot(workdir)
+    completed = run_subprocess(["process", path.name, "-o", output.name, "--force", "--quiet", *case.cli], cwd=workdir)
+    assert_cli_failure(completed.returncode, completed.stderr, path.name, case.frame, case.problem)
+    assert completed.stdout == ""
+    assert_untouched(workdir, before)
+
+
+def test_cli_subprocess_refuses_existing_output(workdir):
+    path = write_gsd(workdir / "good.gsd", good_gsd_frames(1))
+    output = workdir / "result.gsd"
+    output.write_bytes(b"keep")
+    before = snapshot(workdir)
+    completed = run_subprocess(["process", path.name, "-o", output.name], cwd=workdir)
+    assert_cli_failure(completed.returncode, completed.stderr, output.name, None, ("exists", "--force"))
+    assert_untouched(workdir, before)
