@@ -15,9 +15,11 @@ Regenerate with (libmpi.so.12 from the mpich wheel must be on the loader path)::
     LD_LIBRARY_PATH=$(python -c "import sys; print(sys.prefix)")/lib \
         python -m simssl.data.make_example --out simssl/data/example.gsd
 
-Run time: about TIME_TBD on 2 CPU cores (serial LAMMPS). Fraction of particles
-with 12-neighbor averaged Steinhardt q6 > 0.35 (freud), observed when the
-bundled file was made: SUMMARY_TBD.
+Run time: 2.5-3.5 min on a shared 2-core machine (serial LAMMPS); output is
+bitwise reproducible for a given seed. File size ~0.97 MB. Fraction of particles
+with 12-nearest-neighbor averaged Steinhardt q6 > 0.35 (freud), as observed for
+the bundled file: frame 0 (step 0) 0.000, frame 10 (step 20000) 0.283,
+frame 19 (step 38000) 0.895 (mean q6 0.142 -> 0.294 -> 0.426).
 """
 
 import argparse
@@ -51,8 +53,9 @@ def snapshot(lmp):
     """Return the current LAMMPS state as a gsd.hoomd.Frame."""
     lo, hi, *_ = lmp.extract_box()
     lo, box_l = np.array(lo), np.array(hi) - np.array(lo)
-    order = np.argsort(lmp.numpy.extract_atom("id"))
-    x = lmp.numpy.extract_atom("x")[order]
+    n = lmp.extract_global("nlocal")  # numpy arrays may include ghost atoms
+    order = np.argsort(lmp.numpy.extract_atom("id")[:n])
+    x = lmp.numpy.extract_atom("x")[:n][order]
     pos = ((x - lo) % box_l - box_l / 2).astype(np.float32)
     half = (box_l / 2).astype(np.float32)
     pos = np.where(pos >= half, pos - 2 * half, pos)  # guard float32 rounding
