@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--average", action="store_true", help="also write Lechner-Dellago averaged q_l (q6_avg, ...)")
     process.add_argument("--voronoi", action="store_true", help="Steinhardt over Voronoi neighbors weighted by facet area")
     process.add_argument("--steinhardt-k", type=int, default=12, help="nearest neighbors for Steinhardt (default: 12)")
+    process.add_argument("--model", help="write per-particle embeddings from this encoder: a checkpoint path, 'default' "
+                         "(the shipped model), or 'random' (UNTRAINED weights, for tests only)")
+    process.add_argument("--device", help="torch device for the model, e.g. cpu or cuda (default: CUDA when available)")
+    process.add_argument("--batch-size", type=int, help="particles per model batch (default: sized to bound memory)")
     process.add_argument("--k", type=int, help="nearest neighbors per particle in the shared neighborhoods (default: what the analyses need)")
     _add_input_options(process)
     process.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
@@ -45,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_process(args) -> None:
     from .data import example_path
-    from .pipeline import SteinhardtAnalyzer, process
+    from .pipeline import EmbeddingAnalyzer, SteinhardtAnalyzer, process
 
     if args.example == (args.input is not None):
         raise SimsslError("give either INPUT or --example, not both or neither")
@@ -53,6 +57,11 @@ def _run_process(args) -> None:
     analyzers = []
     if args.steinhardt.lower() != "none":
         analyzers.append(SteinhardtAnalyzer(args.steinhardt, wl=args.wl, average=args.average, weighted=args.voronoi, num_neighbors=args.steinhardt_k))
+    if args.model:
+        from .model import load_model
+
+        model = load_model(None if args.model == "default" else args.model, device=args.device)
+        analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size))
     result = process(source, args.output, analyzers=analyzers, k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box),
                      force=args.force, progress=not args.quiet)
     if not args.quiet:

@@ -19,7 +19,7 @@ from .errors import SimsslError
 from .frame import Frame
 from .io import read_frames
 from .io.writers import check_output_path, open_writer
-from .neighbors import Neighborhoods, compute_neighborhoods
+from .neighbors import Neighborhoods, compute_neighborhoods, truncate
 from .steinhardt import DEFAULT_L, DEFAULT_NUM_NEIGHBORS, parse_degrees, steinhardt
 
 
@@ -49,6 +49,27 @@ class SteinhardtAnalyzer:
 
     def __call__(self, frame, neighborhoods):
         return steinhardt(frame, self.l, wl=self.wl, average=self.average, weighted=self.weighted, num_neighbors=self.num_neighbors, neighbors=neighborhoods)
+
+
+@dataclass
+class EmbeddingAnalyzer:
+    """Per-particle order embeddings ``embedding`` (N, D) from a GA-attention encoder (:mod:`simssl.model`)."""
+
+    model: object
+    device: str | None = None
+    batch_size: int | None = None
+
+    @property
+    def num_neighbors(self) -> int:
+        return self.model.config.k
+
+    def __call__(self, frame, neighborhoods):
+        known = self.model.config.n_types
+        if len(frame.type_names) > known:
+            raise SimsslError(frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}"))
+        if neighborhoods.k > self.num_neighbors:
+            neighborhoods = truncate(neighborhoods, self.num_neighbors)
+        return {"embedding": self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size)}
 
 
 @dataclass

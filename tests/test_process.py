@@ -143,3 +143,25 @@ def test_info_command(trajectory, capsys):
     assert main(["info", str(trajectory)]) == 0
     printed = capsys.readouterr().out
     assert "500 particles" in printed and "3 frame(s)" in printed
+
+
+def test_embeddings_join_the_processor(trajectory, tmp_path):
+    """An encoder is one more analyzer: it shares the neighbor query and writes particles/simssl/embedding."""
+    pytest.importorskip("torch")
+    from simssl.model import load_model
+
+    model = load_model("random", n_types=2, k=16, dim=8, blocks=1)
+    output = tmp_path / "embedded.gsd"
+    assert main(["process", str(trajectory), "-o", str(output), "--frames", "0:2", "--quiet", "--model", "random"]) == 2  # 1 type known, 2 present
+    result = simssl.process(trajectory, output, analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.pipeline.EmbeddingAnalyzer(model)], frames="0:2", progress=False)
+    assert result.n_frames == 2
+    with gsd.hoomd.open(str(output)) as written:
+        embedding = written[1].log["particles/simssl/embedding"]
+        assert embedding.shape == (500, 8) and embedding.dtype == np.float32
+        np.testing.assert_allclose(embedding, model.embed(simssl.compute_neighborhoods(simssl.read(trajectory, 1), k=16)), rtol=1e-5, atol=1e-6)
+        assert np.ptp(embedding, axis=0).max() > 1e-3  # noisy frame: environments differ
+    # identical environments (one type, k=12 = the complete FCC shell) give identical embeddings
+    box, points = freud.data.UnitCell.fcc().generate_system(4)
+    perfect = simssl.make_frame(box, points)
+    shell = load_model("random", k=12, dim=8, blocks=1)
+    assert np.ptp(shell.embed(simssl.compute_neighborhoods(perfect, k=12)), axis=0).max() < 1e-4

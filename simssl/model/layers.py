@@ -23,7 +23,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .ga import product_vv, bivector_dual
+from .ga import bivector_dual, product_vv
+
+#: logit range kept by the softmax (see :func:`masked_softmax`)
+SOFTMAX_RANGE = 30.0
 
 
 def smooth_relu(x: torch.Tensor) -> torch.Tensor:
@@ -47,6 +50,18 @@ def tuple_mask(mask: torch.Tensor, rank: int) -> torch.Tensor:
     for slot in range(1, rank):
         result = result & _slot(mask[..., None], slot, rank)
     return result[..., 0]
+
+
+def masked_softmax(scores: torch.Tensor, valid: torch.Tensor, start: int) -> torch.Tensor:
+    """Softmax over axes ``start:`` restricted to ``valid`` entries (others get exactly 0; rows with none: all 0).
+
+    Logits more than ``SOFTMAX_RANGE`` below the row maximum are raised to it (weights >= e^-30,
+    ~1e-13): this keeps denormal numbers, which are very slow on x86 CPUs, out of the weights.
+    """
+    flat, valid_flat = scores.flatten(start), valid.flatten(start)
+    top = flat.masked_fill(~valid_flat, torch.finfo(flat.dtype).min).amax(-1, keepdim=True)
+    weights = torch.exp((flat - top).clamp(-SOFTMAX_RANGE, 0.0)) * valid_flat
+    return (weights / weights.sum(-1, keepdim=True).clamp_min(1.0)).reshape(scores.shape)  # the sum is >= 1 if any is valid
 
 
 class TupleInput(nn.Module):
@@ -94,11 +109,7 @@ class TupleAttention(nn.Module):
     def attention(self, x: torch.Tensor, invariants: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Attention weights (B, k, ..., k); exactly zero on tuples containing a padded bond."""
         scores = (self.activation(self.score_in(x, invariants)) * self.score_out).sum(-1)
-        valid = tuple_mask(mask, self.rank)
-        scores = scores.masked_fill(~valid, torch.finfo(scores.dtype).min)
-        start = 1 if self.reduce else 2
-        weights = torch.softmax(scores.flatten(start), dim=-1).reshape(scores.shape)
-        return weights * valid  # all-padding rows (no real tuple) get zero weight, not a uniform average
+        return masked_softmax(scores, tuple_mask(mask, self.rank), start=1 if self.reduce else 2)
 
     def summed_axes(self) -> tuple[int, ...]:
         """Tuple axes the weighted sum runs over."""

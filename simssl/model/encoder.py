@@ -1,0 +1,180 @@
+"""The Encoder: neighborhoods (bonds, mask, types) -> one rotation/permutation-invariant embedding per particle.
+
+Architecture (after Spellings et al.): type features [onehot(t_j) - onehot(t_i), onehot(t_j) +
+onehot(t_i)] -> ``blocks`` residual blocks of per-bond GA attention (pre-LayerNorm) -> a reducing
+GA attention that pools the neighborhood into a D-vector. Optional heads: an invariant scalar
+head whose bond-vector gradients give equivariant vectors/tensors (:mod:`.gradients`), and a
+covariant vector head (:class:`~.layers.CovariantAttention`).
+
+Reflections: at rank 2 every invariant (|r|, r.r', |r^r'|) is reflection-invariant, so mirrored
+neighborhoods get the same embedding. At rank 3 the trivector det[r_j, r_l, r_m] flips sign, so
+mirror images of chiral neighborhoods are told apart (achiral ones still match themselves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import ga
+from .gradients import equivariant_outputs
+from .inference import embed
+from .layers import ACTIVATIONS, CovariantAttention, GAAttention
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Hyperparameters of an :class:`Encoder`; stored (as a plain dict) in every checkpoint."""
+
+    k: int = 16  #: neighbors per particle when the encoder builds neighborhoods from a Frame
+    dim: int = 32  #: embedding size D (and bond feature width)
+    blocks: int = 3  #: residual per-bond attention blocks before the reducing attention
+    rank: int = 2  #: 2: pairs of bonds; 3: triplets (sees handedness, ~k times slower)
+    n_types: int = 1  #: particle types the type embedding knows
+    hidden: int | None = None  #: value-MLP width per tuple (default: dim)
+    score_hidden: int = 16  #: score-MLP width per tuple
+    activation: str = "relu"  #: one of layers.ACTIVATIONS
+    normalize_products: bool = False  #: also feed the invariants of unit-normalized products
+    dropout: float = 0.0  #: on each block's residual branch (training only)
+    gradient_outputs: int = 0  #: invariant scalar heads whose gradients give equivariant vectors/tensors
+    vector_outputs: int = 0  #: covariant vectors from a CovariantAttention head
+
+    def __post_init__(self):
+        if self.rank not in (2, 3):
+            raise ValueError(f"rank must be 2 or 3, got {self.rank}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        for name in ("k", "dim", "n_types", "score_hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    @property
+    def width(self) -> int:
+        """Value-MLP width per tuple."""
+        return self.hidden or self.dim
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Geometry(NamedTuple):
+    """Rotation invariants of one batch of neighborhoods, computed once and shared by all layers."""
+
+    bonds: torch.Tensor  # (B, k, 3), unit-free
+    mask: torch.Tensor  # (B, k) bool
+    lengths: torch.Tensor  # (B, k, 1) |r_j|
+    pairs: torch.Tensor  # (B, k, k, P) invariants of r_j r_l
+    tuples: torch.Tensor  # (B, k, .., k, Q) invariants the attention layers see (= pairs at rank 2)
+
+
+def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool) -> Geometry:
+    """Bond, pair and (at rank 3) triplet invariants; at rank 3 each triplet also sees its three pairs."""
+    pairs = ga.pair_invariants(bonds, normalize)
+    tuples = pairs
+    if rank == 3:
+        k = bonds.shape[1]
+        shape = (bonds.shape[0], k, k, k, pairs.shape[-1])
+        tuples = torch.cat(
+            [
+                pairs[:, :, :, None].expand(shape),  # (j, l)
+                pairs[:, :, None, :].expand(shape),  # (j, m)
+                pairs[:, None, :, :].expand(shape),  # (l, m)
+                ga.triplet_invariants(bonds, normalize),
+            ],
+            dim=-1,
+        )
+    return Geometry(bonds, mask, ga.bond_invariants(bonds), pairs, tuples)
+
+
+def type_features(center_types: torch.Tensor, neighbor_types: torch.Tensor, mask: torch.Tensor, n_types: int) -> torch.Tensor:
+    """[onehot(t_j) - onehot(t_i), onehot(t_j) + onehot(t_i)] per bond, (B, k, 2 n_types); t_j = 0 on padding."""
+    neighbor = F.one_hot(neighbor_types.long().clamp_min(0), n_types) * mask[..., None]
+    center = F.one_hot(center_types.long(), n_types)[:, None, :]
+    return torch.cat([neighbor - center, neighbor + center], dim=-1)
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: f <- f + dropout(GAAttention([LayerNorm(f), |r|], invariants))."""
+
+    def __init__(self, config: EncoderConfig, n_invariants: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(config.dim)
+        self.attention = GAAttention(
+            config.dim + 1, n_invariants, config.width, config.score_hidden, config.dim, config.rank, reduce=False, activation=config.activation
+        )
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
+        x = torch.cat([self.norm(features), geo.lengths], dim=-1)
+        return features + self.dropout(self.attention(x, geo.tuples, geo.mask))
+
+
+class Encoder(nn.Module):
+    """Rotation-, permutation- and translation-invariant GA-attention encoder of particle neighborhoods.
+
+    ``forward(bonds, mask, center_types, neighbor_types)`` takes unit-free bonds (B, k, 3) and
+    returns embeddings (B, D). Use :meth:`embed` for Frames / Neighborhoods of any size.
+    """
+
+    def __init__(self, config: EncoderConfig | None = None, card: dict | None = None):
+        super().__init__()
+        self.config = config = config or EncoderConfig()
+        #: model card: where the weights came from (plain JSON-like data, saved in checkpoints)
+        self.card = dict(card or {})
+        n_pair = 4 if config.normalize_products else 2
+        n_tuple = n_pair if config.rank == 2 else 4 * n_pair
+        self.type_embedding = nn.Linear(2 * config.n_types, config.dim)
+        self.blocks = nn.ModuleList(Block(config, n_tuple) for _ in range(config.blocks))
+        self.final_norm = nn.LayerNorm(config.dim)
+        self.reduction = GAAttention(
+            config.dim + 1, n_tuple, config.width, config.score_hidden, config.dim, config.rank, reduce=True, activation=config.activation
+        )
+        self.gradient_head = nn.Linear(config.dim, config.gradient_outputs) if config.gradient_outputs else None
+        self.vector_head = (
+            CovariantAttention(config.dim + 1, n_pair, config.width, config.score_hidden, config.vector_outputs, activation=config.activation)
+            if config.vector_outputs
+            else None
+        )
+
+    def extra_repr(self) -> str:
+        trained = "" if self.card.get("trained", True) else ", UNTRAINED (random weights)"
+        return f"{self.config}{trained}"
+
+    def bond_features(self, bonds, mask, center_types, neighbor_types) -> tuple[torch.Tensor, Geometry]:
+        """Per-bond features (B, k, D) after the residual blocks, normalized, and the batch's Geometry."""
+        geo = geometry(bonds, mask, self.config.rank, self.config.normalize_products)
+        features = self.type_embedding(type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype))
+        for block in self.blocks:
+            features = block(features, geo)
+        return self.final_norm(features), geo
+
+    def forward(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
+        features, geo = self.bond_features(bonds, mask, center_types, neighbor_types)
+        return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, mask)
+
+    def vectors(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
+        """Covariant vector outputs (B, vector_outputs, 3) of the vector head; they rotate with the bonds."""
+        if self.vector_head is None:
+            raise ValueError("this encoder has no vector head (EncoderConfig.vector_outputs = 0)")
+        features, geo = self.bond_features(bonds, mask, center_types, neighbor_types)
+        return self.vector_head(torch.cat([features, geo.lengths], dim=-1), geo.pairs, mask, bonds)
+
+    def equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=None) -> dict:
+        """Gradient-based equivariant outputs; see :func:`simssl.model.gradients.equivariant_outputs`."""
+        return equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=create_graph)
+
+    def embed(self, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True):
+        """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays; see :func:`simssl.model.inference.embed`."""
+        return embed(self, source, device=device, batch_size=batch_size, autocast=autocast, compile=compile, to_numpy=to_numpy)
+
+    def save(self, path, card: dict | None = None) -> None:
+        """Write config, weights and model card to ``path``; see :func:`simssl.model.checkpoint.save`."""
+        from .checkpoint import save  # checkpoint builds Encoders: import here to avoid a cycle
+
+        save(self, path, card=card)

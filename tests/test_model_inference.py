@@ -1,0 +1,79 @@
+"""Batched inference: input kinds, chunking, determinism, unit-free bonds and clear errors."""
+
+import numpy as np
+import pytest
+import torch
+from model_helpers import model_for, random_neighborhoods, run
+
+from simssl.errors import SimsslError
+from simssl.frame import make_frame
+from simssl.model import random_model
+from simssl.model.inference import default_batch_size
+from simssl.neighbors import compute_neighborhoods
+
+
+@pytest.fixture(scope="module")
+def frame():
+    import freud
+
+    box, positions = freud.data.UnitCell.fcc().generate_system(3, sigma_noise=0.05, seed=1)
+    return make_frame(box, positions)
+
+
+def test_embed_frame_neighborhoods_and_arrays_agree(frame):
+    model = random_model(0, k=12)
+    neighborhoods = compute_neighborhoods(frame, k=12)
+    from_frame = model.embed(frame, device="cpu")
+    assert from_frame.dtype == np.float32 and from_frame.shape == (frame.n_particles, model.config.dim)
+    np.testing.assert_array_equal(from_frame, model.embed(neighborhoods))
+    arrays = (neighborhoods.vectors / neighborhoods.scale, neighborhoods.mask, neighborhoods.center_types, neighborhoods.neighbor_types)
+    np.testing.assert_allclose(from_frame, model.embed(arrays), rtol=1e-6, atol=1e-6)
+    tensors = [torch.as_tensor(np.asarray(a)) for a in arrays]
+    on_device = model.embed(tensors, to_numpy=False)
+    assert isinstance(on_device, torch.Tensor) and on_device.dtype == torch.float32
+    np.testing.assert_allclose(on_device.numpy(), from_frame, rtol=1e-6, atol=1e-6)
+
+
+def test_chunking_and_eval_mode_are_deterministic():
+    arrays = random_neighborhoods(np.random.default_rng(0), 50, 8, max_padding=3)
+    model = model_for(1, dim=16, dropout=0.5).train()
+    whole = model.embed(arrays, batch_size=50)
+    assert model.training  # embed restores the mode it found
+    np.testing.assert_allclose(model.embed(arrays, batch_size=7), whole, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(model.embed(arrays, batch_size=50), whole)
+    np.testing.assert_allclose(run(model.eval(), arrays).numpy(), whole, rtol=1e-6, atol=1e-6)
+
+
+def test_bf16_autocast_is_close_to_float32():
+    arrays = random_neighborhoods(np.random.default_rng(2), 20, 8)
+    model = model_for(2, dim=16)
+    exact = model.embed(arrays)
+    approximate = model.embed(arrays, autocast="bf16")
+    assert approximate.dtype == np.float32
+    assert np.linalg.norm(approximate - exact) / np.linalg.norm(exact) < 0.05
+    np.testing.assert_allclose(model.embed(arrays, autocast="tf32"), exact, rtol=1e-2, atol=1e-2)
+    with pytest.raises(ValueError, match="autocast"):
+        model.embed(arrays, autocast="fp8")
+
+
+def test_default_batch_size_is_bounded():
+    small, large = random_model(0).config, random_model(0, k=32, rank=3).config
+    cpu = torch.device("cpu")
+    assert 16 <= default_batch_size(large, cpu) < default_batch_size(small, cpu) <= 65536
+
+
+def test_out_of_range_types_are_clear_errors(frame):
+    model = random_model(0, k=12)
+    two_types = make_frame(frame.box, frame.positions, np.arange(frame.n_particles) % 2)
+    with pytest.raises(SimsslError, match="type id 1 .* 1 particle type"):
+        model.embed(two_types)
+
+
+def test_particles_without_neighbors_get_zero_embedding():
+    bonds, mask, center_types, neighbor_types = random_neighborhoods(np.random.default_rng(3), 3, 5)
+    mask[1] = False
+    bonds[1] = 0.0
+    neighbor_types[1] = -1
+    embedding = model_for(3, dim=8).embed((bonds, mask, center_types, neighbor_types))
+    assert np.all(np.isfinite(embedding))
+    np.testing.assert_array_equal(embedding[1], model_for(3, dim=8).reduction.value_out.bias.detach().numpy())
