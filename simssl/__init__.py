@@ -5,6 +5,8 @@ neighborhoods, compute Steinhardt baselines and learned order embeddings, and wr
 the trajectory. See the README for the command line.
 """
 
+import importlib
+
 from .data import example_path
 from .errors import SimsslError
 from .frame import Frame, frame_from_lattice, make_frame
@@ -18,6 +20,14 @@ __version__ = "0.1.0"
 #: alias of :func:`read_frames`, the name DESIGN.md promises
 frames = read_frames
 
+
+def __getattr__(name):
+    """``simssl.load_model`` and ``simssl.model`` import torch only when first used."""
+    if name in ("load_model", "model"):
+        model = importlib.import_module(".model", __name__)
+        return model if name == "model" else model.load_model
+    raise AttributeError(f"module 'simssl' has no attribute {name!r}")
+
 __all__ = [
     "Frame",
     "Neighborhoods",
@@ -29,6 +39,7 @@ __all__ = [
     "example_path",
     "frame_from_lattice",
     "frames",
+    "load_model",
     "make_frame",
     "process",
     "read",
