@@ -38,6 +38,7 @@ from pathlib import Path
 import freud
 import numpy as np
 import torch
+from results import append_section, machine_description
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -143,33 +144,6 @@ class ReferenceEncoder(nn.Module):
         return self.reduction((bonds, values), mask=mask)
 
 
-def machine_description() -> str:
-    model = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), model)
-    except OSError:
-        pass
-    load = " (load average %.2f %.2f %.2f)" % os.getloadavg() if hasattr(os, "getloadavg") else ""
-    return f"{platform.platform()}, {model}, os.cpu_count()={os.cpu_count()}{load}"
-
-
-def append_section(path: Path, heading: str, entry: str) -> None:
-    """Append ``entry`` at the end of section ``heading`` of a markdown file (created if missing), atomically."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
-    if start is None:
-        new_text = text.rstrip("\n") + f"\n\n{heading}\n\n{entry.rstrip()}\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        after = "".join(lines[end:])
-        new_text = "".join(lines[:end]).rstrip("\n") + f"\n\n{entry.rstrip()}\n" + (f"\n{after}" if after else "")
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_text(new_text)
-    os.replace(partial, path)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__)] + (sys.argv[1:] if argv is None else list(argv)))
@@ -198,6 +172,11 @@ def main(argv=None) -> int:
     model.embed(tuple(a[:64] for a in arrays), device="cpu")  # warm-up
     rates[f"simssl encoder, eager ({subset} particles)"] = best_rate(lambda: model.embed(arrays, device="cpu", batch_size=args.batch_size), subset, rounds)
     encoder_key = f"simssl encoder, eager ({subset} particles)"
+    exact = model.embed(arrays, device="cpu", batch_size=args.batch_size)
+    rates[f"simssl encoder, eager bf16 autocast ({subset} particles)"] = best_rate(lambda: model.embed(arrays, device="cpu", batch_size=args.batch_size, autocast="bf16"), subset, rounds)
+    reduced = model.embed(arrays, device="cpu", batch_size=args.batch_size, autocast="bf16")
+    relative = np.linalg.norm(reduced - exact, axis=1) / np.linalg.norm(exact, axis=1)
+    accuracy = f"bf16 autocast vs float32 embeddings, per-particle relative error: median {np.median(relative):.2e}, max {relative.max():.2e} (TF32 affects only CUDA matmuls)"
     if not args.no_compile:
         start = time.perf_counter()
         model.embed(neighborhoods, device="cpu", batch_size=args.batch_size, compile=True)  # compiles once
@@ -243,6 +222,7 @@ def main(argv=None) -> int:
         f"- encoder / freud Steinhardt: {encoder / freud_rate:.2f}x (goal >= 0.7x); encoder / reference: {encoder / rates[reference_key]:.0f}x (goal >= 30x); goal >= 15,000 particles/s: {'met' if encoder >= 15000 else 'NOT met'}",
         f"- FLOPs per particle: {total / 1e6:.2f} M analytic (all ops), of which {counted / 1e6:.2f} M matmul (torch.utils.flop_counter)",
         f"- measured fp32 matmul rate: {peak / 1e9:.1f} GFLOP/s; encoder achieves {achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.1f}% of it",
+        f"- {accuracy}",
     ]
     entry = "\n".join(lines)
     print(entry)

@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import importlib.metadata
 import os
-import platform
 import shlex
 import shutil
 import statistics
@@ -43,6 +41,7 @@ import gsd.hoomd
 import numpy as np
 
 import simssl
+from results import append_section, machine_description, versions
 
 L_VALUES = [4, 6]
 NUM_NEIGHBORS = 12
@@ -126,49 +125,6 @@ def max_difference(ours: list[np.ndarray], reference: list[np.ndarray]) -> float
         finite = ~np.isnan(a)
         worst = max(worst, float(np.max(np.abs(a[finite].astype(np.float64) - b[finite].astype(np.float64)), initial=0.0)))
     return worst
-
-
-def machine_description() -> str:
-    model = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = ", load average %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
-    return f"{platform.platform()}, {model or platform.machine()}, os.cpu_count()={os.cpu_count()}{load}"
-
-
-def versions() -> str:
-    names = {"simssl": "simssl", "freud": "freud-analysis", "gsd": "gsd", "numpy": "numpy", "torch": "torch"}
-    parts = []
-    for label, distribution in names.items():
-        try:
-            parts.append(f"{label} {importlib.metadata.version(distribution)}")
-        except importlib.metadata.PackageNotFoundError:
-            parts.append(f"{label} (not installed)")
-    parts.append(f"Python {platform.python_version()}")
-    return ", ".join(parts)
-
-
-def append_results(path: Path, entry: str) -> None:
-    """Add ``entry`` at the end of the ``## process_vs_freud`` section (created at the end of the file if missing)."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == HEADING), None)
-    if start is None:
-        new_text = text.rstrip("\n") + f"\n\n{HEADING}\n\n{entry.rstrip()}\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        before = "".join(lines[:end]).rstrip("\n")
-        after = "".join(lines[end:])
-        new_text = before + f"\n\n{entry.rstrip()}\n" + (f"\n{after}" if after else "")
-    temporary = path.with_name(f".{path.name}.part")
-    temporary.write_text(new_text)
-    os.replace(temporary, path)
 
 
 def main(argv=None) -> int:
@@ -274,7 +230,7 @@ def main(argv=None) -> int:
                 f"- {verdict}",
             ]
         )
-        append_results(args.results, entry)
+        append_section(args.results, HEADING, entry)
         print(f"appended to {args.results}")
     return 0 if max(difference_api, difference_cli) < 1e-4 else 1
 

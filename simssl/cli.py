@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(the shipped model), or 'random' (UNTRAINED weights, for tests only)")
     process.add_argument("--device", help="torch device for the model, e.g. cpu or cuda (default: CUDA when available)")
     process.add_argument("--batch-size", type=int, help="particles per model batch (default: sized to bound memory)")
+    process.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                         help="torch.compile the encoder (default: on the CPU for frames of 20,000+ particles)")
     process.add_argument("--k", type=int, help="nearest neighbors per particle in the shared neighborhoods (default: what the analyses need)")
     _add_input_options(process)
     process.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
@@ -61,7 +63,7 @@ def _run_process(args) -> None:
         from .model import load_model
 
         model = load_model(None if args.model == "default" else args.model, device=args.device)
-        analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size))
+        analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size, compile=args.compile))
     result = process(source, args.output, analyzers=analyzers, k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box),
                      force=args.force, progress=not args.quiet)
     if not args.quiet:

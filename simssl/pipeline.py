@@ -51,13 +51,24 @@ class SteinhardtAnalyzer:
         return steinhardt(frame, self.l, wl=self.wl, average=self.average, weighted=self.weighted, num_neighbors=self.num_neighbors, neighbors=neighborhoods)
 
 
+#: frames at least this large are embedded with ``torch.compile`` on the CPU when ``compile`` is None:
+#: compilation costs ~10-20 s once (then cached on disk) and makes the encoder ~7x faster.
+COMPILE_MIN_PARTICLES = 20_000
+
+
 @dataclass
 class EmbeddingAnalyzer:
-    """Per-particle order embeddings ``embedding`` (N, D) from a GA-attention encoder (:mod:`simssl.model`)."""
+    """Per-particle order embeddings ``embedding`` (N, D) from a GA-attention encoder (:mod:`simssl.model`).
+
+    ``compile``: True, False, or None to compile on the CPU for frames of at least
+    ``COMPILE_MIN_PARTICLES`` particles (the choice depends on the frame size only, so a given frame
+    always gets the same numerics).
+    """
 
     model: object
     device: str | None = None
     batch_size: int | None = None
+    compile: bool | None = None
 
     @property
     def num_neighbors(self) -> int:
@@ -69,7 +80,17 @@ class EmbeddingAnalyzer:
             raise SimsslError(frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}"))
         if neighborhoods.k > self.num_neighbors:
             neighborhoods = truncate(neighborhoods, self.num_neighbors)
-        return {"embedding": self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size)}
+        compile = self.compile
+        if compile is None:
+            on_cpu = (self.device or ("cuda" if _cuda_available() else "cpu")).startswith("cpu")
+            compile = on_cpu and frame.n_particles >= COMPILE_MIN_PARTICLES
+        return {"embedding": self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size, compile=compile)}
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 @dataclass

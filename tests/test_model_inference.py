@@ -77,3 +77,16 @@ def test_particles_without_neighbors_get_zero_embedding():
     embedding = model_for(3, dim=8).embed((bonds, mask, center_types, neighbor_types))
     assert np.all(np.isfinite(embedding))
     np.testing.assert_array_equal(embedding[1], model_for(3, dim=8).reduction.value_out.bias.detach().numpy())
+
+
+def test_compiled_embedding_matches_eager(frame):
+    """torch.compile (what the processor uses on large CPU frames) computes the same embeddings."""
+    import warnings
+
+    model = random_model(3, k=12, dim=8, blocks=1)
+    neighborhoods = compute_neighborhoods(frame, k=12)
+    eager = model.embed(neighborhoods, device="cpu", batch_size=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a silent fallback to eager would hide a broken compile
+        compiled = model.embed(neighborhoods, device="cpu", batch_size=40, compile=True)
+    np.testing.assert_allclose(compiled, eager, rtol=1e-4, atol=1e-5)

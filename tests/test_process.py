@@ -7,7 +7,7 @@ import freud
 import gsd.hoomd
 import numpy as np
 import pytest
-from crystals import FCC_Q6, triclinic_fcc, write_gsd
+from crystals import FCC_Q6
 
 import simssl
 from simssl.cli import main
@@ -68,7 +68,6 @@ def test_npz_stacked_output(trajectory, tmp_path):
 
 
 def test_npz_ragged_when_particle_counts_differ(tmp_path):
-    rows, positions = triclinic_fcc()
     path = tmp_path / "grow.gsd"
     with gsd.hoomd.open(str(path), "w") as out:
         for n in (3, 4):

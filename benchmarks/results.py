@@ -1,0 +1,49 @@
+"""Shared by the benchmark scripts: describe the machine and versions, and append to RESULTS.md."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+from pathlib import Path
+
+
+def machine_description() -> str:
+    """Platform, CPU model, core count and current load (timings mean little without them)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), model)
+    except OSError:
+        pass
+    load = ", load average %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    return f"{platform.platform()}, {model}, os.cpu_count()={os.cpu_count()}{load}"
+
+
+def versions() -> str:
+    """Versions of the packages whose speed the benchmarks measure."""
+    names = {"simssl": "simssl", "freud": "freud-analysis", "gsd": "gsd", "numpy": "numpy", "torch": "torch"}
+    parts = []
+    for label, distribution in names.items():
+        try:
+            parts.append(f"{label} {importlib.metadata.version(distribution)}")
+        except importlib.metadata.PackageNotFoundError:
+            parts.append(f"{label} (not installed)")
+    return ", ".join(parts + [f"Python {platform.python_version()}"])
+
+
+def append_section(path: Path, heading: str, entry: str) -> None:
+    """Append ``entry`` at the end of section ``heading`` of a markdown file (created if missing), atomically."""
+    path = Path(path)
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
+    if start is None:
+        new_text = text.rstrip("\n") + f"\n\n{heading}\n\n{entry.rstrip()}\n"
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        after = "".join(lines[end:])
+        new_text = "".join(lines[:end]).rstrip("\n") + f"\n\n{entry.rstrip()}\n" + (f"\n{after}" if after else "")
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(new_text)
+    os.replace(partial, path)
