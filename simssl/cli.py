@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("-o", "--output", required=True, help="output file, .gsd or .npz")
     process.add_argument("--steinhardt", default="4,6", help="Steinhardt degrees l, comma separated (default: 4,6); 'none' to skip")
     process.add_argument("--wl", action="store_true", help="also write normalized w_l")
-    process.add_argument("--average", action="store_true", help="also write Lechner-Dellago averaged q_l (q6_avg, ...)")
+    process.add_argument("--average", action="store_true", help="also write Lechner-Dellago averaged q_l (q6_avg, ...) and, with --model, embedding_avg")
     process.add_argument("--voronoi", action="store_true", help="Steinhardt over Voronoi neighbors weighted by facet area")
     process.add_argument("--steinhardt-k", type=int, default=12, help="nearest neighbors for Steinhardt (default: 12)")
     process.add_argument("--model", help="write per-particle embeddings from this encoder: a checkpoint path, 'default' "
@@ -63,7 +63,7 @@ def _run_process(args) -> None:
         from .model import load_model
 
         model = load_model(None if args.model == "default" else args.model, device=args.device)
-        analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size, compile=args.compile))
+        analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size, compile=args.compile, average=args.average))
     result = process(source, args.output, analyzers=analyzers, k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box),
                      force=args.force, progress=not args.quiet)
     if not args.quiet:

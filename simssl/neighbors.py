@@ -129,3 +129,22 @@ def truncate(neighborhoods: Neighborhoods, num_neighbors: int) -> Neighborhoods:
     """Keep only each particle's ``num_neighbors`` nearest bonds."""
     nlist = neighborhoods.neighbor_list(num_neighbors)
     return _padded(nlist, neighborhoods.center_types, num_neighbors, neighborhoods.scale, neighborhoods.n_types)
+
+
+def neighbor_average(values, neighborhoods: Neighborhoods):
+    """Per particle, the mean of its own row of ``values`` and its neighbors' rows (Lechner-Dellago style).
+
+    ``values`` is (N, ...) numpy or torch; the loop runs over the k neighbor slots, not particles,
+    so memory stays O(N x D) whatever k.
+    """
+    indices, mask = np.maximum(neighborhoods.indices, 0), neighborhoods.mask
+    if not isinstance(values, np.ndarray):  # a torch tensor, possibly on a GPU
+        import torch
+
+        indices, mask = torch.as_tensor(indices, device=values.device), torch.as_tensor(mask, device=values.device)
+    total = values.clone() if not isinstance(values, np.ndarray) else values.copy()
+    for slot in range(neighborhoods.k):
+        weight = mask[:, slot].reshape((-1,) + (1,) * (values.ndim - 1))
+        total += values[indices[:, slot]] * weight
+    counts = 1 + mask.sum(1)
+    return total / counts.reshape((-1,) + (1,) * (values.ndim - 1))

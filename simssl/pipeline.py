@@ -19,7 +19,7 @@ from .errors import SimsslError
 from .frame import Frame
 from .io import read_frames
 from .io.writers import check_output_path, open_writer
-from .neighbors import Neighborhoods, compute_neighborhoods, truncate
+from .neighbors import Neighborhoods, compute_neighborhoods, neighbor_average, truncate
 from .steinhardt import DEFAULT_L, DEFAULT_NUM_NEIGHBORS, parse_degrees, steinhardt
 
 
@@ -62,13 +62,15 @@ class EmbeddingAnalyzer:
 
     ``compile``: True, False, or None to compile on the CPU for frames of at least
     ``COMPILE_MIN_PARTICLES`` particles (the choice depends on the frame size only, so a given frame
-    always gets the same numerics).
+    always gets the same numerics). ``average`` also returns ``embedding_avg``, each particle's
+    mean over itself and its neighbors (from the same model pass).
     """
 
     model: object
     device: str | None = None
     batch_size: int | None = None
     compile: bool | None = None
+    average: bool = False
 
     @property
     def num_neighbors(self) -> int:
@@ -84,7 +86,10 @@ class EmbeddingAnalyzer:
         if compile is None:
             on_cpu = (self.device or ("cuda" if _cuda_available() else "cpu")).startswith("cpu")
             compile = on_cpu and frame.n_particles >= COMPILE_MIN_PARTICLES
-        return {"embedding": self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size, compile=compile)}
+        embedding = self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size, compile=compile)
+        if not self.average:
+            return {"embedding": embedding}
+        return {"embedding": embedding, "embedding_avg": neighbor_average(embedding, neighborhoods)}
 
 
 def _cuda_available() -> bool:

@@ -90,3 +90,20 @@ def test_compiled_embedding_matches_eager(frame):
         warnings.simplefilter("error", RuntimeWarning)  # a silent fallback to eager would hide a broken compile
         compiled = model.embed(neighborhoods, device="cpu", batch_size=40, compile=True)
     np.testing.assert_allclose(compiled, eager, rtol=1e-4, atol=1e-5)
+
+
+def test_neighbor_averaged_embeddings(frame):
+    """average=True is the mean over each particle and its k neighbors, same shape as average=False."""
+    model = random_model(4, k=12, dim=8, blocks=1)
+    neighborhoods = compute_neighborhoods(frame, k=12)
+    raw = model.embed(neighborhoods)
+    averaged = model.embed(frame, average=True)
+    assert averaged.shape == raw.shape
+    i = 17
+    expected = (raw[i] + raw[neighborhoods.indices[i]].sum(axis=0)) / 13
+    np.testing.assert_allclose(averaged[i], expected, rtol=1e-5, atol=1e-6)
+    on_device = model.embed(neighborhoods, average=True, to_numpy=False)
+    np.testing.assert_allclose(on_device.numpy(), averaged, rtol=1e-5, atol=1e-6)
+    assert np.var(averaged, axis=0).sum() < np.var(raw, axis=0).sum()  # averaging smooths
+    with pytest.raises(SimsslError, match="neighbor indices"):
+        model.embed((neighborhoods.vectors, neighborhoods.mask, neighborhoods.center_types, neighborhoods.neighbor_types), average=True)

@@ -152,13 +152,15 @@ def test_embeddings_join_the_processor(trajectory, tmp_path):
     model = load_model("random", n_types=2, k=16, dim=8, blocks=1)
     output = tmp_path / "embedded.gsd"
     assert main(["process", str(trajectory), "-o", str(output), "--frames", "0:2", "--quiet", "--model", "random"]) == 2  # 1 type known, 2 present
-    result = simssl.process(trajectory, output, analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.pipeline.EmbeddingAnalyzer(model)], frames="0:2", progress=False)
+    result = simssl.process(trajectory, output, analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.pipeline.EmbeddingAnalyzer(model, average=True)], frames="0:2", progress=False)
     assert result.n_frames == 2
     with gsd.hoomd.open(str(output)) as written:
         embedding = written[1].log["particles/simssl/embedding"]
         assert embedding.shape == (500, 8) and embedding.dtype == np.float32
         np.testing.assert_allclose(embedding, model.embed(simssl.compute_neighborhoods(simssl.read(trajectory, 1), k=16)), rtol=1e-5, atol=1e-6)
         assert np.ptp(embedding, axis=0).max() > 1e-3  # noisy frame: environments differ
+        averaged = written[1].log["particles/simssl/embedding_avg"]
+        np.testing.assert_allclose(averaged, model.embed(simssl.read(trajectory, 1), average=True), rtol=1e-5, atol=1e-6)
     # identical environments (one type, k=12 = the complete FCC shell) give identical embeddings
     box, points = freud.data.UnitCell.fcc().generate_system(4)
     perfect = simssl.make_frame(box, points)

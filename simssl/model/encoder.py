@@ -169,9 +169,9 @@ class Encoder(nn.Module):
         """Gradient-based equivariant outputs; see :func:`simssl.model.gradients.equivariant_outputs`."""
         return equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=create_graph)
 
-    def embed(self, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True):
+    def embed(self, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, average=False):
         """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays; see :func:`simssl.model.inference.embed`."""
-        return embed(self, source, device=device, batch_size=batch_size, autocast=autocast, compile=compile, to_numpy=to_numpy)
+        return embed(self, source, device=device, batch_size=batch_size, autocast=autocast, compile=compile, to_numpy=to_numpy, average=average)
 
     def save(self, path, card: dict | None = None) -> None:
         """Write config, weights and model card to ``path``; see :func:`simssl.model.checkpoint.save`."""

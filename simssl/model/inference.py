@@ -135,7 +135,7 @@ def run(model, source, function, device=None, batch_size=None, autocast=None, co
         model.train(was_training)
 
 
-def embed(model, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True):
+def embed(model, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, average=False):
     """Per-particle embeddings (N, D) of a Frame, Neighborhoods, or (bonds, mask, center_types, neighbor_types).
 
     Deterministic (eval mode, no dropout). ``device``: default CUDA when available (tensor input:
@@ -143,7 +143,17 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
     ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (faster on large
     frames after a one-off compilation; falls back to eager with a warning if it fails).
     Returns float32 numpy, or a float32 tensor on the device with ``to_numpy=False``.
+    ``average=True`` returns, per particle, the mean embedding of the particle and its neighbors
+    (the analogue of Lechner-Dellago averaged q_l; needs a Frame or Neighborhoods).
     """
+    if average:
+        from ..neighbors import compute_neighborhoods, neighbor_average
+
+        if isinstance(source, (tuple, list)):
+            raise SimsslError("average=True needs a Frame or Neighborhoods: raw arrays carry no neighbor indices")
+        if not hasattr(source, "vectors"):
+            source = compute_neighborhoods(source, k=model.config.k)
+        return neighbor_average(embed(model, source, device, batch_size, autocast, compile, to_numpy), source)
     forward = model.forward
     if compile:
         try:
