@@ -1,0 +1,154 @@
+"""Live order analysis inside HOOMD-blue (4.x, 5.x): per-particle q_l and embeddings logged into GSD files.
+
+Wire it in as a writer and log it with HOOMD's own Logger::
+
+    analyzer = simssl.plugins.hoomd.OrderAnalyzer(model="default", steinhardt=(4, 6))
+    sim.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(1000)))
+    logger = hoomd.logging.Logger(categories=["particle"])
+    logger.add(analyzer)
+    sim.operations.writers.append(hoomd.write.GSD(trigger=hoomd.trigger.Periodic(1000), filename="run.gsd", logger=logger))
+
+Each GSD frame then holds ``log/particles/simssl/plugins/hoomd/OrderAnalyzer/<name>`` (``q4``, ``q6``,
+``embedding``) in tag order, the order of ``particles/position``. The computing is done by
+:class:`simssl.live.LiveAnalyzer`; this module only reads HOOMD's state. HOOMD-blue is imported on
+first use of ``OrderAnalyzer``, so the module itself imports without it.
+"""
+
+from __future__ import annotations
+
+import freud
+import numpy as np
+
+from simssl.errors import SimsslError
+from simssl.live import LiveAnalyzer
+
+#: quantities an OrderAnalyzer can log: the embedding and q_l for l = 1..MAX_DEGREE
+MAX_DEGREE = 12
+LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)))
+
+#: where the GSD writer stores the logged arrays: ``log/particles/<NAMESPACE>/<name>``
+NAMESPACE = "/".join((*__name__.split("."), "OrderAnalyzer"))  # HOOMD names it after module and class
+
+INSTALL_HINT = "HOOMD-blue is distributed through conda-forge, not PyPI: install it with `conda install -c conda-forge hoomd`"
+
+
+def __getattr__(name):
+    """Define ``OrderAnalyzer`` on first access, importing HOOMD-blue only then."""
+    if name == "OrderAnalyzer":
+        globals()[name] = _define_order_analyzer()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _import_hoomd():
+    try:
+        import hoomd
+    except ImportError as error:
+        raise ImportError(f"simssl.plugins.hoomd.OrderAnalyzer needs HOOMD-blue, which is not importable here ({error}); {INSTALL_HINT}") from error
+    return hoomd
+
+
+class _OrderAnalyzerBase:
+    """Per-particle Steinhardt q_l and order embeddings of a running HOOMD-blue simulation.
+
+    Parameters are those of :class:`simssl.live.LiveAnalyzer`: ``model`` (``"default"``, a
+    checkpoint path, ``"random"`` for tests, a loaded Encoder, or None for Steinhardt only),
+    ``steinhardt`` degrees (1..12), ``k`` nearest neighbors and the torch ``device`` of the model.
+
+    Append it to ``sim.operations.writers`` through ``hoomd.write.CustomWriter(action=..., trigger=...)``
+    and add it to a ``hoomd.logging.Logger(categories=["particle"])``: it exposes exactly the
+    configured quantities as per-particle loggables (``analyzer.loggables``), in tag order. Values are
+    computed once per timestep, by the writer's trigger or on demand when a logger asks at a step the
+    trigger skipped, so every GSD frame logs the order of its own configuration, the first included.
+    The analyzer must be in ``sim.operations`` (a Logger alone does not attach it), and the GSD writer
+    should keep its default filter (``hoomd.filter.All()``): the logged arrays cover every particle.
+
+    Reading the state: on a CPU device the rank-local snapshot is copied out of HOOMD's memory; on a
+    GPU device (with a CUDA build of torch) the arrays are wrapped zero-copy as CUDA tensors
+    (``__cuda_array_interface__``) and copied on the GPU, so HOOMD's particle data never migrates to
+    the host (only positions, types and tags travel, to freud's neighbor query). Under MPI (more than one
+    rank) every rank takes part in gathering the whole system to rank 0 (``State.get_snapshot``) and
+    rank 0 computes; the other ranks log nothing (HOOMD's GSD writer writes rank 0's values).
+    """
+
+    def __init__(self, model="default", steinhardt=(4, 6), k: int = 16, device=None):
+        super().__init__()
+        self.live = LiveAnalyzer(model=model, steinhardt=steinhardt, k=k, device=device)
+        unsupported = [name for name in self.live.names if name not in LOGGABLE]
+        if unsupported:
+            raise SimsslError(f"OrderAnalyzer logs q1..q{MAX_DEGREE} and embedding; it cannot log {', '.join(unsupported)}")
+        # HOOMD's Logger reads the loggables from ``_export_dict``; keep only the configured quantities
+        self._export_dict = {name: type(self)._export_dict[name] for name in self.live.names}
+        self._step: int | None = None
+        self._results: dict[str, np.ndarray] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """The configured quantities, e.g. ``['q4', 'q6', 'embedding']``."""
+        return self.live.names
+
+    def act(self, timestep: int) -> None:
+        """Compute every configured quantity for ``timestep`` (once per step, however often asked)."""
+        if timestep != self._step:
+            self._results = self._compute(timestep)
+            self._step = timestep
+
+    def _logged(self, name: str):
+        """The value of ``name`` at the current timestep (None on MPI ranks other than 0)."""
+        self.act(self._state._simulation.timestep)
+        return self._results.get(name)
+
+    def _compute(self, timestep: int) -> dict[str, np.ndarray]:
+        import hoomd
+        import torch
+
+        state = self._state
+        device = state._simulation.device
+        box = freud.box.Box.from_box(state.box)
+        type_names = state.particle_types
+        if device.communicator.num_ranks > 1:
+            snapshot = state.get_snapshot()  # collective: every rank must call it; rank 0 gets all particles in tag order
+            if snapshot.communicator.rank != 0:
+                return {}
+            return self.live.compute(box, snapshot.particles.position, snapshot.particles.typeid, type_names=type_names, step=timestep)
+        on_gpu = isinstance(device, hoomd.device.GPU) and torch.cuda.is_available()  # else read through the host
+        with (state.gpu_local_snapshot if on_gpu else state.cpu_local_snapshot) as snapshot:
+            particles = snapshot.particles
+            position, typeid, tag = (_copy_out(array, on_gpu) for array in (particles.position, particles.typeid, particles.tag))
+        return self.live.compute(box, position, typeid, tag, type_names=type_names, step=timestep)
+
+
+def _copy_out(array, on_gpu: bool):
+    """A copy of a local-snapshot array that stays valid after the snapshot context closes.
+
+    On the GPU: a zero-copy CUDA tensor view of HOOMD's buffer, cloned on the device. On the CPU:
+    a numpy copy (HOOMD's documented way out of ``cpu_local_snapshot``).
+    """
+    if on_gpu:
+        import torch
+
+        return torch.as_tensor(array, device="cuda").clone()
+    return np.array(array, copy=True)
+
+
+def _logged_property(name: str):
+    """The getter HOOMD's ``log`` decorator turns into the per-particle loggable ``name``."""
+
+    def getter(self):
+        return self._logged(name)
+
+    getter.__name__ = getter.__qualname__ = name
+    getter.__doc__ = "Order embeddings (N, D), float32, in tag order." if name == "embedding" else f"Steinhardt {name} (N,), float32, in tag order."
+    return getter
+
+
+def _define_order_analyzer():
+    """Build ``OrderAnalyzer``: a ``hoomd.custom.Action`` with one particle loggable per name in ``LOGGABLE``.
+
+    HOOMD collects loggables when the class is created (its metaclass consumes what ``log`` marked),
+    so the properties are decorated here, right before the class is made.
+    """
+    hoomd = _import_hoomd()
+    loggables = {name: hoomd.logging.log(_logged_property(name), category="particle", requires_run=True) for name in LOGGABLE}
+    namespace = {"__module__": __name__, "__qualname__": "OrderAnalyzer", "__doc__": _OrderAnalyzerBase.__doc__, **loggables}
+    return type(hoomd.custom.Action)("OrderAnalyzer", (_OrderAnalyzerBase, hoomd.custom.Action), namespace)

@@ -1,0 +1,101 @@
+"""The HOOMD-blue adapter: imports without HOOMD, and (where HOOMD is installed) logs offline-equal values.
+
+HOOMD-blue ships through conda-forge only, so the tests that run a simulation skip where it is
+missing; the rest run everywhere.
+"""
+
+import importlib
+import importlib.util
+import py_compile
+import sys
+from pathlib import Path
+
+import gsd.hoomd
+import numpy as np
+import pytest
+
+import simssl
+import simssl.plugins
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "plugins" / "examples" / "hoomd_live.py"
+
+
+@pytest.fixture
+def without_hoomd(monkeypatch):
+    """A fresh ``simssl.plugins.hoomd`` imported while ``import hoomd`` fails, installed or not."""
+    monkeypatch.setitem(sys.modules, "hoomd", None)
+    monkeypatch.delitem(sys.modules, "simssl.plugins.hoomd", raising=False)
+    monkeypatch.delattr(simssl.plugins, "hoomd", raising=False)
+    return importlib.import_module("simssl.plugins.hoomd")
+
+
+def test_imports_without_hoomd(without_hoomd):
+    assert without_hoomd.NAMESPACE == "simssl/plugins/hoomd/OrderAnalyzer"
+    assert "embedding" in without_hoomd.LOGGABLE and "q6" in without_hoomd.LOGGABLE
+
+
+def test_order_analyzer_without_hoomd_says_how_to_install(without_hoomd):
+    with pytest.raises(ImportError, match=r"needs HOOMD-blue.*conda install -c conda-forge hoomd"):
+        without_hoomd.OrderAnalyzer
+    assert "OrderAnalyzer" not in vars(without_hoomd)  # nothing cached: a later import of HOOMD still works
+
+
+def test_example_compiles(tmp_path):
+    py_compile.compile(str(EXAMPLE), cfile=str(tmp_path / "hoomd_live.pyc"), doraise=True)
+
+
+def _example():
+    """The example script as a module (its simulation builder serves the tests too)."""
+    spec = importlib.util.spec_from_file_location("hoomd_live", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_logged_quantities_equal_offline_processing(tmp_path):
+    hoomd = pytest.importorskip("hoomd")
+    from simssl.plugins.hoomd import NAMESPACE, OrderAnalyzer
+
+    simulation, _ = _example().build_simulation(cells=4, density=1.0, kT=0.8, seed=3)
+    simulation.operations.tuners.append(hoomd.tune.ParticleSorter(trigger=hoomd.trigger.Periodic(1)))  # memory order != tag order
+    analyzer = OrderAnalyzer(model="random", steinhardt=(4, 6), k=16)
+    assert analyzer.loggables == {"q4": "particle", "q6": "particle", "embedding": "particle"}
+    logger = hoomd.logging.Logger(categories=["particle"])
+    logger.add(analyzer)
+    path = tmp_path / "live.gsd"
+    # the GSD writer comes first and fires on steps the analyzer's own trigger skips: values are computed on demand
+    trajectory = hoomd.write.GSD(trigger=hoomd.trigger.Periodic(100), filename=str(path), mode="wb", logger=logger)
+    simulation.operations.writers.append(trajectory)
+    simulation.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(250)))
+    simulation.run(300, write_at_start=True)
+    trajectory.flush()
+    with simulation.state.cpu_local_snapshot as snapshot:
+        tags = np.array(snapshot.particles.tag, copy=True)
+    assert np.any(tags != np.arange(len(tags)))
+
+    logged = {key: value for key, value in gsd.hoomd.read_log(str(path)).items() if key.startswith("log/")}
+    assert sorted(logged) == sorted(f"log/particles/{NAMESPACE}/{name}" for name in ("q4", "q6", "embedding"))
+    offline = simssl.process(path, analyzers=analyzer.live.analyzers, k=16, progress=False)
+    assert offline.n_frames == 4  # steps 0, 100, 200, 300
+    for index, expected in enumerate(offline.frames):
+        for name, values in expected.items():
+            np.testing.assert_allclose(logged[f"log/particles/{NAMESPACE}/{name}"][index], values, rtol=1e-5, atol=1e-5, err_msg=f"frame {index}, {name}")
+    assert np.ptp(logged[f"log/particles/{NAMESPACE}/q6"][-1]) > 0.01  # thermal disorder: per-particle values differ
+
+
+def test_degrees_beyond_the_loggables_are_refused():
+    pytest.importorskip("hoomd")
+    from simssl.plugins.hoomd import OrderAnalyzer
+
+    with pytest.raises(simssl.SimsslError, match="cannot log q14"):
+        OrderAnalyzer(model=None, steinhardt=(6, 14))
+
+
+def test_example_runs(tmp_path, capsys):
+    pytest.importorskip("hoomd")
+    output = tmp_path / "example.gsd"
+    _example().main(["--output", str(output), "--model", "random", "--cells", "4", "--melt-steps", "200", "--quench-steps", "200", "--period", "100"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{output}: 5 frames of 256 particles")
+    assert len([line for line in lines if "mean q6" in line]) == 5
+    assert "mean q6 0.5745" in lines[1]  # step 0 is the perfect FCC crystal
