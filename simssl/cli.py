@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--k", type=int, help="nearest neighbors per particle in the shared neighborhoods (default: what the analyses need)")
     _add_input_options(process)
     process.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    process.add_argument("--resume", action="store_true", help="continue a killed or interrupted run into a .gsd OUTPUT, keeping the frames it finished")
     process.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     info = commands.add_parser("info", help="describe a trajectory: frames, particles, box, types")
@@ -65,7 +66,7 @@ def _run_process(args) -> None:
         model = load_model(None if args.model == "default" else args.model, device=args.device)
         analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size, compile=args.compile, average=args.average))
     result = process(source, args.output, analyzers=analyzers, k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box),
-                     force=args.force, progress=not args.quiet)
+                     force=args.force, resume=args.resume, progress=not args.quiet)
     if not args.quiet:
         print(result.summary())
 
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
         print(f"simssl: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("simssl: interrupted; no output was written", file=sys.stderr)
+        print("simssl: interrupted; no output was written (a .gsd output continues with --resume)", file=sys.stderr)
         return 130
     return 0
 

@@ -127,9 +127,12 @@ class ProcessResult:
     statistics: dict[str, tuple[float, float]]
     output: str | None
     frames: list[dict[str, np.ndarray]] = field(default_factory=list)
+    resumed: int = 0  #: frames found already done in an interrupted run's partial output (not counted above)
 
     def summary(self) -> str:
         lines = [f"{self.n_frames} frame(s), {self.n_particles} particle(s) in total" + (f" -> {self.output}" if self.output else "")]
+        if self.resumed:
+            lines[0] += f" ({self.resumed} earlier frame(s) kept from the interrupted run)"
         lines += [f"  {name:<14} mean {mean:10.5g}   std {std:10.5g}" for name, (mean, std) in self.statistics.items()]
         return "\n".join(lines)
 
@@ -163,6 +166,7 @@ def process(
     format: str | None = None,
     box=None,
     force: bool = False,
+    resume: bool = False,
     progress: bool = True,
 ) -> ProcessResult:
     """Compute per-particle quantities for every selected frame of ``input``.
@@ -170,21 +174,30 @@ def process(
     With ``output`` (``.gsd`` or ``.npz``) results stream to that file, written atomically; without
     it they are returned in ``ProcessResult.frames`` (one dict per frame). ``analyzers`` defaults to
     Steinhardt q_l for the degrees in ``steinhardt``. ``k`` widens the shared neighborhoods to at
-    least ``k`` nearest neighbors (analyzers otherwise get exactly what they declare).
+    least ``k`` nearest neighbors (analyzers otherwise get exactly what they declare). ``resume``
+    continues a killed or interrupted run into a ``.gsd`` output: frames already in its partial
+    file are kept, not recomputed, and the result equals an uninterrupted run.
     """
     if analyzers is None:
         analyzers = [SteinhardtAnalyzer(steinhardt)]
     if not analyzers:
         raise SimsslError("nothing to compute: the list of analyzers is empty")
     input = os.fspath(input)
+    if resume and (output is None or (os.path.exists(output) and not force)):
+        raise SimsslError("resume needs an output file" if output is None else f"{output}: is already complete; nothing to resume (pass --force to recompute it)")
     if output is not None:
-        output = check_output_path(output, force=force, inputs=[input] if os.path.exists(input) else [])
+        output = check_output_path(output, force=force or resume, inputs=[input] if os.path.exists(input) else [])
     reader = read_frames(input, frames=frames, format=format, box=box)
     stats = RunningStats()
     result = ProcessResult(0, 0, {}, output)
     bar = tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress)
-    with open_writer(output) if output is not None else nullcontext() as writer, bar:
-        for frame in bar:
+    with open_writer(output, resume) if output is not None else nullcontext() as writer, bar:
+        result.resumed = writer.n_written if writer is not None else 0
+        for position, frame in enumerate(bar):
+            if position < result.resumed:
+                if position == result.resumed - 1 and (frame.step or 0) != writer.last_step:
+                    raise SimsslError(frame.where(f"the partial output {writer.temporary} ends at step {writer.last_step}, not this frame's step {frame.step}: it belongs to another run"))
+                continue
             quantities = analyze_frame(frame, analyzers, k=k)
             stats.add(quantities)
             result.n_frames += 1
@@ -193,7 +206,7 @@ def process(
                 writer.write(frame, quantities)
             else:
                 result.frames.append(quantities)
-        if result.n_frames == 0:
+        if result.n_frames + result.resumed == 0:
             raise SimsslError(f"{input}: the frame selection {frames!r} contains no frames")
     result.statistics = stats.summary()
     return result

@@ -1,13 +1,14 @@
 """Output files: GSD (input frames + ``particles/simssl/<name>`` log arrays) and NPZ, written atomically.
 
-Both writers fill a temporary file beside the target and rename it into place only when every frame
-is written, so a failure never leaves a half-written or clobbered output.
+Both writers fill a hidden partial file beside the target (``.NAME.part.gsd``) and rename it into
+place only when every frame is written, so a failure never leaves a half-written or clobbered
+output. GSD frames are flushed as they are written, so a run that was killed can be resumed: its
+partial file holds every frame completed before the kill.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 
 import gsd.hoomd
 import numpy as np
@@ -36,22 +37,24 @@ def check_output_path(path, force: bool = False, inputs=()) -> str:
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def partial_path(path: str) -> str:
+    """The hidden file an output is written to before it is complete: ``dir/.NAME.part.EXT``."""
+    directory, name = os.path.split(os.path.abspath(path))
+    stem, extension = os.path.splitext(name)
+    return os.path.join(directory, f".{stem}{extension}.part{extension}")
 
 
 class _AtomicWriter:
-    """Base: owns the temporary file and the final rename; subclasses add frames and finish."""
+    """Base: owns the partial file and the final rename; subclasses add frames and finish.
 
-    suffix = ""
+    On an error the partial file is removed; on KeyboardInterrupt it is kept, for ``resume``.
+    """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, resume: bool = False):
         self.path = path
-        handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part" + self.suffix, dir=os.path.dirname(os.path.abspath(path)))
-        os.close(handle)
-        os.chmod(self.temporary, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
+        self.temporary = partial_path(path)
+        if not resume and os.path.exists(self.temporary):
+            os.remove(self.temporary)  # left by an earlier run that was killed
 
     def __enter__(self):
         return self
@@ -62,7 +65,8 @@ class _AtomicWriter:
                 self._finish()
                 os.replace(self.temporary, self.path)
         finally:
-            if os.path.exists(self.temporary):
+            interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+            if os.path.exists(self.temporary) and not interrupted:
                 os.remove(self.temporary)
         return False
 
@@ -76,11 +80,18 @@ class _AtomicWriter:
 class GSDWriter(_AtomicWriter):
     """Frames with per-particle log arrays; gsd reads them as ``frame.log['particles/simssl/q6']``, OVITO as properties."""
 
-    suffix = ".gsd"
-
-    def __init__(self, path: str):
-        super().__init__(path)
-        self._file = gsd.hoomd.open(self.temporary, "w")
+    def __init__(self, path: str, resume: bool = False):
+        super().__init__(path, resume)
+        #: frames already in the partial file of an interrupted run (resume), and the last one's step
+        self.n_written, self.last_step = 0, None
+        if resume and os.path.exists(self.temporary):
+            try:
+                with gsd.hoomd.open(self.temporary, "r") as done:
+                    self.n_written = len(done)
+                    self.last_step = done[-1].configuration.step if self.n_written else None
+            except Exception as error:
+                raise SimsslError(f"{self.temporary}: the partial output cannot be resumed ({error}); run again without --resume") from None
+        self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
         snapshot = gsd.hoomd.Frame()
@@ -93,6 +104,7 @@ class GSDWriter(_AtomicWriter):
         snapshot.particles.types = list(frame.type_names)
         snapshot.log = {LOG_PREFIX + name: np.ascontiguousarray(value) for name, value in quantities.items()}
         self._file.append(snapshot)
+        self._file.flush()  # every completed frame is on disk, so a killed run can resume
 
     def _finish(self) -> None:
         self._file.close()
@@ -113,10 +125,11 @@ class NPZWriter(_AtomicWriter):
     and ``box`` (Lx, Ly, Lz, xy, xz, yz) are stored per frame.
     """
 
-    suffix = ".npz"
-
-    def __init__(self, path: str):
+    def __init__(self, path: str, resume: bool = False):
+        if resume:
+            raise SimsslError(f"{path}: --resume works with .gsd outputs; .npz files are written in one piece at the end")
         super().__init__(path)
+        self.n_written, self.last_step = 0, None
         self._columns: dict[str, list[np.ndarray]] = {}
         self._meta: dict[str, list] = {"step": [], "frame": [], "n_particles": [], "box": []}
 
@@ -142,7 +155,7 @@ class NPZWriter(_AtomicWriter):
             np.savez(handle, **arrays)
 
 
-def open_writer(path: str):
+def open_writer(path: str, resume: bool = False):
     """The writer for ``path``'s extension (call :func:`check_output_path` first)."""
     kind = OUTPUT_FORMATS[os.path.splitext(path)[1].lower()]
-    return GSDWriter(path) if kind == "gsd" else NPZWriter(path)
+    return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume)
