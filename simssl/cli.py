@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--resume", action="store_true", help="continue a killed or interrupted run into a .gsd OUTPUT, keeping the frames it finished")
     process.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
+    plot = commands.add_parser("plot", help="PNG pictures of a processed file: embedding vs q6, ordered fraction over time, snapshot")
+    plot.add_argument("input", help="a .gsd or .npz written by simssl process")
+    plot.add_argument("--out-dir", help="where to write the PNGs (default: next to INPUT)")
+    plot.add_argument("--clusters", type=int, default=2, help="k-means clusters of the embeddings (default: 2)")
+    plot.add_argument("--q6-threshold", type=float, default=0.35, help="q6 (q6_avg if present) above which a particle counts as ordered (default: 0.35)")
+
     info = commands.add_parser("info", help="describe a trajectory: frames, particles, box, types")
     info.add_argument("input")
     _add_input_options(info)
@@ -81,6 +87,13 @@ def _parse_box(text: str | None) -> list[float] | None:
         raise SimsslError(f"cannot read the box {text!r}; give 'L', 'Lx,Ly,Lz' or 'Lx,Ly,Lz,xy,xz,yz'") from None
 
 
+def _run_plot(args) -> None:
+    from .plots import plot
+
+    for path in plot(args.input, args.out_dir, n_clusters=args.clusters, q6_threshold=args.q6_threshold):
+        print(path)
+
+
 def _run_info(args) -> None:
     from .io import read_frames
 
@@ -98,7 +111,7 @@ def main(argv=None) -> int:
     """Entry point; returns the exit code (2 for bad input, with one sentence and no traceback)."""
     args = build_parser().parse_args(argv)
     try:
-        {"process": _run_process, "info": _run_info}[args.command](args)
+        {"process": _run_process, "plot": _run_plot, "info": _run_info}[args.command](args)
     except SimsslError as error:
         print(f"simssl: error: {error}", file=sys.stderr)
         return 2

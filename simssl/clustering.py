@@ -1,0 +1,58 @@
+"""Small, dependency-free unsupervised tools for embeddings: principal components and k-means.
+
+Deterministic for a given seed, vectorized over points, so plots and OVITO colorings are reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def principal_components(x: np.ndarray, n_components: int = 2, fit_rows: int = 200_000, seed: int = 0) -> np.ndarray:
+    """Project rows of ``x`` (N, D) onto its first principal components (fitted on a row sample).
+
+    Signs are fixed (largest loading positive) so the same data always gives the same picture.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    sample = x if len(x) <= fit_rows else x[np.random.default_rng(seed).choice(len(x), fit_rows, replace=False)]
+    mean = sample.mean(axis=0)
+    _, _, components = np.linalg.svd(sample - mean, full_matrices=False)
+    components = components[:n_components]
+    components *= np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])[:, None]
+    return ((x - mean) @ components.T).astype(np.float32)
+
+
+def kmeans(x: np.ndarray, n_clusters: int, seed: int = 0, iterations: int = 100, fit_rows: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
+    """k-means++ then Lloyd iterations on a row sample; returns (labels (N,), centers (n_clusters, D)).
+
+    Clusters are numbered by decreasing size (on the fitted sample), so ids are stable across runs.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if not 1 <= n_clusters <= len(x):
+        raise ValueError(f"n_clusters must be between 1 and the number of points ({len(x)}), got {n_clusters}")
+    rng = np.random.default_rng(seed)
+    sample = x if len(x) <= fit_rows else x[rng.choice(len(x), fit_rows, replace=False)]
+    centers = sample[[rng.integers(len(sample))]]
+    for _ in range(1, n_clusters):  # k-means++: new centers far from the chosen ones
+        distance = _squared_distances(sample, centers).min(axis=1)
+        probabilities = distance / distance.sum() if distance.sum() > 0 else None
+        centers = np.vstack([centers, sample[rng.choice(len(sample), p=probabilities)]])
+    labels = np.zeros(len(sample), dtype=np.int64)
+    for step in range(iterations):
+        new_labels = _squared_distances(sample, centers).argmin(axis=1)
+        if step and np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        counts = np.bincount(labels, minlength=n_clusters)
+        membership = np.zeros((n_clusters, len(sample)))
+        membership[labels, np.arange(len(sample))] = 1.0
+        sums = membership @ sample
+        centers = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centers)
+    order = np.argsort(-np.bincount(labels, minlength=n_clusters), kind="stable")
+    centers = centers[order]
+    return _squared_distances(x, centers).argmin(axis=1).astype(np.int32), centers
+
+
+def _squared_distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    squared = (x**2).sum(axis=1)[:, None] - 2 * x @ centers.T + (centers**2).sum(axis=1)[None, :]
+    return np.maximum(squared, 0.0)  # the expansion can dip below zero by round-off

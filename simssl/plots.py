@@ -1,0 +1,158 @@
+"""``simssl plot``: pictures of a processed file, learned order next to q6.
+
+Three PNGs: embedding principal components against q6 for the first, middle and last frames; the
+fraction of "ordered" particles over time, once from k-means clusters of the embeddings and once
+from a q6 threshold; and a 3D snapshot of the last frame colored by cluster id.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .clustering import kmeans, principal_components
+from .errors import SimsslError
+from .io.writers import LOG_PREFIX
+
+
+@dataclass
+class Processed:
+    """Per-frame quantities of a processed file (and the last frame's positions for snapshots)."""
+
+    steps: np.ndarray
+    columns: dict[str, list[np.ndarray]]
+    last_positions: np.ndarray | None
+
+
+def load_processed(path) -> Processed:
+    """Read a ``simssl process`` output (.gsd or .npz)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise SimsslError(f"{path}: no such file")
+    try:
+        if path.lower().endswith(".npz"):
+            return _load_npz(path)
+        if path.lower().endswith(".gsd"):
+            return _load_gsd(path)
+    except SimsslError:
+        raise
+    except Exception as error:
+        raise SimsslError(f"{path}: not a readable simssl output ({error})") from None
+    raise SimsslError(f"{path}: simssl plot reads the .gsd or .npz files that simssl process writes")
+
+
+def _load_gsd(path: str) -> Processed:
+    import gsd.hoomd
+
+    with gsd.hoomd.open(path, "r") as trajectory:
+        frames = list(trajectory)
+    if not frames:
+        raise SimsslError(f"{path}: has no frames")
+    names = [key[len(LOG_PREFIX):] for key in frames[0].log if key.startswith(LOG_PREFIX)]
+    if not names:
+        raise SimsslError(f"{path}: holds no simssl quantities (particles/simssl/...); was it written by simssl process?")
+    columns = {name: [np.asarray(f.log[LOG_PREFIX + name]) for f in frames] for name in names}
+    return Processed(np.array([f.configuration.step for f in frames]), columns, np.asarray(frames[-1].particles.position))
+
+
+def _load_npz(path: str) -> Processed:
+    data = np.load(path)
+    offsets = data["frame_offsets"]
+    skip = {"step", "frame", "n_particles", "box", "layout", "frame_offsets"}
+    ragged = str(data["layout"]) == "ragged"
+    columns = {}
+    for name in (key for key in data.files if key not in skip):
+        values = data[name]
+        columns[name] = [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)] if ragged else list(values)
+    return Processed(data["step"], columns, None)
+
+
+def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0) -> dict:
+    """Per frame: fraction in the most q6-ordered embedding cluster, and fraction above the q6 threshold.
+
+    The "ordered" cluster is the k-means cluster (on embeddings of all frames) whose mean q6 is
+    highest: the embeddings themselves know no labels, q6 only names the cluster.
+    """
+    q6_name = "q6_avg" if "q6_avg" in processed.columns else "q6" if "q6" in processed.columns else None
+    result = {"q6_name": q6_name}
+    if q6_name:
+        result["q6"] = np.array([np.mean(q > q6_threshold) for q in processed.columns[q6_name]])
+    if "embedding" in processed.columns:
+        embeddings = np.concatenate(processed.columns["embedding"])
+        labels, _ = kmeans(embeddings, n_clusters, seed=seed)
+        bounds = np.cumsum([0] + [len(e) for e in processed.columns["embedding"]])
+        result["labels"] = [labels[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+        result["components"] = principal_components(embeddings, 2, seed=seed)
+        result["component_bounds"] = bounds
+        if q6_name:
+            q6 = np.concatenate(processed.columns[q6_name])
+            ordered = int(np.argmax([q6[labels == c].mean() if np.any(labels == c) else -np.inf for c in range(n_clusters)]))
+            result["ordered_cluster"] = ordered
+            result["clusters"] = np.array([np.mean(l == ordered) for l in result["labels"]])
+    return result
+
+
+def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0) -> list[str]:
+    """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    processed = load_processed(path)
+    fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
+    stem = os.path.join(out_dir or os.path.dirname(os.path.abspath(path)), os.path.splitext(os.path.basename(path))[0])
+    written = []
+    n_frames = len(processed.steps)
+    shown = sorted({0, n_frames // 2, n_frames - 1})
+    q6_name = fractions["q6_name"]
+
+    figure, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.8), squeeze=False, sharex=True, sharey=True)
+    for axis, index in zip(axes[0], shown):
+        if "components" in fractions:
+            bounds = fractions["component_bounds"]
+            pc1 = fractions["components"][bounds[index]:bounds[index + 1], 0]
+            y = processed.columns[q6_name][index] if q6_name else fractions["components"][bounds[index]:bounds[index + 1], 1]
+            axis.scatter(pc1, y, c=fractions["labels"][index], s=2, cmap="coolwarm", vmin=0, vmax=max(n_clusters - 1, 1), rasterized=True)
+            axis.set_xlabel("embedding PC1")
+            axis.set_ylabel(q6_name or "embedding PC2")
+        elif q6_name:
+            axis.hist(processed.columns[q6_name][index], bins=60, color="tab:blue")
+            axis.set_xlabel(q6_name)
+            axis.set_ylabel("particles")
+        axis.set_title(f"frame {index} (step {processed.steps[index]})")
+    figure.suptitle("learned order (embedding PC1, colored by cluster) vs " + (q6_name or "PC2"))
+    written.append(_save(figure, stem + "_embedding_vs_q6.png"))
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    if "clusters" in fractions:
+        axis.plot(processed.steps, fractions["clusters"], "o-", label=f"embedding k-means ({n_clusters} clusters): most ordered cluster")
+    if "q6" in fractions:
+        axis.plot(processed.steps, fractions["q6"], "s--", label=f"{q6_name} > {q6_threshold}")
+    axis.set_xlabel("step")
+    axis.set_ylabel("fraction of particles ordered")
+    axis.set_ylim(-0.02, 1.02)
+    axis.legend(fontsize=8)
+    written.append(_save(figure, stem + "_order_fraction.png"))
+    plt.close(figure)
+
+    if processed.last_positions is not None:
+        figure = plt.figure(figsize=(5.5, 5))
+        axis = figure.add_subplot(projection="3d")
+        color = fractions["labels"][-1] if "labels" in fractions else processed.columns[q6_name][-1] if q6_name else None
+        x, y, z = processed.last_positions.T
+        axis.scatter(x, y, z, c=color, s=3, cmap="coolwarm", depthshade=False, rasterized=True)
+        axis.set_title(f"last frame (step {processed.steps[-1]}), colored by " + ("embedding cluster" if "labels" in fractions else q6_name or "nothing"))
+        written.append(_save(figure, stem + "_snapshot.png"))
+        plt.close(figure)
+    return written
+
+
+def _save(figure, path: str) -> str:
+    partial = path + ".part.png"
+    figure.savefig(partial, dpi=110, bbox_inches="tight")
+    os.replace(partial, path)
+    return path

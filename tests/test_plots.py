@@ -1,0 +1,60 @@
+"""simssl plot: fractions computed right from processed files, PNGs written, clear errors."""
+
+import numpy as np
+import pytest
+
+import simssl
+from simssl.cli import main
+from simssl.clustering import kmeans, principal_components
+from simssl.plots import Processed, load_processed, order_fractions
+
+
+def test_kmeans_and_pca_recover_planted_structure():
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 0.3, (300, 6)), rng.normal(2, 0.3, (100, 6))])
+    labels, centers = kmeans(x, 2, seed=1)
+    assert np.array_equal(labels, np.r_[np.zeros(300), np.ones(100)])  # larger cluster first
+    np.testing.assert_allclose(centers[1], 2, atol=0.1)
+    pc = principal_components(x, 2)
+    assert pc.shape == (400, 2) and pc[:300, 0].max() < pc[300:, 0].min()
+    np.testing.assert_array_equal(kmeans(x, 2, seed=1)[0], labels)  # deterministic
+
+
+def test_order_fractions_follow_the_data():
+    """Frame f has f/4 of its particles 'ordered' (high q6, distinct embeddings): both fractions see it."""
+    rng = np.random.default_rng(2)
+    embeddings, q6 = [], []
+    for f in range(5):
+        ordered = np.arange(400) < f * 100
+        embeddings.append(np.where(ordered[:, None], 3.0, 0.0) + rng.normal(0, 0.2, (400, 8)))
+        q6.append(np.where(ordered, 0.5, 0.2) + rng.normal(0, 0.03, 400))
+    processed = Processed(np.arange(5) * 10, {"embedding": embeddings, "q6": q6}, None)
+    fractions = order_fractions(processed, n_clusters=2, q6_threshold=0.35)
+    np.testing.assert_allclose(fractions["q6"], [0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(fractions["clusters"], [0, 0.25, 0.5, 0.75, 1.0])
+
+
+def test_plot_command_on_processed_outputs(tmp_path, capsys):
+    source = tmp_path / "example.gsd"
+    assert main(["process", "--example", "-o", str(source), "--frames", "0:20:6", "--average", "--model", "random", "--quiet"]) == 0
+    assert main(["plot", str(source), "--out-dir", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert [p.rsplit("_", 1)[-1] for p in written] == ["q6.png", "fraction.png", "snapshot.png"]
+    for path in written:
+        with open(path, "rb") as png:
+            assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+    processed = load_processed(source)
+    assert len(processed.steps) == 4 and processed.columns["embedding"][0].shape == (4000, 32)
+    npz = tmp_path / "steinhardt_only.npz"
+    simssl.process(simssl.example_path(), npz, frames="0:3", progress=False)
+    assert main(["plot", str(npz), "--out-dir", str(tmp_path)]) == 0  # no embedding, no positions: q6 only
+    assert len(capsys.readouterr().out.split()) == 2
+
+
+@pytest.mark.parametrize("name, content", [("missing.gsd", None), ("notes.txt", b"hello"), ("bad.gsd", b"not a gsd file")])
+def test_plot_bad_input(tmp_path, capsys, name, content):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["plot", str(path)]) == 2
+    assert capsys.readouterr().err.startswith("simssl: error:")
