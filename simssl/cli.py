@@ -7,6 +7,7 @@ import sys
 
 from . import __version__
 from .errors import SimsslError
+from .ssl.commands import add_finetune_parser, add_pretrain_parser
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a trajectory: frames, particles, box, types")
     info.add_argument("input")
     _add_input_options(info)
+
+    process.set_defaults(run=_run_process)
+    plot.set_defaults(run=_run_plot)
+    info.set_defaults(run=_run_info)
+    add_pretrain_parser(commands)
+    add_finetune_parser(commands)
     return parser
 
 
@@ -111,7 +118,7 @@ def main(argv=None) -> int:
     """Entry point; returns the exit code (2 for bad input, with one sentence and no traceback)."""
     args = build_parser().parse_args(argv)
     try:
-        {"process": _run_process, "plot": _run_plot, "info": _run_info}[args.command](args)
+        args.run(args)
     except SimsslError as error:
         print(f"simssl: error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,327 @@
+"""Self-supervised pretext tasks on particle neighborhoods (after Spellings et al., arXiv 2411.14680, and CDSSL, arXiv 2408.17255).
+
+Every task is a small ``nn.Module`` head on the shared :class:`~simssl.model.Encoder` with two
+halves:
+
+* ``prepare(batch, generator) -> (inputs, targets)`` corrupts a batch of *clean* unit-free
+  neighborhoods (bonds already divided by the frame's ``scale``) with a seeded generator;
+* ``forward(out) -> prediction`` and ``loss(prediction, targets, inputs)`` read the encoder's
+  per-bond features / embedding of those inputs (an :class:`EncoderOutput`).
+
+:class:`MultiTask` runs one encoder pass over the concatenated inputs of all tasks (each task
+gets its own slice of the batch) and returns each task's loss, so the cost per step is that of a
+single encoder pass whatever the number of tasks. Losses are normalized to be O(1) at
+initialization (regression errors divided by the variance of the corruption), so task weights are
+comparable. Units: one is the frame's median nearest-neighbor distance.
+
+Vector targets (shift, denoising displacements, nearest bond) are predicted by covariant
+attention heads without bivector duals (``use_duals=False``): outputs are sums of invariant
+coefficients times bond vectors, so they rotate and reflect exactly with the input.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..model import CovariantAttention
+
+
+class Environments(NamedTuple):
+    """A batch of neighborhoods as tensors: unit-free bonds, mask, types and the structure each came from."""
+
+    bonds: torch.Tensor  # float (B, k, 3)
+    mask: torch.Tensor  # bool (B, k)
+    center_types: torch.Tensor  # long (B,)
+    neighbor_types: torch.Tensor  # long (B, k), -1 on padding
+    structure: torch.Tensor  # long (B,): index into the dataset's structure names
+
+    def slice(self, start: int, stop: int) -> "Environments":
+        return Environments(*(t[start:stop] for t in self))
+
+    def to(self, device) -> "Environments":
+        return Environments(*(t.to(device, non_blocking=True) for t in self))
+
+    def with_bonds(self, bonds: torch.Tensor, mask: torch.Tensor | None = None) -> "Environments":
+        return self._replace(bonds=bonds, mask=self.mask if mask is None else mask)
+
+
+class EncoderOutput(NamedTuple):
+    """What the heads read: per-bond features (B, k, D), the batch's Geometry, the pooled embedding (B, D)."""
+
+    features: torch.Tensor
+    geometry: tuple
+    embedding: torch.Tensor
+
+    def slice(self, start: int, stop: int) -> "EncoderOutput":
+        geometry = type(self.geometry)(*(t[start:stop] for t in self.geometry))
+        return EncoderOutput(self.features[start:stop], geometry, self.embedding[start:stop])
+
+
+def encode(encoder, inputs: Environments) -> EncoderOutput:
+    """One encoder pass: per-bond features and the embedding that ``Encoder.forward`` would return."""
+    features, geometry = encoder.bond_features(inputs.bonds, inputs.mask, inputs.center_types, inputs.neighbor_types)
+    embedding = encoder.reduction(torch.cat([features, geometry.lengths], dim=-1), geometry.tuples, inputs.mask)
+    return EncoderOutput(features, geometry, embedding)
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` (B, k, ...) over real bonds (and any trailing axes)."""
+    weights = mask.reshape(mask.shape + (1,) * (values.ndim - mask.ndim)).expand_as(values).to(values.dtype)
+    return (values * weights).sum() / weights.sum().clamp_min(1.0)
+
+
+def gaussian(shape, sigma: float, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
+    """Seeded N(0, sigma^2) noise drawn on the generator's device, returned like ``like``."""
+    return (sigma * torch.randn(shape, generator=generator, device=generator.device)).to(like)
+
+
+def covariant_head(config, n_vectors: int, reduce: bool) -> CovariantAttention:
+    """A rank-2 covariant attention head reading [features, |r|] and the pair invariants (reflection-equivariant: no duals)."""
+    n_pair = 4 if config.normalize_products else 2
+    return CovariantAttention(config.dim + 1, n_pair, config.width, config.score_hidden, n_vectors, reduce=reduce,
+                              activation=config.activation, use_duals=False)
+
+
+def covariant_output(head: CovariantAttention, out: EncoderOutput) -> torch.Tensor:
+    """Apply a covariant head to an encoder output (vectors in the same frame as the input bonds)."""
+    geo = out.geometry
+    return head(torch.cat([out.features, geo.lengths], dim=-1), geo.pairs, geo.mask, geo.bonds)
+
+
+class Task(nn.Module):
+    """Base of the pretext tasks: a name, a ``prepare`` corruption and a head with its loss."""
+
+    name = "task"
+
+    def prepare(self, batch: Environments, generator: torch.Generator) -> tuple[Environments, torch.Tensor]:
+        raise NotImplementedError
+
+    def loss(self, prediction: torch.Tensor, targets: torch.Tensor, inputs: Environments) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class NoisyBondTask(Task):
+    """Half of each neighborhood's bonds get N(0, noise^2) noise; classify every bond as noisy or clean (BCE)."""
+
+    name = "noisy_bond"
+
+    def __init__(self, config, noise: float = 0.5):
+        super().__init__()
+        self.noise = noise
+        self.head = nn.Linear(config.dim, 1)
+
+    def prepare(self, batch, generator):
+        keys = torch.rand(batch.mask.shape, generator=generator, device=generator.device).to(batch.bonds.device)
+        keys = keys.masked_fill(~batch.mask, 2.0)  # padding sorts last
+        rank = keys.argsort(1).argsort(1)  # each bond's position in a random order of the real bonds
+        noisy = rank < (batch.mask.sum(1, keepdim=True) // 2)
+        bonds = batch.bonds + gaussian(batch.bonds.shape, self.noise, generator, batch.bonds) * noisy[..., None]
+        return batch.with_bonds(bonds), noisy.to(batch.bonds.dtype)
+
+    def forward(self, out):
+        return self.head(out.features)[..., 0]
+
+    def loss(self, prediction, targets, inputs):
+        return masked_mean(F.binary_cross_entropy_with_logits(prediction.float(), targets.float(), reduction="none"), inputs.mask)
+
+
+class ShiftTask(Task):
+    """The center is displaced: every bond moves by one random vector s ~ N(0, shift^2 I); regress s covariantly."""
+
+    name = "shift"
+
+    def __init__(self, config, shift: float = 0.1):
+        super().__init__()
+        self.shift = shift
+        self.head = covariant_head(config, 1, reduce=True)
+
+    def prepare(self, batch, generator):
+        shift = gaussian((len(batch.bonds), 3), self.shift, generator, batch.bonds)
+        return batch.with_bonds((batch.bonds + shift[:, None, :]) * batch.mask[..., None]), shift
+
+    def forward(self, out):
+        return covariant_output(self.head, out)[:, 0]
+
+    def loss(self, prediction, targets, inputs):
+        return F.mse_loss(prediction.float(), targets.float()) / self.shift**2
+
+
+class DenoisingTask(Task):
+    """All bonds get N(0, noise^2) noise; predict each bond's clean-minus-noisy displacement with a per-bond covariant head."""
+
+    name = "denoising"
+
+    def __init__(self, config, noise: float = 0.2):
+        super().__init__()
+        self.noise = noise
+        self.head = covariant_head(config, 1, reduce=False)
+
+    def prepare(self, batch, generator):
+        noise = gaussian(batch.bonds.shape, self.noise, generator, batch.bonds) * batch.mask[..., None]
+        return batch.with_bonds(batch.bonds + noise), -noise
+
+    def forward(self, out):
+        return covariant_output(self.head, out)[:, :, 0]
+
+    def loss(self, prediction, targets, inputs):
+        return masked_mean((prediction.float() - targets.float()).square(), inputs.mask) / self.noise**2
+
+
+class DistanceDenoisingTask(Task):
+    """CDSSL-style: all bonds get N(0, noise^2) noise; predict each bond's clean length (invariant head, as a correction)."""
+
+    name = "distance_denoising"
+
+    def __init__(self, config, noise: float = 0.2):
+        super().__init__()
+        self.noise = noise
+        self.head = nn.Linear(config.dim, 1)
+        nn.init.zeros_(self.head.weight)  # start from "the noisy length is the clean one": loss ~1
+        nn.init.zeros_(self.head.bias)
+
+    def prepare(self, batch, generator):
+        noise = gaussian(batch.bonds.shape, self.noise, generator, batch.bonds) * batch.mask[..., None]
+        return batch.with_bonds(batch.bonds + noise), batch.bonds.norm(dim=-1)
+
+    def forward(self, out):
+        return out.geometry.lengths[..., 0] + self.head(out.features)[..., 0]
+
+    def loss(self, prediction, targets, inputs):
+        return masked_mean((prediction.float() - targets.float()).square(), inputs.mask) / self.noise**2
+
+
+class NearestBondTask(Task):
+    """The nearest bond is removed (masked); regress its vector from the remaining ones with a covariant head."""
+
+    name = "nearest_bond"
+
+    def __init__(self, config):
+        super().__init__()
+        self.head = covariant_head(config, 1, reduce=True)
+
+    def prepare(self, batch, generator):
+        lengths = batch.bonds.norm(dim=-1).masked_fill(~batch.mask, float("inf"))
+        nearest = lengths.argmin(1)
+        rows = torch.arange(len(nearest), device=nearest.device)
+        mask = batch.mask.clone()
+        mask[rows, nearest] = False
+        return batch.with_bonds(batch.bonds * mask[..., None], mask), batch.bonds[rows, nearest]
+
+    def forward(self, out):
+        return covariant_output(self.head, out)[:, 0]
+
+    def loss(self, prediction, targets, inputs):
+        return (prediction.float() - targets.float()).square().sum(-1).mean()
+
+
+def invariant_descriptor(bonds: torch.Tensor, mask: torch.Tensor, bins: int) -> torch.Tensor:
+    """Rotation- and permutation-invariant summary of clean neighborhoods, (B, k + bins).
+
+    The bond lengths in increasing order (padding as trailing zeros) followed by a soft histogram of
+    the cosines of all bond-pair angles (Gaussian kernels on [-1, 1], normalized to sum 1): the
+    radial and angular content of a neighborhood, both cheap and exactly invariant.
+    """
+    lengths = bonds.norm(dim=-1).masked_fill(~mask, float("inf")).sort(1).values
+    lengths = lengths.masked_fill(lengths.isinf(), 0.0)
+    units = F.normalize(bonds, dim=-1)
+    cosines = units @ units.transpose(1, 2)
+    pair = mask[:, :, None] & mask[:, None, :] & ~torch.eye(mask.shape[1], dtype=torch.bool, device=mask.device)
+    centers = torch.linspace(-1, 1, bins, device=bonds.device, dtype=bonds.dtype)
+    kernel = torch.exp(-0.5 * ((cosines[..., None] - centers) * (bins - 1) / 2).square()) * pair[..., None]
+    histogram = kernel.sum((1, 2))
+    return torch.cat([lengths, histogram / histogram.sum(-1, keepdim=True).clamp_min(1e-12)], dim=-1)
+
+
+class AutoencoderTask(Task):
+    """Bottleneck autoencoder: embedding -> ``bottleneck`` numbers -> MLP -> :func:`invariant_descriptor` of the clean neighborhood."""
+
+    name = "autoencoder"
+
+    def __init__(self, config, bottleneck: int = 4, bins: int = 16):
+        super().__init__()
+        self.bins = bins
+        self.head = nn.Sequential(
+            nn.Linear(config.dim, bottleneck), nn.Linear(bottleneck, config.dim), nn.SiLU(), nn.Linear(config.dim, config.k + bins)
+        )
+
+    def prepare(self, batch, generator):
+        return batch, invariant_descriptor(batch.bonds, batch.mask, self.bins)
+
+    def forward(self, out):
+        return self.head(out.embedding)
+
+    def loss(self, prediction, targets, inputs):
+        return F.mse_loss(prediction.float(), targets.float())
+
+
+class FrameClassificationTask(Task):
+    """Which structure did an environment come from: cross-entropy over the dataset's structure ids."""
+
+    name = "frame_classification"
+
+    def __init__(self, config, n_structures: int):
+        super().__init__()
+        self.head = nn.Linear(config.dim, n_structures)
+
+    def prepare(self, batch, generator):
+        return batch, batch.structure
+
+    def forward(self, out):
+        return self.head(out.embedding)
+
+    def loss(self, prediction, targets, inputs):
+        return F.cross_entropy(prediction.float(), targets)
+
+
+TASKS = {task.name: task for task in (NoisyBondTask, ShiftTask, DenoisingTask, DistanceDenoisingTask, NearestBondTask, AutoencoderTask, FrameClassificationTask)}
+
+
+def build_task(name: str, config, n_structures: int, **options) -> Task:
+    """A task head by name; ``options`` are its constructor's keyword arguments (noise, shift, bottleneck, ...)."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; choose from {sorted(TASKS)}")
+    if name == FrameClassificationTask.name:
+        options["n_structures"] = n_structures
+    return TASKS[name](config, **options)
+
+
+class MultiTask(nn.Module):
+    """The encoder plus weighted pretext tasks; ``forward(prepared)`` returns {task: loss} from one encoder pass.
+
+    ``prepare(batch, generator)`` splits the batch into one contiguous slice per task and corrupts
+    each; the concatenated inputs go through the encoder once (on any device, under DDP too, since
+    everything happens inside ``forward``).
+    """
+
+    def __init__(self, encoder, tasks: dict[str, Task], weights: dict[str, float]):
+        super().__init__()
+        self.encoder = encoder
+        self.tasks = nn.ModuleDict(tasks)
+        self.weights = {name: float(weights[name]) for name in tasks}
+
+    def prepare(self, batch: Environments, generator: torch.Generator):
+        """(inputs, targets, bounds): concatenated corrupted inputs, per-task targets, per-task row ranges."""
+        edges = torch.linspace(0, len(batch.bonds), len(self.tasks) + 1).round().long().tolist()
+        inputs, targets, bounds = [], {}, {}
+        for (name, task), start, stop in zip(self.tasks.items(), edges[:-1], edges[1:]):
+            task_inputs, targets[name] = task.prepare(batch.slice(start, stop), generator)
+            inputs.append(task_inputs)
+            bounds[name] = (start, stop)
+        return Environments(*(torch.cat(columns) for columns in zip(*inputs))), targets, bounds
+
+    def forward(self, inputs: Environments, targets: dict, bounds: dict) -> dict[str, torch.Tensor]:
+        out = encode(self.encoder, inputs)
+        losses = {}
+        for name, task in self.tasks.items():
+            start, stop = bounds[name]
+            if stop > start:
+                losses[name] = task.loss(task(out.slice(start, stop)), targets[name], inputs.slice(start, stop))
+        return losses
+
+    def total(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The weighted sum of the task losses."""
+        return sum(self.weights[name] * loss for name, loss in losses.items())
