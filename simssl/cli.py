@@ -65,19 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_process(args) -> None:
     from .data import example_path
-    from .pipeline import EmbeddingAnalyzer, SteinhardtAnalyzer, process
+    from .pipeline import build_analyzers, process
 
     if args.example == (args.input is not None):
         raise SimsslError("give either INPUT or --example, not both or neither")
     source = example_path() if args.example else args.input
-    analyzers = []
-    if args.steinhardt.lower() != "none":
-        analyzers.append(SteinhardtAnalyzer(args.steinhardt, wl=args.wl, average=args.average, weighted=args.voronoi, num_neighbors=args.steinhardt_k))
-    if args.model:
-        from .model import load_model
-
-        model = load_model(None if args.model == "default" else args.model, device=args.device)
-        analyzers.append(EmbeddingAnalyzer(model, device=args.device, batch_size=args.batch_size, compile=args.compile, average=args.average))
+    analyzers = build_analyzers(args.steinhardt, args.wl, args.average, args.voronoi, args.steinhardt_k, model=args.model,
+                                device=args.device, batch_size=args.batch_size, compile=args.compile)
     result = process(source, args.output, analyzers=analyzers, k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box),
                      force=args.force, resume=args.resume, progress=not args.quiet)
     if not args.quiet:

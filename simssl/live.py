@@ -9,14 +9,11 @@ offline ones. The most recent results are kept for loggers.
 
 from __future__ import annotations
 
-import os
-
 import freud
 import numpy as np
 
-from .errors import SimsslError
 from .frame import Frame, box_from_parameters, make_frame
-from .pipeline import EmbeddingAnalyzer, SteinhardtAnalyzer, analyze_frame
+from .pipeline import EmbeddingAnalyzer, SteinhardtAnalyzer, analyze_frame, build_analyzers
 from .steinhardt import column_names
 
 
@@ -45,20 +42,10 @@ class LiveAnalyzer:
     """
 
     def __init__(self, model="default", steinhardt=(4, 6), k: int = 16, device=None, compile: bool | None = None):
-        self.analyzers = []
+        self.analyzers = build_analyzers(steinhardt or "none", model=model, device=device, compile=compile)
         self.names: list[str] = []
-        if steinhardt:
-            self.analyzers.append(SteinhardtAnalyzer(tuple(steinhardt)))
-            self.names += column_names(self.analyzers[0].l)
-        if model is not None:
-            if isinstance(model, (str, os.PathLike)):
-                from .model import load_model
-
-                model = load_model(None if model == "default" else model, device=device)
-            self.analyzers.append(EmbeddingAnalyzer(model, device=None if device is None else str(device), compile=compile))
-            self.names.append("embedding")
-        if not self.analyzers:
-            raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
+        for analyzer in self.analyzers:
+            self.names += column_names(analyzer.l) if isinstance(analyzer, SteinhardtAnalyzer) else ["embedding"]
         self.k = k
         self.latest: dict[str, np.ndarray] = {}
         self.step: int | None = None

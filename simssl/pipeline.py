@@ -98,6 +98,36 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def build_analyzers(
+    steinhardt="4,6",
+    wl: bool = False,
+    average: bool = False,
+    voronoi: bool = False,
+    steinhardt_k: int = DEFAULT_NUM_NEIGHBORS,
+    model=None,
+    device=None,
+    batch_size: int | None = None,
+    compile: bool | None = None,
+) -> list:
+    """The analyzers ``simssl process`` runs for these options (``steinhardt="none"`` or empty: no Steinhardt).
+
+    ``model``: None, ``"default"``, ``"random"`` (untrained, tests only), a checkpoint path, or a loaded
+    Encoder. One place builds them for the command line, live analysis and distributed workers.
+    """
+    analyzers = []
+    if steinhardt and str(steinhardt).lower() != "none":
+        analyzers.append(SteinhardtAnalyzer(steinhardt, wl=wl, average=average, weighted=voronoi, num_neighbors=steinhardt_k))
+    if model is not None:
+        if isinstance(model, (str, os.PathLike)):
+            from .model import load_model
+
+            model = load_model(None if model == "default" else model, device=device)
+        analyzers.append(EmbeddingAnalyzer(model, device=None if device is None else str(device), batch_size=batch_size, compile=compile, average=average))
+    if not analyzers:
+        raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
+    return analyzers
+
+
 @dataclass
 class RunningStats:
     """Mean and standard deviation of every quantity over all frames, particles and components."""
