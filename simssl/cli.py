@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import sys
 
 from . import __version__
@@ -25,9 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Compute per-particle order quantities for every selected frame. "
                                   "A .gsd output holds the input frames plus log arrays particles/simssl/<name>; "
                                   "a .npz output holds one array per quantity with a leading frame axis.")
-    process.add_argument("input", nargs="?", help="trajectory (.gsd, .lammpstrj/.dump/.lammpsdump, .xyz/.extxyz)")
+    process.add_argument("input", nargs="*", help="trajectory (.gsd, .lammpstrj/.dump/.lammpsdump, .xyz/.extxyz); "
+                         "several files or a quoted glob run on a dask cluster, one task per file")
     process.add_argument("--example", action="store_true", help="process the bundled example trajectory instead of INPUT")
-    process.add_argument("-o", "--output", required=True, help="output file, .gsd or .npz")
+    process.add_argument("-o", "--output", required=True, help="output file, .gsd or .npz (a directory with several inputs or --scheduler)")
+    process.add_argument("--scheduler", help="process on dask.distributed: 'local' (a LocalCluster) or a scheduler address")
+    process.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
+    process.add_argument("--suffix", default=".simssl.gsd", help="with several inputs: OUTPUT/<name><suffix> (default: .simssl.gsd)")
     process.add_argument("--steinhardt", default="4,6", help="Steinhardt degrees l, comma separated (default: 4,6); 'none' to skip")
     process.add_argument("--wl", action="store_true", help="also write normalized w_l")
     process.add_argument("--average", action="store_true", help="also write Lechner-Dellago averaged q_l (q6_avg, ...) and, with --model, embedding_avg")
@@ -63,19 +69,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_process(args) -> None:
+def _run_process(args) -> int | None:
     from .data import example_path
     from .pipeline import build_analyzers, process
 
-    if args.example == (args.input is not None):
+    if args.example == bool(args.input):
         raise SimsslError("give either INPUT or --example, not both or neither")
-    source = example_path() if args.example else args.input
-    analyzers = build_analyzers(args.steinhardt, args.wl, args.average, args.voronoi, args.steinhardt_k, model=args.model,
-                                device=args.device, batch_size=args.batch_size, compile=args.compile)
-    result = process(source, args.output, analyzers=analyzers, k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box),
-                     force=args.force, resume=args.resume, progress=not args.quiet)
+    sources = [str(example_path())] if args.example else args.input
+    analyzer_options = dict(steinhardt=args.steinhardt, wl=args.wl, average=args.average, voronoi=args.voronoi,
+                            steinhardt_k=args.steinhardt_k, model=args.model, device=args.device, batch_size=args.batch_size, compile=args.compile)
+    process_options = dict(k=args.k, frames=args.frames, format=args.format, box=_parse_box(args.box), force=args.force, resume=args.resume)
+    if len(sources) > 1 or args.scheduler or any(glob.has_magic(s) and not os.path.exists(s) for s in sources):
+        return _run_distributed(args, sources, analyzer_options, process_options)
+    result = process(sources[0], args.output, analyzers=build_analyzers(**analyzer_options), progress=not args.quiet, **process_options)
     if not args.quiet:
         print(result.summary())
+
+
+def _run_distributed(args, sources, analyzer_options, process_options) -> int:
+    from .plugins.dask import process_many
+
+    if os.path.splitext(args.output)[1].lower() in (".gsd", ".npz"):
+        raise SimsslError(f"{args.output}: with several inputs (or --scheduler) OUTPUT is a directory; each input writes OUTPUT/<name>{args.suffix}")
+    results = process_many(sources, args.output, scheduler=args.scheduler or "local", workers=args.workers, suffix=args.suffix,
+                           analyzer_options=analyzer_options, progress=not args.quiet, **process_options)
+    failures = {source: result for source, result in results.items() if isinstance(result, Exception)}
+    if not args.quiet:
+        for source, result in results.items():
+            if source not in failures:
+                print(result.summary())
+    for error in failures.values():
+        print(f"simssl: error: {error}", file=sys.stderr)
+    return 2 if failures else 0
 
 
 def _parse_box(text: str | None) -> list[float] | None:
@@ -112,7 +137,7 @@ def main(argv=None) -> int:
     """Entry point; returns the exit code (2 for bad input, with one sentence and no traceback)."""
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        code = args.run(args)
     except SimsslError as error:
         print(f"simssl: error: {error}", file=sys.stderr)
         return 2
@@ -122,7 +147,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("simssl: interrupted; no output was written (a .gsd output continues with --resume)", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":
