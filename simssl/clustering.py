@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import SimsslError
+
 
 def principal_components(x: np.ndarray, n_components: int = 2, fit_rows: int = 200_000, seed: int = 0) -> np.ndarray:
     """Project rows of ``x`` (N, D) onto its first principal components (fitted on a row sample).
@@ -29,7 +31,7 @@ def kmeans(x: np.ndarray, n_clusters: int, seed: int = 0, iterations: int = 100,
     """
     x = np.asarray(x, dtype=np.float64)
     if not 1 <= n_clusters <= len(x):
-        raise ValueError(f"n_clusters must be between 1 and the number of points ({len(x)}), got {n_clusters}")
+        raise SimsslError(f"n_clusters must be between 1 and the number of points ({len(x)}), got {n_clusters}")
     rng = np.random.default_rng(seed)
     sample = x if len(x) <= fit_rows else x[rng.choice(len(x), fit_rows, replace=False)]
     centers = sample[[rng.integers(len(sample))]]
