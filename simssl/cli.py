@@ -9,6 +9,7 @@ import sys
 
 from . import __version__
 from .errors import SimsslError
+from .compare_commands import add_compare_parser
 from .ssl.commands import add_finetune_parser, add_pretrain_parser
 
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_run_info)
     add_pretrain_parser(commands)
     add_finetune_parser(commands)
+    add_compare_parser(commands)
     return parser
 
 

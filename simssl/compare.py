@@ -1,0 +1,366 @@
+"""Learned embeddings vs Steinhardt order parameters: linear probes, ROC AUC, cross-validation, plots.
+
+The question a user asks is "do the embeddings tell my classes apart better than q_l do?". Both
+feature sets get the same probe, a multinomial logistic regression, scored by stratified k-fold
+cross-validation (accuracy and ROC AUC, mean and standard deviation over folds). Everything is
+implemented here with numpy and torch (no scikit-learn dependency) and is deterministic for a seed.
+
+Feature sets (both "raw + neighbor-averaged", so neither side gets more context than the other):
+
+* :func:`steinhardt_features`: 14 columns over the 12 nearest neighbors: q4, q6, q8, q10, q12,
+  w4, w6 (normalized w_l), then the same seven Lechner-Dellago averaged (``q4_avg`` ... ``w6_avg``);
+* :func:`embedding_features`: the encoder's embedding (D columns) followed by its neighbor average
+  (D columns: mean over the particle and its ``k`` model neighbors), 2 D columns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .errors import SimsslError
+from .frame import Frame
+from .steinhardt import steinhardt
+
+STEINHARDT_L = (4, 6, 8, 10, 12)
+STEINHARDT_W = (4, 6)
+STEINHARDT_K = 12
+STEINHARDT_COLUMNS = [f"{kind}{l}{suffix}" for suffix in ("", "_avg") for kind, ls in (("q", STEINHARDT_L), ("w", STEINHARDT_W)) for l in ls]
+PROBES = {"embedding": "embedding (raw + avg)", "steinhardt": "Steinhardt (q4..q12, w4, w6; raw + avg)"}
+DEFAULT_L2 = 1e-4
+PLOT_POINTS = 20_000  # particles drawn in the PCA scatter plots
+
+
+def steinhardt_features(frame: Frame) -> np.ndarray:
+    """(N, 14) float32: the :data:`STEINHARDT_COLUMNS` of ``frame`` over its 12 nearest neighbors."""
+    columns = steinhardt(frame, l=STEINHARDT_L, wl=True, average=True, num_neighbors=STEINHARDT_K)
+    return np.stack([columns[name] for name in STEINHARDT_COLUMNS], axis=1)
+
+
+def embedding_features(model, frame: Frame, device=None, compile: bool = False) -> np.ndarray:
+    """(N, 2 D) float32: the model's embeddings, then their neighbor averages (one forward pass)."""
+    from .neighbors import compute_neighborhoods, neighbor_average
+
+    hood = compute_neighborhoods(frame, k=model.config.k)
+    raw = model.embed(hood, device=device, compile=compile)
+    return np.concatenate([raw, neighbor_average(raw, hood)], axis=1)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread for a while: the probes' small full-batch steps are faster so, and much
+    faster than two threads fighting other processes for a busy machine's cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class LogisticRegression:
+    """Multinomial logistic regression on standardized features, L2-penalized, fitted by full-batch L-BFGS.
+
+    Minimizes ``mean cross-entropy + l2 / 2 * |W|^2`` (intercepts unpenalized) in float64: a strictly
+    convex problem started from zero, so the fit is deterministic. ``l2 = 1 / (C n)`` matches
+    scikit-learn's ``LogisticRegression(C=C)`` on the same standardized data.
+    """
+
+    def __init__(self, l2: float = DEFAULT_L2, max_iter: int = 500):
+        self.l2, self.max_iter = float(l2), int(max_iter)
+
+    def fit(self, x, y) -> "LogisticRegression":
+        x = np.asarray(x, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            raise SimsslError(f"{np.sum(~np.isfinite(x).all(axis=1))} sample(s) have NaN or infinite features")
+        self.classes_, targets = np.unique(np.asarray(y), return_inverse=True)
+        if len(self.classes_) < 2:
+            raise SimsslError(f"a classifier needs at least two classes, got only {self.classes_.tolist()}")
+        self.mean_ = x.mean(axis=0)
+        std = x.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        inputs = torch.from_numpy((x - self.mean_) / self.scale_)
+        targets = torch.from_numpy(targets.astype(np.int64))
+        weight = torch.zeros(x.shape[1], len(self.classes_), dtype=torch.float64, requires_grad=True)
+        bias = torch.zeros(len(self.classes_), dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS([weight, bias], lr=1, max_iter=self.max_iter, history_size=20, tolerance_grad=1e-7,
+                                      tolerance_change=1e-10, line_search_fn="strong_wolfe")
+
+        def closure():
+            optimizer.zero_grad()
+            loss = F.cross_entropy(inputs @ weight + bias, targets) + 0.5 * self.l2 * weight.square().sum()
+            loss.backward()
+            return loss
+
+        with one_thread():
+            optimizer.step(closure)
+        self.coef_, self.intercept_ = weight.detach().numpy().T.copy(), bias.detach().numpy().copy()
+        return self
+
+    def decision_function(self, x) -> np.ndarray:
+        """Logits (N, classes) in the order of ``classes_``."""
+        return ((np.asarray(x, dtype=np.float64) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Class probabilities (N, classes): the softmax of the logits."""
+        logits = self.decision_function(x)
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def predict(self, x) -> np.ndarray:
+        """The most probable class of every row, as the original label values."""
+        return self.classes_[self.decision_function(x).argmax(axis=1)]
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``values``, ties sharing the mean of their ranks."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inverse.reshape(-1)]
+
+
+def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """Mann-Whitney U / (n_pos n_neg): the probability that a random positive outscores a random negative."""
+    n_positive = int(positive.sum())
+    n_negative = len(positive) - n_positive
+    if n_positive == 0 or n_negative == 0:
+        raise SimsslError("ROC AUC needs both positive and negative samples")
+    rank_sum = _average_ranks(scores)[positive].sum()
+    return float((rank_sum - n_positive * (n_positive + 1) / 2.0) / (n_positive * n_negative))
+
+
+def roc_auc(labels, scores) -> float:
+    """ROC AUC from ranks: binary with 1-D ``scores`` (the larger label is positive), or one-vs-rest
+    macro average with ``scores`` (N, classes) whose columns follow the sorted distinct labels."""
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    classes = np.unique(labels)
+    if scores.ndim == 1:
+        if len(classes) != 2:
+            raise SimsslError(f"binary ROC AUC needs exactly two classes, got {len(classes)}")
+        return _binary_auc(labels == classes[1], scores)
+    if scores.shape != (len(labels), len(classes)):
+        raise SimsslError(f"scores of shape {scores.shape} do not match {len(labels)} samples of {len(classes)} classes")
+    return float(np.mean([_binary_auc(labels == value, scores[:, column]) for column, value in enumerate(classes)]))
+
+
+def roc_curve(positive, scores) -> tuple[np.ndarray, np.ndarray]:
+    """(false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1)."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    ordered, hits = np.asarray(scores)[order], np.asarray(positive, dtype=bool)[order]
+    cuts = np.r_[np.flatnonzero(np.diff(ordered)), len(ordered) - 1]
+    true_positives = np.cumsum(hits)[cuts]
+    false_positives = cuts + 1 - true_positives
+    return np.r_[0.0, false_positives / false_positives[-1]], np.r_[0.0, true_positives / true_positives[-1]]
+
+
+def stratified_folds(labels, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Fold id (0 .. folds-1) per sample: shuffled within each class and dealt round-robin, so every
+    fold holds each class in proportion (counts differ by at most one) and fold sizes balance."""
+    labels = np.asarray(labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    if folds < 2:
+        raise SimsslError(f"cross-validation needs at least 2 folds, got {folds}")
+    if counts.min() < folds:
+        raise SimsslError(f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer than the {folds} folds")
+    shuffled = np.random.default_rng(seed).permutation(len(labels))
+    dealt = shuffled[np.argsort(labels[shuffled], kind="stable")]  # grouped by class, random within
+    fold = np.empty(len(labels), dtype=np.int64)
+    fold[dealt] = np.arange(len(labels)) % folds
+    return fold
+
+
+@dataclass
+class ProbeScores:
+    """Cross-validated scores of one feature set: per-fold accuracy and ROC AUC, out-of-fold probabilities."""
+
+    features: int
+    accuracy: np.ndarray
+    auc: np.ndarray
+    probabilities: np.ndarray = field(repr=False)
+
+    def summary(self) -> dict:
+        return {"features": self.features,
+                **{name: {"mean": float(values.mean()), "std": float(values.std()), "folds": values.tolist()}
+                   for name, values in (("accuracy", self.accuracy), ("roc_auc", self.auc))}}
+
+
+def cross_validate(features, labels, fold, l2: float = DEFAULT_L2) -> ProbeScores:
+    """Scores of :class:`LogisticRegression` on ``features`` (N, F) for ``labels`` (N,), each fold of
+    ``fold`` (a fold id per sample, e.g. from :func:`stratified_folds`) held out in turn."""
+    features, labels, fold = np.asarray(features), np.asarray(labels), np.asarray(fold)
+    classes, folds = np.unique(labels), int(fold.max()) + 1
+    probabilities = np.empty((len(labels), len(classes)))
+    accuracy, auc = np.empty(folds), np.empty(folds)
+    for index in range(folds):
+        test = fold == index
+        probe = LogisticRegression(l2).fit(features[~test], labels[~test])
+        probabilities[test] = probe.predict_proba(features[test])
+        accuracy[index] = np.mean(classes[probabilities[test].argmax(axis=1)] == labels[test])
+        auc[index] = roc_auc(labels[test], probabilities[test][:, 1] if len(classes) == 2 else probabilities[test])
+    return ProbeScores(features.shape[1], accuracy, auc, probabilities)
+
+
+def particle_labels(counts: Sequence[int], labels) -> np.ndarray:
+    """One label per particle from a flat array over all frames' particles, or from a sequence with one
+    entry per frame (a per-particle array, or one label for the whole frame)."""
+    total = int(sum(counts))
+    if not hasattr(labels, "__len__") or isinstance(labels, str):  # one label for a single frame
+        labels = [labels]
+    if not (isinstance(labels, np.ndarray) and labels.size == total) and len(labels) == len(counts):
+        parts = []
+        for index, (label, count) in enumerate(zip(labels, counts)):
+            label = np.asarray(label).reshape(-1)
+            if label.size not in (1, count):
+                raise SimsslError(f"frame {index} has {count} particles but {label.size} labels")
+            parts.append(np.broadcast_to(label, (count,)))
+        return np.concatenate(parts)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size != total:
+        raise SimsslError(f"got {labels.size} labels for {total} particles in {len(counts)} frame(s)")
+    return labels
+
+
+@dataclass
+class Report:
+    """What :func:`compare` found: class counts and cross-validated scores per feature set."""
+
+    classes: list
+    counts: list[int]
+    frames: int
+    folds: int
+    seed: int
+    model: dict
+    probes: dict[str, ProbeScores]
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"frames": self.frames, "particles": int(sum(self.counts)), "classes": self.classes, "counts": self.counts,
+                "folds": self.folds, "seed": self.seed, "model": self.model,
+                "probes": {name: scores.summary() for name, scores in self.probes.items()}, "files": self.files}
+
+    def table(self) -> str:
+        """A plain-text table: one row per feature set, accuracy and ROC AUC as mean +- std over folds."""
+        width = max(len(label) for label in PROBES.values())
+        classes = ", ".join(f"{value}: {count}" for value, count in zip(self.classes, self.counts))
+        model = f"{self.model.get('name', 'encoder')}" + ("" if self.model.get("trained", True) else " (UNTRAINED)")
+        lines = [f"{sum(self.counts)} particles in {self.frames} frame(s); classes {classes}; model {model}; "
+                 f"{self.folds}-fold stratified cross-validation, multinomial logistic regression",
+                 f"{'features':<{width}}  {'columns':>7}  {'accuracy':>15}  {'ROC AUC':>15}"]
+        for name, scores in self.probes.items():
+            lines.append(f"{PROBES[name]:<{width}}  {scores.features:>7}  {scores.accuracy.mean():>6.4f} +- {scores.accuracy.std():.4f}"
+                         f"  {scores.auc.mean():>6.4f} +- {scores.auc.std():.4f}")
+        return "\n".join(lines)
+
+
+def compare(frames: Frame | Iterable[Frame], labels, model, folds: int = 5, seed: int = 0, out_dir=None, device=None,
+            l2: float = DEFAULT_L2) -> Report:
+    """Cross-validated linear probes of ``model``'s embeddings and of Steinhardt features on the same labels.
+
+    ``labels``: per particle (a flat array over all frames, or one array per frame), or one label per
+    frame (e.g. two groups of frames). With ``out_dir``, also writes ``roc.png`` (out-of-fold ROC
+    curves of both probes, one-vs-rest per class when there are more than two),
+    ``pca.png`` (embedding principal components colored by label and by q6) and ``report.json``.
+    """
+    frames = [frames] if isinstance(frames, Frame) else list(frames)
+    if not frames:
+        raise SimsslError("no frames to compare")
+    labels = particle_labels([frame.n_particles for frame in frames], labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) < 2:
+        raise SimsslError(f"every particle has the label {classes[0].item()!r}; comparing needs at least two classes")
+    fold = stratified_folds(labels, folds, seed)
+    features = {"embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
+                "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames])}
+    card = getattr(model, "card", None) or {}
+    report = Report(classes.tolist(), counts.tolist(), len(frames), folds, seed,
+                    {"name": card.get("name", "encoder"), "trained": card.get("trained", True), "config": model.config.to_dict()},
+                    {name: cross_validate(values, labels, fold, l2) for name, values in features.items()})
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        q6 = features["steinhardt"][:, STEINHARDT_COLUMNS.index("q6")]
+        report.files = [plot_roc(report, labels, os.path.join(out_dir, "roc.png")),
+                        plot_pca(features["embedding"][:, : model.config.dim], labels, q6, os.path.join(out_dir, "pca.png"), seed),
+                        os.path.join(out_dir, "report.json")]
+        write_json(report.to_dict(), report.files[-1])
+    return report
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
+    """Out-of-fold ROC curves of every probe: one panel per class (one-vs-rest), one panel when binary."""
+    plt = _pyplot()
+    shown = report.classes[1:] if len(report.classes) == 2 else report.classes
+    columns = min(len(shown), 4)
+    rows = -(-len(shown) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.6 * rows), squeeze=False, layout="constrained")
+    for axis, value in zip(axes.flat, shown):
+        column = report.classes.index(value)
+        for name, scores in report.probes.items():
+            fpr, tpr = roc_curve(labels == value, scores.probabilities[:, column])
+            axis.plot(fpr, tpr, label=f"{PROBES[name].split(' (')[0]} (AUC {_binary_auc(labels == value, scores.probabilities[:, column]):.3f})")
+        axis.plot([0, 1], [0, 1], ":", color="gray")
+        axis.set(xlabel="false positive rate", ylabel="true positive rate", title=f"{value} vs " + ("rest" if len(shown) > 1 else str(report.classes[0])))
+        axis.legend(fontsize=7, loc="lower right")
+    for axis in list(axes.flat)[len(shown):]:
+        axis.set_visible(False)
+    figure.suptitle(f"linear probes, {report.folds}-fold out-of-fold predictions")
+    return save_figure(figure, path)
+
+
+def plot_pca(embeddings: np.ndarray, labels: np.ndarray, q6: np.ndarray, path: str, seed: int = 0) -> str:
+    """Embedding PC1 vs PC2 (a seeded sample of at most :data:`PLOT_POINTS` particles), colored by label and by q6."""
+    from .clustering import principal_components
+
+    plt = _pyplot()
+    rows = np.random.default_rng(seed).permutation(len(labels))[:PLOT_POINTS]
+    components = principal_components(embeddings, 2, seed=seed)[rows]
+    classes, codes = np.unique(labels[rows], return_inverse=True)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True, sharey=True, layout="constrained")
+    for code, value in enumerate(classes):
+        chosen = codes == code
+        axes[0].scatter(*components[chosen].T, s=2, color=plt.cm.tab10(code % 10), label=str(value), rasterized=True)
+    axes[0].legend(title="label", markerscale=4, fontsize=7)
+    points = axes[1].scatter(*components.T, c=q6[rows], s=2, cmap="viridis", rasterized=True)
+    figure.colorbar(points, ax=axes[1], label="q6")
+    for axis, title in zip(axes, ("by label", "by q6")):
+        axis.set(xlabel="embedding PC1", ylabel="embedding PC2", title=title)
+    return save_figure(figure, path)
+
+
+def save_figure(figure, path: str) -> str:
+    """Save as PNG through a partial file renamed into place, then close the figure."""
+    import matplotlib.pyplot as plt
+
+    partial = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.part.png")
+    try:
+        figure.savefig(partial, dpi=110, bbox_inches="tight")
+        os.replace(partial, path)
+    finally:
+        plt.close(figure)
+    return path
+
+
+def write_json(data: dict, path: str) -> str:
+    """Write ``data`` as indented JSON through a partial file renamed into place."""
+    partial = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.part")
+    with open(partial, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    os.replace(partial, path)
+    return path
