@@ -123,7 +123,10 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
             axis.set_xlabel(q6_name)
             axis.set_ylabel("particles")
         axis.set_title(f"frame {index} (step {processed.steps[index]})")
-    figure.suptitle("learned order (embedding PC1, colored by cluster) vs " + (q6_name or "PC2"))
+    if "components" in fractions:
+        figure.suptitle("learned order (embedding PC1, colored by cluster) vs " + (q6_name or "PC2"))
+    else:
+        figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
     written.append(_save(figure, stem + "_embedding_vs_q6.png"))
     plt.close(figure)
 
