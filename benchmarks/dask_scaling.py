@@ -12,7 +12,6 @@ start-up, and checks that both runs wrote byte-identical outputs. Goal on 2 core
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import freud
 import gsd.hoomd
 import numpy as np
-from results import append_section, machine_description, versions
+from results import append_section, entry_header
 
 from simssl.plugins.dask import process_many
 
@@ -69,13 +68,8 @@ def main(argv=None) -> int:
             outputs[workers] = [p.read_bytes() for p in sorted(target.iterdir())]
         identical = outputs[1] == outputs[2]
     speedup = seconds[1] / seconds[2]
-    command_line = " ".join(["python benchmarks/dask_scaling.py"] + (sys.argv[1:] if argv is None else list(argv)))
     entry = "\n".join([
-        f"### {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- machine: {machine_description()}",
-        f"- command: `{command_line}`",
-        f"- versions: {versions()}",
+        *entry_header("dask_scaling.py", argv),
         f"- workload: {args.inputs} trajectories x {args.frames} frames x {4 * args.cells ** 3:,} particles; Steinhardt l=4..12 + averages"
         + (f", embeddings (model `{args.model}`)" if args.model else ""),
         "",

@@ -33,9 +33,7 @@ oversubscribed (every OpenMP barrier waits for a descheduled thread); compare ``
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import shlex
 import statistics
 import sys
 import tempfile
@@ -43,7 +41,7 @@ import time
 from pathlib import Path
 
 import torch
-from results import append_section, machine_description, versions
+from results import append_section, entry_header
 from simssl.io.writers import GSDWriter
 from simssl.live import LiveAnalyzer
 from simssl.plugins.lammps import default_threads, frame_from_lammps, run_with_analysis, start_lammps, torch_threads
@@ -125,7 +123,6 @@ def call_costs(lmp, analyzer, calls: int, threads: int, path: Path) -> list[tupl
 def main(argv=None) -> int:
     args = parse_args(argv)
     load_at_start = os.getloadavg()[0]
-    command_line = shlex.join(["python", "benchmarks/live_overhead.py", *(sys.argv[1:] if argv is None else argv)])
     lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none"])
     lmp.commands_string(SYSTEM.format(cells=args.cells, warmup=args.warmup))
     n_atoms, temperature, lammps_version = lmp.get_natoms(), lmp.get_thermo("temp"), lmp.version()
@@ -183,14 +180,9 @@ def main(argv=None) -> int:
     print(split)
     print(verdict)
     if not args.no_append:
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         entry = "\n".join(
             [
-                f"### {stamp}",
-                "",
-                f"- machine: {machine_description()}",
-                f"- command: `{command_line}`",
-                f"- versions: {versions()}",
+                *entry_header("live_overhead.py", argv),
                 f"- workload: {workload}",
                 f"- 1-minute load average at the start: {load_at_start:.2f} (the machine line gives it at the end)",
                 "",

@@ -13,7 +13,6 @@ D=32, 3 blocks, rank 2), so the same memory. Appends the figures to ``benchmarks
 from __future__ import annotations
 
 import argparse
-import datetime
 import resource
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import freud
 import gsd.hoomd
 import numpy as np
-from results import append_section, machine_description, versions
+from results import append_section, entry_header
 
 GOAL_BYTES = 4 * 10**9
 
@@ -57,13 +56,8 @@ def main(argv=None) -> int:
         with gsd.hoomd.open(str(output)) as written:
             shape = written[0].log["particles/simssl/embedding"].shape
     verdict = "met" if peak <= GOAL_BYTES else "NOT met"
-    command_line = " ".join(["python benchmarks/process_memory.py"] + (sys.argv[1:] if argv is None else list(argv)))
     entry = "\n".join([
-        f"### {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- machine: {machine_description()}",
-        f"- command: `{command_line}`",
-        f"- versions: {versions()}",
+        *entry_header("process_memory.py", argv),
         f"- `simssl process` (q4, q6, embedding {shape}, model `{args.model}`) on one frame of {n:,} particles: "
         f"peak RSS {peak / 1e9:.2f} GB (goal <= 4 GB: {verdict}), wall time {seconds:.1f} s ({n / seconds:,.0f} particles/s end to end, start-up and compilation included)",
     ])

@@ -24,10 +24,8 @@ Run it on a quiet machine: freud and simssl use every core.
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import os
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -41,7 +39,7 @@ import gsd.hoomd
 import numpy as np
 
 import simssl
-from results import append_section, machine_description, versions
+from results import append_section, entry_header, machine_description, versions
 
 L_VALUES = [4, 6]
 NUM_NEIGHBORS = 12
@@ -131,7 +129,6 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.particles_cells < 2 or args.frames < 1 or args.rounds < 1:
         raise SystemExit("need --particles-cells >= 2, --frames >= 1 and --rounds >= 1")
-    command_line = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__)] + (sys.argv[1:] if argv is None else list(argv)))
     print(f"machine: {machine_description()}")
     print(f"versions: {versions()}")
 
@@ -212,14 +209,9 @@ def main(argv=None) -> int:
     print(verdict)
 
     if not args.no_append:
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         entry = "\n".join(
             [
-                f"### {stamp}",
-                "",
-                f"- machine: {machine_description()}",
-                f"- command: `{command_line}`",
-                f"- versions: {versions()}",
+                *entry_header("process_vs_freud.py", argv),
                 f"- workload: {workload}",
                 f"- simssl CLI runs `{' '.join(os.path.basename(c) for c in simssl_command())} process ... --quiet` (interpreter start-up included); "
                 "the freud loop writes nothing, simssl writes the output GSD",

@@ -47,3 +47,20 @@ def append_section(path: Path, heading: str, entry: str) -> None:
     partial = path.with_name(f".{path.name}.part")
     partial.write_text(new_text)
     os.replace(partial, path)
+
+
+def entry_header(script: str, argv=None) -> list[str]:
+    """The first lines of a RESULTS.md entry: time stamp, machine, the exact command, versions."""
+    import datetime
+    import shlex
+    import sys
+
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    command = " ".join(["python", f"benchmarks/{script}", *map(shlex.quote, arguments)])
+    return [
+        f"### {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- machine: {machine_description()}",
+        f"- command: `{command}`",
+        f"- versions: {versions()}",
+    ]
