@@ -132,8 +132,13 @@ def test_multitask_gives_each_task_a_slice_and_one_loss(batch):
     model = MultiTask(encoder, {name: build_task(name, CONFIG, 2) for name in weights}, weights)
     inputs, targets, bounds = model.prepare(batch, torch.Generator().manual_seed(0))
     assert len(inputs.bonds) == len(batch.bonds)
-    edges = sorted(bounds.values())
+    edges = sorted(bounds[name] for name, task in model.tasks.items() if not task.whole_batch)
+    assert len(edges) == model.n_slices == len(TASKS) - 1
     assert edges[0][0] == 0 and edges[-1][1] == len(batch.bonds) and all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
+    # frame classification reads every row, corrupted ones included, against the rows' own structures
+    assert bounds["frame_classification"] == (0, len(batch.bonds))
+    assert torch.equal(targets["frame_classification"], inputs.structure) and torch.equal(inputs.structure, batch.structure)
+    assert not torch.equal(inputs.bonds, batch.bonds)
     losses = model(inputs, targets, bounds)
     assert set(losses) == set(TASKS) and all(torch.isfinite(loss) for loss in losses.values())
     total = float(model.total(losses).detach())

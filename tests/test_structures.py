@@ -45,6 +45,9 @@ def test_prototype_table():
     assert len(structures.prototype_names("train")) == 6
     assert set(structures.prototype_names("train")) | set(structures.prototype_names("held_out")) == set(structures.prototype_names("paper"))
     assert PAPER_NAMES <= set(structures.prototype_names("paper"))
+    pretrain, held_out = set(structures.prototype_names("pretrain")), set(structures.prototype_names("held_out"))
+    assert pretrain.isdisjoint(held_out) and pretrain | held_out == set(names)
+    assert set(structures.prototype_names("train")) <= pretrain
     with pytest.raises(SimsslError, match="unknown crystal prototype"):
         structures.unit_cell("cF4-Xx")
     with pytest.raises(SimsslError, match="subset"):

@@ -22,7 +22,7 @@ from ..frame import Frame, frame_from_lattice
 from ..neighbors import query_neighbor_list
 
 PROTOTYPES = "prototypes.json"
-SUBSETS = ("all", "paper", "train", "held_out")
+SUBSETS = ("all", "paper", "train", "held_out", "pretrain")
 # Random crystals: sites closer than MIN_SEPARATION * (volume per particle)^(1/3) count as merged.
 MIN_SEPARATION = 0.4
 SYMPREC = 1e-3  # spglib tolerance, in units of the shortest distance
@@ -42,12 +42,15 @@ def _prototypes() -> dict[str, dict]:
 
 def prototype_names(subset: str = "all") -> list[str]:
     """Sorted prototype names: ``"all"`` 60 one-component AFLOW cells, ``"paper"`` the seed paper's
-    50, or its ``"train"`` (6) and ``"held_out"`` (44) parts."""
+    50, or its ``"train"`` (6) and ``"held_out"`` (44) parts; ``"pretrain"`` (16) is every cell but
+    the held-out ones (what the default model trains on, so held-out tests stay unseen)."""
     if subset not in SUBSETS:
         raise SimsslError(f"unknown prototype subset {subset!r}; choose one of {', '.join(SUBSETS)}")
     table = _prototypes()
     if subset == "all":
         return sorted(table)
+    if subset == "pretrain":
+        return sorted(name for name, entry in table.items() if entry["paper"] != "held_out")
     return sorted(name for name, entry in table.items() if entry["paper"] is not None and subset in ("paper", entry["paper"]))
 
 

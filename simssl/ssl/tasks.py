@@ -96,6 +96,8 @@ class Task(nn.Module):
     """Base of the pretext tasks: a name, a ``prepare`` corruption and a head with its loss."""
 
     name = "task"
+    #: True: the task reads every row of the multi-task batch (its prepare must not corrupt); False: a slice of its own
+    whole_batch = False
 
     def prepare(self, batch: Environments, generator: torch.Generator) -> tuple[Environments, torch.Tensor]:
         raise NotImplementedError
@@ -259,9 +261,15 @@ class AutoencoderTask(Task):
 
 
 class FrameClassificationTask(Task):
-    """Which structure did an environment come from: cross-entropy over the dataset's structure ids."""
+    """Which structure did an environment come from: cross-entropy over the dataset's structure ids.
+
+    Under :class:`MultiTask` it reads every environment of the batch, the other tasks' corrupted
+    ones included: the structure is still known, and the corruptions (shifted centers, noisy or
+    missing bonds) teach the embedding to name the structure through noise, at no extra cost.
+    """
 
     name = "frame_classification"
+    whole_batch = True
 
     def __init__(self, config, n_structures: int):
         super().__init__()
@@ -293,8 +301,9 @@ class MultiTask(nn.Module):
     """The encoder plus weighted pretext tasks; ``forward(prepared)`` returns {task: loss} from one encoder pass.
 
     ``prepare(batch, generator)`` splits the batch into one contiguous slice per task and corrupts
-    each; the concatenated inputs go through the encoder once (on any device, under DDP too, since
-    everything happens inside ``forward``).
+    each; tasks marked ``whole_batch`` get no slice but read all the rows after that. The
+    concatenated inputs go through the encoder once (on any device, under DDP too, since everything
+    happens inside ``forward``).
     """
 
     def __init__(self, encoder, tasks: dict[str, Task], weights: dict[str, float]):
@@ -303,15 +312,26 @@ class MultiTask(nn.Module):
         self.tasks = nn.ModuleDict(tasks)
         self.weights = {name: float(weights[name]) for name in tasks}
 
+    @property
+    def n_slices(self) -> int:
+        """How many tasks get a slice of their own (a batch needs at least this many rows)."""
+        return sum(not task.whole_batch for task in self.tasks.values())
+
     def prepare(self, batch: Environments, generator: torch.Generator):
         """(inputs, targets, bounds): concatenated corrupted inputs, per-task targets, per-task row ranges."""
-        edges = torch.linspace(0, len(batch.bonds), len(self.tasks) + 1).round().long().tolist()
-        inputs, targets, bounds = [], {}, {}
-        for (name, task), start, stop in zip(self.tasks.items(), edges[:-1], edges[1:]):
+        sliced = [(name, task) for name, task in self.tasks.items() if not task.whole_batch]
+        edges = torch.linspace(0, len(batch.bonds), len(sliced) + 1).round().long().tolist()
+        parts, targets, bounds = [], {}, {}
+        for (name, task), start, stop in zip(sliced, edges[:-1], edges[1:]):
             task_inputs, targets[name] = task.prepare(batch.slice(start, stop), generator)
-            inputs.append(task_inputs)
+            parts.append(task_inputs)
             bounds[name] = (start, stop)
-        return Environments(*(torch.cat(columns) for columns in zip(*inputs))), targets, bounds
+        inputs = Environments(*(torch.cat(columns) for columns in zip(*parts))) if parts else batch
+        for name, task in self.tasks.items():
+            if task.whole_batch:
+                _, targets[name] = task.prepare(inputs, generator)
+                bounds[name] = (0, len(inputs.bonds))
+        return inputs, targets, bounds
 
     def forward(self, inputs: Environments, targets: dict, bounds: dict) -> dict[str, torch.Tensor]:
         out = encode(self.encoder, inputs)
