@@ -103,6 +103,11 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
 
     processed = load_processed(path)
     fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
+    if out_dir is not None:
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as error:
+            raise SimsslError(f"{out_dir}: cannot create the output directory ({error.strerror})") from None
     stem = os.path.join(out_dir or os.path.dirname(os.path.abspath(path)), os.path.splitext(os.path.basename(path))[0])
     written = []
     n_frames = len(processed.steps)

@@ -1,5 +1,7 @@
 """simssl plot: fractions computed right from processed files, PNGs written, clear errors."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -47,8 +49,12 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
     assert len(processed.steps) == 4 and processed.columns["embedding"][0].shape == (4000, 32)
     npz = tmp_path / "steinhardt_only.npz"
     simssl.process(simssl.example_path(), npz, frames="0:3", progress=False)
-    assert main(["plot", str(npz), "--out-dir", str(tmp_path)]) == 0  # no embedding, no positions: q6 only
-    assert len(capsys.readouterr().out.split()) == 2
+    assert main(["plot", str(npz), "--out-dir", str(tmp_path / "new" / "figures")]) == 0  # no embedding, no positions: q6 only
+    written = capsys.readouterr().out.split()
+    assert len(written) == 2 and all(Path(path).parent == tmp_path / "new" / "figures" for path in written)
+    (tmp_path / "file").write_text("")
+    assert main(["plot", str(npz), "--out-dir", str(tmp_path / "file" / "figures")]) == 2
+    assert "cannot create the output directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name, content", [("missing.gsd", None), ("notes.txt", b"hello"), ("bad.gsd", b"not a gsd file")])
