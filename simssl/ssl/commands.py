@@ -31,7 +31,7 @@ def add_pretrain_parser(subparsers) -> argparse.ArgumentParser:
         "autoencoder, frame classification) on idealized crystals and optional trajectories. Runs on CPU or GPU (AMP on "
         "CUDA); launch with `torchrun --nproc_per_node N -m simssl.cli pretrain ...` for data-parallel training.")
     parser.add_argument("--preset", choices=PRESET_NAMES, default="default",
-                        help="small: seconds, for smoke tests; default: the shipped model (~30 min on 2 idle CPU cores); large: a GPU run")
+                        help="small: seconds, for smoke tests; default: the shipped model (~1 h on 2 idle CPU cores); large: a GPU run")
     parser.add_argument("--data", nargs="+", default=[], metavar="FILE", help="also train on every frame of these trajectories (any simssl format)")
     parser.add_argument("--no-library", action="store_true", help="train on --data only, without the crystal library")
     parser.add_argument("--out", "-o", required=True, help="output model file (.pt), loadable with simssl.load_model")
