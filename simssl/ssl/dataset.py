@@ -138,7 +138,7 @@ def batches(data: EnvironmentSet, indices: torch.Tensor, batch_size: int, genera
 
     With ``world`` > 1 each rank takes an equal, disjoint shard (the remainder is dropped) so that
     every rank runs the same number of steps, as DDP requires. A last batch smaller than
-    ``min_size`` is dropped (multi-task training needs one environment per task).
+    ``min_size`` is dropped (multi-task training needs one environment per sliced task).
     """
     if generator is not None:
         indices = indices[torch.randperm(len(indices), generator=generator)]

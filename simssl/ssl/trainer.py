@@ -186,10 +186,10 @@ class Trainer:
         torch.manual_seed(seed)
         self.model = build_model(config, data).to(self.device)
         self.train_indices, self.val_indices = dataset.split(len(data), config.validation_fraction, seed)
-        if len(self.val_indices) // self.ranks.world < len(config.tasks):
-            raise SimsslError(f"the validation split ({len(self.val_indices)} environments) is too small for {len(config.tasks)} tasks "
+        if len(self.val_indices) // self.ranks.world < self.model.n_slices:
+            raise SimsslError(f"the validation split ({len(self.val_indices)} environments) is too small for {self.model.n_slices} tasks "
                               f"on {self.ranks.world} rank(s): use more data or a larger validation fraction")
-        self.steps_per_epoch = dataset.n_batches(len(self.train_indices), config.batch_size, self.ranks.world, len(config.tasks))
+        self.steps_per_epoch = dataset.n_batches(len(self.train_indices), config.batch_size, self.ranks.world, self.model.n_slices)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.schedule = make_schedule(config, self.optimizer, self.steps_per_epoch)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
@@ -221,7 +221,7 @@ class Trainer:
         corrupt = epoch_generator(self.seed, self.epoch, 1 + self.ranks.rank)
         sums: dict[str, float] = {}
         bar = tqdm(dataset.batches(self.data, self.train_indices, self.config.batch_size, shuffle, self.ranks.rank, self.ranks.world,
-                                   len(self.config.tasks)),
+                                   self.model.n_slices),
                    total=self.steps_per_epoch, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", unit="batch",
                    disable=not (self.progress and self.ranks.main), leave=False)
         for batch in bar:
@@ -248,7 +248,7 @@ class Trainer:
         sums: dict[str, float] = {}
         count = 0
         for batch in dataset.batches(self.data, self.val_indices, self.config.batch_size, None, self.ranks.rank, self.ranks.world,
-                                     len(self.config.tasks)):
+                                     self.model.n_slices):
             losses = self.losses(batch, corrupt)
             for name, value in {**losses, "total": self.model.total(losses)}.items():
                 sums[name] = sums.get(name, 0.0) + float(value) * len(batch.bonds)
