@@ -10,8 +10,10 @@ labeled; every model is scored on all other particles (``simssl.ssl.finetune`` h
 * pretrained, unfrozen: the same, encoder and head trained together (``freeze=False``);
 * scratch: the same architecture with random weights, encoder and head trained together, same
   labels, epochs and optimizer settings;
-* for context, Steinhardt + LR: ``simssl.compare.LogisticRegression`` on Steinhardt features
-  (12 neighbors; q4..q12, w4, w6, raw + averaged) of the same labeled particles.
+* for context, the same logistic regression (``simssl.compare.LogisticRegression``) on the same
+  labeled particles' features: frozen raw + neighbor-averaged embeddings of the pretrained and of
+  the random model (what ``finetune``'s raw-embedding head does not see), and Steinhardt (12
+  neighbors; q4..q12, w4, w6, raw + averaged).
 
 Each is repeated for ``--seeds`` draws of the labeled particles (and of the scratch initialization);
 mean +- standard deviation. Goal: pretrained (frozen) >= scratch + 20 points. Prints a markdown table
@@ -28,7 +30,7 @@ import sys
 import numpy as np
 
 from noise_classification import common_arguments, load, noisy_crystals, publish
-from simssl.compare import LogisticRegression, steinhardt_features
+from simssl.compare import LogisticRegression, embedding_features, steinhardt_features
 from simssl.model import random_model
 from simssl.ssl.finetune import choose_labeled, finetune
 
@@ -42,6 +44,14 @@ def steinhardt_probe(frames, labels, fraction: float, seed: int) -> float:
     x = np.concatenate([steinhardt_features(frame) for frame in frames])
     train = np.zeros(len(labels), dtype=bool)
     train[choose_labeled(labels, fraction, "classification", np.random.default_rng(seed))] = True  # finetune's own draw
+    return float(np.mean(LogisticRegression().fit(x[train], labels[train]).predict(x[~train]) == labels[~train]))
+
+
+def embedding_probe(model, frames, labels, fraction: float, seed: int, device) -> float:
+    """Held-out accuracy of logistic regression on frozen raw + neighbor-averaged embeddings of the same labeled particles."""
+    x = np.concatenate([embedding_features(model, frame, device) for frame in frames])
+    train = np.zeros(len(labels), dtype=bool)
+    train[choose_labeled(labels, fraction, "classification", np.random.default_rng(seed))] = True
     return float(np.mean(LogisticRegression().fit(x[train], labels[train]).predict(x[~train]) == labels[~train]))
 
 
@@ -59,7 +69,11 @@ def main(argv=None) -> int:
             "pretrained, unfrozen": lambda seed: finetune(model, frames, labels, freeze=False, seed=seed, **settings),
             "scratch (random init), unfrozen": lambda seed: finetune(random_model(seed, **model.config.to_dict()), frames, labels,
                                                                       freeze=False, seed=seed, **settings)}
-    accuracy = {name: [] for name in [*runs, "Steinhardt + LR (context)"]}
+    probes = {"pretrained, frozen, raw + averaged + LR (context)": lambda seed: embedding_probe(model, frames, labels, args.fraction, seed, args.device),
+              "scratch (random init), frozen, raw + averaged + LR (context)":
+                  lambda seed: embedding_probe(random_model(seed, **model.config.to_dict()), frames, labels, args.fraction, seed, args.device),
+              "Steinhardt + LR (context)": lambda seed: steinhardt_probe(frames, labels, args.fraction, seed)}
+    accuracy = {name: [] for name in [*runs, *probes]}
     labeled = 0
     for seed in range(args.seed, args.seed + args.seeds):
         for name, run in runs.items():
@@ -67,7 +81,9 @@ def main(argv=None) -> int:
             accuracy[name].append(result.metrics["held_out_accuracy"])
             labeled = result.metrics["labeled"]
             print(f"seed {seed}: {name}: {accuracy[name][-1]:.4f}", flush=True)
-        accuracy["Steinhardt + LR (context)"].append(steinhardt_probe(frames, labels, args.fraction, seed))
+        for name, probe in probes.items():
+            accuracy[name].append(probe(seed))
+            print(f"seed {seed}: {name}: {accuracy[name][-1]:.4f}", flush=True)
     mean = {name: float(np.mean(values)) for name, values in accuracy.items()}
     gain = 100 * (mean["pretrained, frozen (linear head)"] - mean["scratch (random init), unfrozen"])
     card = getattr(model, "card", {}) or {}
