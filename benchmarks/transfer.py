@@ -39,20 +39,16 @@ CLASSES = {"fcc": "cF4-Cu", "bcc": "cI2-W", "hcp": "hP2-Mg", "sc": "cP1-Po"}
 GOAL_POINTS = 20.0
 
 
-def steinhardt_probe(frames, labels, fraction: float, seed: int) -> float:
-    """Held-out accuracy of logistic regression on Steinhardt features of the labeled particles finetune would pick."""
-    x = np.concatenate([steinhardt_features(frame) for frame in frames])
+def probe_accuracy(x: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> float:
+    """Held-out accuracy of logistic regression on per-particle features ``x`` of the labeled particles finetune would pick."""
     train = np.zeros(len(labels), dtype=bool)
     train[choose_labeled(labels, fraction, "classification", np.random.default_rng(seed))] = True  # finetune's own draw
     return float(np.mean(LogisticRegression().fit(x[train], labels[train]).predict(x[~train]) == labels[~train]))
 
 
-def embedding_probe(model, frames, labels, fraction: float, seed: int, device) -> float:
-    """Held-out accuracy of logistic regression on frozen raw + neighbor-averaged embeddings of the same labeled particles."""
-    x = np.concatenate([embedding_features(model, frame, device) for frame in frames])
-    train = np.zeros(len(labels), dtype=bool)
-    train[choose_labeled(labels, fraction, "classification", np.random.default_rng(seed))] = True
-    return float(np.mean(LogisticRegression().fit(x[train], labels[train]).predict(x[~train]) == labels[~train]))
+def embeddings_of(model, frames, device) -> np.ndarray:
+    """Frozen raw + neighbor-averaged embeddings of all frames, concatenated."""
+    return np.concatenate([embedding_features(model, frame, device) for frame in frames])
 
 
 def main(argv=None) -> int:
@@ -69,10 +65,12 @@ def main(argv=None) -> int:
             "pretrained, unfrozen": lambda seed: finetune(model, frames, labels, freeze=False, seed=seed, **settings),
             "scratch (random init), unfrozen": lambda seed: finetune(random_model(seed, **model.config.to_dict()), frames, labels,
                                                                       freeze=False, seed=seed, **settings)}
-    probes = {"pretrained, frozen, raw + averaged + LR (context)": lambda seed: embedding_probe(model, frames, labels, args.fraction, seed, args.device),
-              "scratch (random init), frozen, raw + averaged + LR (context)":
-                  lambda seed: embedding_probe(random_model(seed, **model.config.to_dict()), frames, labels, args.fraction, seed, args.device),
-              "Steinhardt + LR (context)": lambda seed: steinhardt_probe(frames, labels, args.fraction, seed)}
+    pretrained_features = embeddings_of(model, frames, args.device)
+    steinhardt = np.concatenate([steinhardt_features(frame) for frame in frames])
+    probes = {"pretrained, frozen, raw + averaged + LR (context)": lambda seed: probe_accuracy(pretrained_features, labels, args.fraction, seed),
+              "scratch (random init), frozen, raw + averaged + LR (context)": lambda seed: probe_accuracy(
+                  embeddings_of(random_model(seed, **model.config.to_dict()), frames, args.device), labels, args.fraction, seed),
+              "Steinhardt + LR (context)": lambda seed: probe_accuracy(steinhardt, labels, args.fraction, seed)}
     accuracy = {name: [] for name in [*runs, *probes]}
     labeled = 0
     for seed in range(args.seed, args.seed + args.seeds):
