@@ -1,7 +1,7 @@
 """How well does distributed processing scale? 8 trajectories on a dask LocalCluster with 1 vs 2 workers.
 
 Generates ``--inputs`` noisy-FCC GSD trajectories, processes them all with
-``simssl.plugins.dask.process_many`` (Steinhardt l=4..12 with averages, plus the encoder with
+``simssl.distributed.process_many`` (Steinhardt l=4..12 with averages, plus the encoder with
 ``--model``) on 1 and then 2 single-threaded local workers, timing each run including cluster
 start-up, and checks that both runs wrote byte-identical outputs. Goal on 2 cores: >= 1.7x.
 
@@ -22,7 +22,7 @@ import gsd.hoomd
 import numpy as np
 from results import append_section, entry_header
 
-from simssl.plugins.dask import process_many
+from simssl.distributed import process_many
 
 GOAL = 1.7
 

@@ -26,7 +26,7 @@ import numpy as np
 from noise_classification import STRUCTURES, cell, common_arguments, features, load, noisy_crystals, publish
 from simssl.compare import LogisticRegression, embedding_features
 from simssl.model import load_model
-from simssl.ssl import dataset, trainer
+from simssl.training import dataset, trainer
 
 HEADING = "## supervised_bound"
 

@@ -4,7 +4,7 @@ Task: 4-class classification of noisy crystals, fcc (cF4-Cu), bcc (cI2-W), hcp (
 cubic (cP1-Po), ~``--particles`` (4,000) each, Gaussian noise sigma ``--sigma`` (0.12 nearest-neighbor
 distances; at that noise single environments overlap and Steinhardt + LR reaches ~0.94 on five
 classes with all labels). Only ``--fraction`` (1%, stratified: ~40 per class) of the particles are
-labeled; every model is scored on all other particles (``simssl.ssl.finetune`` held-out accuracy):
+labeled; every model is scored on all other particles (``simssl.training.finetune`` held-out accuracy):
 
 * pretrained, frozen: the given model's encoder frozen, a linear head trained (``finetune(freeze=True)``);
 * pretrained, unfrozen: the same, encoder and head trained together (``freeze=False``);
@@ -32,7 +32,7 @@ import numpy as np
 from noise_classification import common_arguments, load, noisy_crystals, publish
 from simssl.compare import LogisticRegression, embedding_features, steinhardt_features
 from simssl.model import random_model
-from simssl.ssl.finetune import choose_labeled, finetune
+from simssl.training.finetune import choose_labeled, finetune
 
 HEADING = "## transfer"
 CLASSES = {"fcc": "cF4-Cu", "bcc": "cI2-W", "hcp": "hP2-Mg", "sc": "cP1-Po"}
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     lines = [f"- task: {len(CLASSES)}-class noisy crystals ({', '.join(f'{k} {v}' for k, v in CLASSES.items())}), sigma {args.sigma:g} "
              f"nearest-neighbor distances, {len(labels)} particles; {labeled} labeled ({args.fraction:g}, stratified), the rest held out",
              f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-             f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); simssl.ssl.finetune, {args.epochs} epochs, "
+             f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); simssl.training.finetune, {args.epochs} epochs, "
              f"default lr and batch size; {args.seeds} seed(s)",
              "", "| model | held-out accuracy (mean +- std) | per seed |", "|---|---:|---|",
              *(f"| {name} | {mean[name]:.4f} +- {np.std(values):.4f} | {', '.join(f'{v:.4f}' for v in values)} |" for name, values in accuracy.items()),

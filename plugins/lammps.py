@@ -38,16 +38,16 @@ import os
 import sys
 from contextlib import contextmanager, nullcontext
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from simssl.errors import SimsslError
-from simssl.frame import Frame, frame_from_lattice
+from simssl.io.convert import LAMMPS_SOURCE as SOURCE
+from simssl.io.convert import check_lammps_supported, frame_from_lammps
 from simssl.io.writers import check_output_path, open_writer
 from simssl.live import LiveAnalyzer
-from simssl.pipeline import ProcessResult
+from simssl.processor import ProcessResult
 
-SOURCE = "LAMMPS"
+__all__ = ["SOURCE", "default_threads", "frame_from_lammps", "run_with_analysis", "start_lammps", "torch_threads"]
 
 
 def start_lammps(*args, **kwargs):
@@ -86,44 +86,6 @@ def _load_global(name: str, error: OSError) -> None:
     if path is None:
         raise SimsslError(f"cannot load the LAMMPS library ({error}); install the MPI library it needs: pip install mpich") from None
     ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
-
-
-def _check_supported(lmp) -> None:
-    """Refuse what simssl cannot analyze correctly: several MPI ranks, 2D systems, non-periodic boxes."""
-    ranks = lmp.extract_setting("world_size")
-    if ranks > 1:
-        raise SimsslError(f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only (gathering atoms from the ranks is not implemented)")
-    if lmp.extract_setting("dimension") != 3:
-        raise SimsslError(f"{SOURCE}: the system is two-dimensional; simssl analyses 3D systems only")
-    periodic = lmp.extract_box()[5]
-    if not all(periodic):
-        raise SimsslError(f"{SOURCE}: the box is not periodic in {''.join(a for a, p in zip('xyz', periodic) if not p)}; simssl analyses fully periodic boxes only")
-
-
-def frame_from_lammps(lmp) -> Frame:
-    """The current state of a serial LAMMPS instance as a :class:`~simssl.Frame`, atoms sorted by id.
-
-    Positions, types and ids are read in place (``lmp.numpy.extract_atom``, first ``nlocal`` rows)
-    and gathered in id order, the only copy taken of LAMMPS' arrays. The restricted-triclinic box (``a = (lx, 0, 0)``,
-    ``b = (xy, ly, 0)``, ``c = (xz, yz, lz)`` from the lower corner ``boxlo``) becomes freud's box and
-    positions are shifted into its centered convention. Type ``t`` becomes type id ``t - 1`` named
-    ``str(t)``; the step is the LAMMPS timestep.
-    """
-    _check_supported(lmp)
-    boxlo, boxhi, xy, yz, xz, _, _ = lmp.extract_box()
-    lx, ly, lz = np.subtract(boxhi, boxlo)
-    rows = [[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]]
-    n = lmp.extract_global("nlocal")
-    order = np.argsort(lmp.numpy.extract_atom("id")[:n], kind="stable")
-    return frame_from_lattice(
-        rows,
-        lmp.numpy.extract_atom("x")[:n][order],
-        origin=boxlo,
-        types=lmp.numpy.extract_atom("type")[:n][order] - 1,
-        type_names=[str(t) for t in range(1, lmp.extract_global("ntypes") + 1)],
-        step=lmp.extract_global("ntimestep"),
-        source=SOURCE,
-    )
 
 
 def default_threads() -> int:
@@ -185,7 +147,7 @@ def run_with_analysis(
         analyzer = LiveAnalyzer(**options)
     elif options:
         raise TypeError(f"options {sorted(options)} build a new analyzer; they cannot be combined with analyzer=")
-    _check_supported(lmp)
+    check_lammps_supported(lmp)
     if output is not None:
         output = check_output_path(output, force=force)
     start = lmp.extract_global("ntimestep")

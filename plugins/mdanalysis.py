@@ -11,10 +11,9 @@
     analysis.results.embedding    # (frames, N, D)
     OrderEmbedding(u.atoms).run(backend="multiprocessing", n_workers=4)
 
-Each frame becomes a :class:`~simssl.frame.Frame` through the same conversion as ``simssl process``
-(``ts.triclinic_dimensions`` rows into freud's upper-triangular box; freud's own MDAnalysis path
-transposes triclinic boxes wrongly), holding only the atomgroup's atoms, so neighbors are found
-among them. The computing is :class:`simssl.live.LiveAnalyzer`'s, so values equal offline ones.
+Each frame becomes a :class:`~simssl.frame.Frame` through :func:`simssl.io.convert.frame_from_mdanalysis`,
+the same conversion ``simssl process`` uses for LAMMPS dumps, holding only the atomgroup's atoms, so
+neighbors are found among them. The computing is :class:`simssl.live.LiveAnalyzer`'s, so values equal offline ones.
 """
 
 from __future__ import annotations
@@ -31,8 +30,9 @@ try:
 except ImportError as error:  # MDAnalysis is a core dependency; say so if an install lost it
     raise ImportError(f"simssl.plugins.mdanalysis needs MDAnalysis ({error}); install it with `pip install MDAnalysis`") from error
 
-from simssl.errors import SimsslError, located
-from simssl.frame import frame_from_lattice
+from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from simssl.errors import SimsslError
+from simssl.io.convert import frame_from_mdanalysis
 from simssl.io.types import type_ids
 from simssl.live import LiveAnalyzer
 
@@ -69,7 +69,7 @@ class OrderEmbedding(AnalysisBase):
     def get_supported_backends(cls):
         return ("serial", "multiprocessing", "dask")
 
-    def __init__(self, atomgroup, model="default", steinhardt=(4, 6), k: int = 16, device=None, **kwargs):
+    def __init__(self, atomgroup, model="default", steinhardt=STEINHARDT_DEGREES, k: int = ENCODER_NEIGHBORS, device=None, **kwargs):
         if isinstance(atomgroup, UpdatingAtomGroup):
             raise SimsslError("OrderEmbedding needs a fixed set of atoms (results are (frames, N) arrays); select without updating=True")
         super().__init__(atomgroup.universe.trajectory, **kwargs)
@@ -106,20 +106,9 @@ class OrderEmbedding(AnalysisBase):
 
     def _single_frame(self):
         ts = self._ts
-        if ts.dimensions is None:
-            raise SimsslError(located("the trajectory has no box; simssl analyses periodic 3D cells", self._source, ts.frame))
-        step = ts.data.get("step")
-        frame = frame_from_lattice(
-            ts.triclinic_dimensions,  # rows a, b, c; positions start at the cell's lower corner
-            self._atomgroup.positions,
-            types=self._types,
-            type_names=self._type_names,
-            step=step,
-            source=self._source,
-            index=ts.frame,
-        )
+        frame = frame_from_mdanalysis(ts, self._atomgroup.positions, self._types, self._type_names, source=self._source, index=ts.frame)
         self.results.per_frame.append(self._live.analyze(frame))
-        self.results.steps.append(UNKNOWN_STEP if step is None else int(step))
+        self.results.steps.append(UNKNOWN_STEP if frame.step is None else frame.step)
 
     def _get_aggregator(self):
         """Workers' per-frame lists concatenate in frame order (MDAnalysis keeps the workers' order)."""

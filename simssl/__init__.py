@@ -11,13 +11,14 @@ from .data import example_path
 from .errors import SimsslError
 from .frame import Frame, frame_from_lattice, make_frame
 from .io import read, read_frames
+from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
 from .neighbors import Neighborhoods, compute_neighborhoods
-from .pipeline import ProcessResult, SteinhardtAnalyzer, analyze_frame, process
+from .processor import AnalysisOptions, ProcessResult, RunOptions, process
 from .steinhardt import steinhardt
 
 __version__ = "0.1.0"
 
-#: alias of :func:`read_frames`, the name DESIGN.md promises
+#: another name of :func:`read_frames` (``for frame in simssl.frames(path)``)
 frames = read_frames
 
 
@@ -29,10 +30,15 @@ def __getattr__(name):
     raise AttributeError(f"module 'simssl' has no attribute {name!r}")
 
 __all__ = [
+    "AnalysisOptions",
+    "Embedding",
+    "EmbeddingAnalyzer",
     "Frame",
     "Neighborhoods",
     "ProcessResult",
+    "RunOptions",
     "SimsslError",
+    "Steinhardt",
     "SteinhardtAnalyzer",
     "analyze_frame",
     "compute_neighborhoods",

@@ -25,32 +25,34 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .atomic import AtomicFile, refuse_overwrite
+from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
+from .compute import Embedding, Steinhardt
 from .errors import SimsslError
+from .figures import pyplot, save_figure
 from .frame import Frame
-from .steinhardt import steinhardt
 
 STEINHARDT_L = (4, 6, 8, 10, 12)
-STEINHARDT_W = (4, 6)
-STEINHARDT_K = 12
-STEINHARDT_COLUMNS = [f"{kind}{l}{suffix}" for suffix in ("", "_avg") for kind, ls in (("q", STEINHARDT_L), ("w", STEINHARDT_W)) for l in ls]
+STEINHARDT_W = STEINHARDT_DEGREES
+STEINHARDT_K = STEINHARDT_NEIGHBORS
+STEINHARDT_COLUMNS = [f"{kind}{l}{suffix}" for suffix in ("", AVERAGE_SUFFIX) for kind, ls in (("q", STEINHARDT_L), ("w", STEINHARDT_W)) for l in ls]
 PROBES = {"embedding": "embedding (raw + avg)", "steinhardt": "Steinhardt (q4..q12, w4, w6; raw + avg)"}
 DEFAULT_L2 = 1e-4
 PLOT_POINTS = 20_000  # particles drawn in the PCA scatter plots
+#: what ``compare(out_dir=...)`` writes there
+OUTPUT_FILES = ("roc.png", "pca.png", "report.json")
 
 
 def steinhardt_features(frame: Frame) -> np.ndarray:
     """(N, 14) float32: the :data:`STEINHARDT_COLUMNS` of ``frame`` over its 12 nearest neighbors."""
-    columns = steinhardt(frame, l=STEINHARDT_L, wl=True, average=True, num_neighbors=STEINHARDT_K)
+    columns = Steinhardt(l=STEINHARDT_L, wl=True, average=True, num_neighbors=STEINHARDT_K).compute(frame)
     return np.stack([columns[name] for name in STEINHARDT_COLUMNS], axis=1)
 
 
 def embedding_features(model, frame: Frame, device=None, compile: bool = False) -> np.ndarray:
     """(N, 2 D) float32: the model's embeddings, then their neighbor averages (one forward pass)."""
-    from .neighbors import compute_neighborhoods, neighbor_average
-
-    hood = compute_neighborhoods(frame, k=model.config.k)
-    raw = model.embed(hood, device=device, compile=compile)
-    return np.concatenate([raw, neighbor_average(raw, hood)], axis=1)
+    columns = Embedding(model, device=device, compile=compile, average=True).compute(frame)
+    return np.concatenate([columns["embedding"], columns["embedding_avg"]], axis=1)
 
 
 @contextlib.contextmanager
@@ -261,14 +263,18 @@ class Report:
 
 
 def compare(frames: Frame | Iterable[Frame], labels, model, folds: int = 5, seed: int = 0, out_dir=None, device=None,
-            l2: float = DEFAULT_L2) -> Report:
+            l2: float = DEFAULT_L2, force: bool = True) -> Report:
     """Cross-validated linear probes of ``model``'s embeddings and of Steinhardt features on the same labels.
 
     ``labels``: per particle (a flat array over all frames, or one array per frame), or one label per
     frame (e.g. two groups of frames). With ``out_dir``, also writes ``roc.png`` (out-of-fold ROC
     curves of both probes, one-vs-rest per class when there are more than two),
-    ``pca.png`` (embedding principal components colored by label and by q6) and ``report.json``.
+    ``pca.png`` (embedding principal components colored by label and by q6) and ``report.json``;
+    with ``force=False`` existing files there are refused before any work is done.
     """
+    files = [os.path.join(out_dir, name) for name in OUTPUT_FILES] if out_dir is not None else []
+    for path in files:
+        refuse_overwrite(path, force)
     frames = [frames] if isinstance(frames, Frame) else list(frames)
     if not frames:
         raise SimsslError("no frames to compare")
@@ -286,25 +292,14 @@ def compare(frames: Frame | Iterable[Frame], labels, model, folds: int = 5, seed
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         q6 = features["steinhardt"][:, STEINHARDT_COLUMNS.index("q6")]
-        report.files = [plot_roc(report, labels, os.path.join(out_dir, "roc.png")),
-                        plot_pca(features["embedding"][:, : model.config.dim], labels, q6, os.path.join(out_dir, "pca.png"), seed),
-                        os.path.join(out_dir, "report.json")]
-        write_json(report.to_dict(), report.files[-1])
+        report.files = [plot_roc(report, labels, files[0]), plot_pca(features["embedding"][:, : model.config.dim], labels, q6, files[1], seed), files[2]]
+        write_json(report.to_dict(), files[2])
     return report
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
     """Out-of-fold ROC curves of every probe: one panel per class (one-vs-rest), one panel when binary."""
-    plt = _pyplot()
+    plt = pyplot()
     shown = report.classes[1:] if len(report.classes) == 2 else report.classes
     columns = min(len(shown), 4)
     rows = -(-len(shown) // columns)
@@ -327,7 +322,7 @@ def plot_pca(embeddings: np.ndarray, labels: np.ndarray, q6: np.ndarray, path: s
     """Embedding PC1 vs PC2 (a seeded sample of at most :data:`PLOT_POINTS` particles), colored by label and by q6."""
     from .clustering import principal_components
 
-    plt = _pyplot()
+    plt = pyplot()
     rows = np.random.default_rng(seed).permutation(len(labels))[:PLOT_POINTS]
     components = principal_components(embeddings, 2, seed=seed)[rows]
     classes, codes = np.unique(labels[rows], return_inverse=True)
@@ -343,24 +338,9 @@ def plot_pca(embeddings: np.ndarray, labels: np.ndarray, q6: np.ndarray, path: s
     return save_figure(figure, path)
 
 
-def save_figure(figure, path: str) -> str:
-    """Save as PNG through a partial file renamed into place, then close the figure."""
-    import matplotlib.pyplot as plt
-
-    partial = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.part.png")
-    try:
-        figure.savefig(partial, dpi=110, bbox_inches="tight")
-        os.replace(partial, path)
-    finally:
-        plt.close(figure)
-    return path
-
-
 def write_json(data: dict, path: str) -> str:
     """Write ``data`` as indented JSON through a partial file renamed into place."""
-    partial = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.part")
-    with open(partial, "w") as handle:
+    with AtomicFile(path, force=True) as target, open(target.temporary, "w") as handle:
         json.dump(data, handle, indent=2)
         handle.write("\n")
-    os.replace(partial, path)
     return path

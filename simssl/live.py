@@ -9,24 +9,15 @@ offline ones. The most recent results are kept for loggers.
 
 from __future__ import annotations
 
-import freud
 import numpy as np
 
-from .frame import Frame, box_from_parameters, make_frame
-from .pipeline import EmbeddingAnalyzer, SteinhardtAnalyzer, analyze_frame, build_analyzers
-from .steinhardt import column_names
+from .compute import Embedding, analyze_frame, names_of
+from .defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from .frame import Frame
+from .io.convert import frame_from_arrays, host_array
+from .processor import AnalysisOptions, build_analyzers
 
-
-def host_array(array) -> np.ndarray:
-    """A numpy view/copy of a numpy array, a torch tensor (any device) or a ``__cuda_array_interface__`` array."""
-    if isinstance(array, np.ndarray):
-        return array
-    if hasattr(array, "__cuda_array_interface__") or type(array).__module__.startswith("torch"):
-        import torch
-
-        tensor = array if isinstance(array, torch.Tensor) else torch.as_tensor(array, device="cuda")
-        return tensor.detach().cpu().numpy()
-    return np.asarray(array)
+__all__ = ["LiveAnalyzer", "host_array"]
 
 
 class LiveAnalyzer:
@@ -41,11 +32,10 @@ class LiveAnalyzer:
     device: torch device for the model (default: CUDA when available).
     """
 
-    def __init__(self, model="default", steinhardt=(4, 6), k: int = 16, device=None, compile: bool | None = None):
-        self.analyzers = build_analyzers(steinhardt or "none", model=model, device=device, compile=compile)
-        self.names: list[str] = []
-        for analyzer in self.analyzers:
-            self.names += column_names(analyzer.l) if isinstance(analyzer, SteinhardtAnalyzer) else ["embedding"]
+    def __init__(self, model="default", steinhardt=STEINHARDT_DEGREES, k: int = ENCODER_NEIGHBORS, device=None, compile: bool | None = None):
+        self.analyzers = build_analyzers(AnalysisOptions(steinhardt=steinhardt or (), model=model, device=device, compile=compile))
+        #: the quantities every call returns, e.g. ``['q4', 'q6', 'embedding']``
+        self.names: list[str] = names_of(self.analyzers)
         self.k = k
         self.latest: dict[str, np.ndarray] = {}
         self.step: int | None = None
@@ -53,7 +43,7 @@ class LiveAnalyzer:
     @property
     def model(self):
         """The encoder in use (None for Steinhardt only)."""
-        return next((a.model for a in self.analyzers if isinstance(a, EmbeddingAnalyzer)), None)
+        return next((a.model for a in self.analyzers if isinstance(a, Embedding)), None)
 
     def analyze(self, frame: Frame) -> dict[str, np.ndarray]:
         """Compute every configured quantity of a Frame and keep it as :attr:`latest`."""
@@ -68,11 +58,4 @@ class LiveAnalyzer:
         (HOOMD) convention. ``positions``/``types``/``tags`` may be numpy arrays, torch tensors or
         CUDA arrays; ``tags`` (any unique integers) give the particle order of the results.
         """
-        positions = host_array(positions)
-        types = None if types is None else host_array(types)
-        if tags is not None:
-            order = np.argsort(host_array(tags), kind="stable")
-            positions = positions[order]
-            types = None if types is None else types[order]
-        box = box if isinstance(box, freud.box.Box) else box_from_parameters(box, "live state", step)
-        return self.analyze(make_frame(box, positions, types, type_names, step=step, source="live state"))
+        return self.analyze(frame_from_arrays(box, positions, types, tags, type_names, step=step))

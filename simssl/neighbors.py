@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import freud
 import numpy as np
 
+from .defaults import ENCODER_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
 
-DEFAULT_K = 16
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _half_plane_distance(box: freud.box.Box) -> float:
     return 0.5 * box.volume / max(np.linalg.norm(np.cross(b, c)), np.linalg.norm(np.cross(c, a)), np.linalg.norm(np.cross(a, b)))
 
 
-def query_neighbor_list(frame: Frame, k: int | None = DEFAULT_K, r_max: float | None = None) -> freud.locality.NeighborList:
+def query_neighbor_list(frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None) -> freud.locality.NeighborList:
     """freud's k-nearest (or, with ``r_max``, ball) neighbor list of a frame, excluding self-bonds."""
     n = frame.n_particles
     if r_max is not None:
@@ -109,7 +109,7 @@ def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
     return float(np.median(np.minimum.reduceat(nlist.distances, starts)))
 
 
-def compute_neighborhoods(frame: Frame, k: int | None = DEFAULT_K, r_max: float | None = None, max_neighbors: int | None = None) -> Neighborhoods:
+def compute_neighborhoods(frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None, max_neighbors: int | None = None) -> Neighborhoods:
     """Padded bonds of every particle: its ``k`` nearest neighbors, or all within ``r_max``.
 
     For a ball query the width is the largest neighbor count (capped at ``max_neighbors``, keeping
@@ -148,3 +148,16 @@ def neighbor_average(values, neighborhoods: Neighborhoods):
         total += values[indices[:, slot]] * weight
     counts = 1 + mask.sum(1)
     return total / counts.reshape((-1,) + (1,) * (values.ndim - 1))
+
+
+def model_inputs(neighborhoods: Neighborhoods, rows=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What an encoder reads: ``(bonds, mask, center_types, neighbor_types)`` of (a subset of) the particles.
+
+    The one place where Neighborhoods become model inputs. ``bonds`` are float32 (n, k, 3) bond
+    vectors divided by the frame's length ``scale`` (unit-free, so models transfer between unit
+    systems); ``mask`` bool (n, k); ``center_types`` int32 (n,); ``neighbor_types`` int32 (n, k),
+    -1 on padding. ``rows`` (an index array or slice) selects particles; default all.
+    """
+    rows = slice(None) if rows is None else rows
+    bonds = neighborhoods.vectors[rows] / np.float32(neighborhoods.scale)
+    return bonds, neighborhoods.mask[rows], neighborhoods.center_types[rows], neighborhoods.neighbor_types[rows]

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .atomic import refuse_overwrite
 from .clustering import kmeans, principal_components
+from .defaults import LOG_PREFIX
 from .errors import SimsslError
-from .io.writers import LOG_PREFIX
+from .figures import pyplot, save_figure
 
 
 @dataclass
@@ -94,13 +96,16 @@ def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: flo
     return result
 
 
-def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0) -> list[str]:
-    """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default)."""
-    import matplotlib
+#: the PNGs :func:`plot` writes, as suffixes of the processed file's name
+PICTURES = ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0, force: bool = True) -> list[str]:
+    """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default).
+
+    With ``force=False`` existing pictures are refused before anything is drawn.
+    """
+    plt = pyplot()
     processed = load_processed(path)
     fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
     if out_dir is not None:
@@ -109,6 +114,8 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
         except OSError as error:
             raise SimsslError(f"{out_dir}: cannot create the output directory ({error.strerror})") from None
     stem = os.path.join(out_dir or os.path.dirname(os.path.abspath(path)), os.path.splitext(os.path.basename(path))[0])
+    for suffix in PICTURES:
+        refuse_overwrite(stem + suffix, force)
     written = []
     n_frames = len(processed.steps)
     shown = sorted({0, n_frames // 2, n_frames - 1})
@@ -132,8 +139,7 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
         figure.suptitle("learned order (embedding PC1, colored by cluster) vs " + (q6_name or "PC2"))
     else:
         figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
-    written.append(_save(figure, stem + "_embedding_vs_q6.png"))
-    plt.close(figure)
+    written.append(save_figure(figure, stem + PICTURES[0]))
 
     figure, axis = plt.subplots(figsize=(6, 4))
     if "clusters" in fractions:
@@ -144,8 +150,7 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
     axis.set_ylabel("fraction of particles ordered")
     axis.set_ylim(-0.02, 1.02)
     axis.legend(fontsize=8)
-    written.append(_save(figure, stem + "_order_fraction.png"))
-    plt.close(figure)
+    written.append(save_figure(figure, stem + PICTURES[1]))
 
     if processed.last_positions is not None:
         figure = plt.figure(figsize=(5.5, 5))
@@ -154,13 +159,6 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
         x, y, z = processed.last_positions.T
         axis.scatter(x, y, z, c=color, s=3, cmap="coolwarm", depthshade=False, rasterized=True)
         axis.set_title(f"last frame (step {processed.steps[-1]}), colored by " + ("embedding cluster" if "labels" in fractions else q6_name or "nothing"))
-        written.append(_save(figure, stem + "_snapshot.png"))
-        plt.close(figure)
+        written.append(save_figure(figure, stem + PICTURES[2]))
     return written
 
-
-def _save(figure, path: str) -> str:
-    partial = path + ".part.png"
-    figure.savefig(partial, dpi=110, bbox_inches="tight")
-    os.replace(partial, path)
-    return path

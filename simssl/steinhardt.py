@@ -11,17 +11,15 @@ from collections.abc import Sequence
 import freud
 import numpy as np
 
+from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
 from .neighbors import Neighborhoods, query_neighbor_list
 
-DEFAULT_L = (4, 6)
-DEFAULT_NUM_NEIGHBORS = 12
 
-
-def column_names(l: Sequence[int] = DEFAULT_L, wl: bool = False, average: bool = False, raw: bool = True) -> list[str]:
+def column_names(l: Sequence[int] = STEINHARDT_DEGREES, wl: bool = False, average: bool = False, raw: bool = True) -> list[str]:
     """The columns :func:`steinhardt` returns for these options, in order."""
-    groups = ([""] if raw else []) + (["_avg"] if average else [])
+    groups = ([""] if raw else []) + ([AVERAGE_SUFFIX] if average else [])
     kinds = ["q"] + (["w"] if wl else [])
     return [f"{kind}{degree}{suffix}" for suffix in groups for kind in kinds for degree in l]
 
@@ -41,12 +39,12 @@ def parse_degrees(l) -> tuple[int, ...]:
 
 def steinhardt(
     frame: Frame,
-    l=DEFAULT_L,
+    l=STEINHARDT_DEGREES,
     wl: bool = False,
     average: bool = False,
     raw: bool = True,
     weighted: bool = False,
-    num_neighbors: int = DEFAULT_NUM_NEIGHBORS,
+    num_neighbors: int = STEINHARDT_NEIGHBORS,
     neighbors: Neighborhoods | freud.locality.NeighborList | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-particle Steinhardt order parameters of ``frame`` as ``{name: float32 (N,)}``.
@@ -70,7 +68,7 @@ def steinhardt(
     for averaged in [a for a, wanted in ((False, raw), (True, average)) if wanted]:
         computer = freud.order.Steinhardt(list(degrees), average=averaged, wl=wl, weighted=weighted, wl_normalize=True)
         computer.compute(system, neighbors=nlist)
-        suffix = "_avg" if averaged else ""
+        suffix = AVERAGE_SUFFIX if averaged else ""
         q = np.asarray(computer.ql, dtype=np.float32).reshape(frame.n_particles, -1)
         for position, degree in enumerate(degrees):
             columns[f"q{degree}{suffix}"] = q[:, position]

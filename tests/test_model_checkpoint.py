@@ -35,7 +35,7 @@ def test_card_argument_overrides_and_must_be_plain_data(tmp_path):
 
 
 def test_default_model_missing_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(model_api.checkpoint, "default_model_path", lambda: tmp_path / "default_model.pt")
+    monkeypatch.setattr(model_api.loading, "default_model_path", lambda: tmp_path / "default_model.pt")
     with pytest.raises(SimsslError, match="no default model"):
         load_model()
 

@@ -157,7 +157,7 @@ def test_embeddings_join_the_processor(trajectory, tmp_path):
     model = load_model("random", n_types=2, k=16, dim=8, blocks=1)
     output = tmp_path / "embedded.gsd"
     assert main(["process", str(trajectory), "-o", str(output), "--frames", "0:2", "--quiet", "--model", "random"]) == 2  # 1 type known, 2 present
-    result = simssl.process(trajectory, output, analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.pipeline.EmbeddingAnalyzer(model, average=True)], frames="0:2", progress=False)
+    result = simssl.process(trajectory, output, analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.processor.EmbeddingAnalyzer(model, average=True)], frames="0:2", progress=False)
     assert result.n_frames == 2
     with gsd.hoomd.open(str(output)) as written:
         embedding = written[1].log["particles/simssl/embedding"]

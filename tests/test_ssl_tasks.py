@@ -9,8 +9,8 @@ import torch
 
 import simssl
 from simssl.model import Encoder, EncoderConfig
-from simssl.ssl import dataset
-from simssl.ssl.tasks import TASKS, MultiTask, build_task, encode, invariant_descriptor
+from simssl.training import dataset
+from simssl.training.tasks import TASKS, MultiTask, build_task, encode, invariant_descriptor
 
 K = 10
 CONFIG = EncoderConfig(k=K, dim=16, blocks=1, score_hidden=8)

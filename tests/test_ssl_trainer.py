@@ -13,8 +13,9 @@ import pytest
 import torch
 
 import simssl
-from simssl.ssl import commands, trainer
-from simssl.ssl.finetune import FineTuned, finetune
+from simssl import cli as commands
+from simssl.training import trainer
+from simssl.training.finetune import FineTuned, finetune
 
 EPOCHS = trainer.PRESETS["small"].epochs
 
@@ -72,7 +73,7 @@ def test_cli_pretrain_refuses_to_overwrite(run, capsys):
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not installed")
 def test_ddp_with_torchrun_writes_a_checkpoint(tmp_path):
     out = tmp_path / "ddp.pt"
-    command = ["torchrun", "--nproc_per_node", "2", "--master_port", "29517", "-m", "simssl.ssl.commands", "pretrain", "--preset", "small",
+    command = ["torchrun", "--nproc_per_node", "2", "--master_port", "29517", "-m", "simssl.cli", "pretrain", "--preset", "small",
                "--epochs", "1", "--out", str(out), "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -102,7 +103,7 @@ def test_finetune_with_few_labels_beats_chance(run, tmp_path):
 
 
 def test_cli_preset_names_match_the_trainer():
-    from simssl.ssl.commands import PRESET_NAMES
-    from simssl.ssl.trainer import PRESETS
+    from simssl.cli import PRESET_NAMES
+    from simssl.training.trainer import PRESETS
 
     assert sorted(PRESET_NAMES) == sorted(PRESETS)

@@ -10,8 +10,8 @@ import pytest
 
 from simssl.errors import SimsslError
 from simssl.neighbors import query_neighbor_list
-from simssl.ssl import structures
-from simssl.ssl.structures import space_group_number
+from simssl.training import structures
+from simssl.training.structures import space_group_number
 from simssl.steinhardt import steinhardt
 
 PAPER_NAMES = {"cF4-Cu", "cI2-W", "cP1-Po", "cP46-Si", "hP2-Mg", "tP30-U", "cF8-C", "cI58-Mn", "cP20-Mn", "hP4-La", "tI4-Sn", "hR1-Hg"}

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 
 from ..errors import SimsslError, located
-from ..frame import frame_from_lattice
+from .convert import frame_from_mdanalysis
 from .types import type_ids
 
 
@@ -35,15 +34,6 @@ def _iterate(universe, path, indices):
                 timestep = universe.trajectory[index]
         except Exception as error:
             raise SimsslError(located(f"cannot read this frame (truncated file?): {error}", path, index)) from None
-        # MDAnalysis positions start at the box's lower corner (for scaled xs/ys/zs dumps it also
-        # subtracts that corner once more: a uniform translation, invisible to every simssl quantity);
-        # triclinic_dimensions are row vectors.
-        yield frame_from_lattice(
-            np.asarray(timestep.triclinic_dimensions, dtype=np.float64),
-            timestep.positions,
-            types=types,
-            type_names=type_names,
-            step=timestep.data.get("step"),
-            source=path,
-            index=index,
-        )
+        # (for scaled xs/ys/zs dumps MDAnalysis subtracts the box's lower corner once more: a uniform
+        # translation, invisible to every simssl quantity)
+        yield frame_from_mdanalysis(timestep, timestep.positions, types, type_names, source=path, index=index)

@@ -13,10 +13,12 @@ import os
 import gsd.hoomd
 import numpy as np
 
+from ..atomic import AtomicFile, partial_path, refuse_overwrite
+from ..defaults import LOG_PREFIX
 from ..errors import SimsslError
 from ..frame import Frame
 
-LOG_PREFIX = "particles/simssl/"
+__all__ = ["GSDWriter", "LOG_PREFIX", "NPZWriter", "check_output_path", "open_writer", "partial_path"]
 OUTPUT_FORMATS = {".gsd": "gsd", ".npz": "npz"}
 
 
@@ -29,46 +31,28 @@ def check_output_path(path, force: bool = False, inputs=()) -> str:
     for source in inputs:
         if os.path.exists(path) and os.path.samefile(path, source):
             raise SimsslError(f"{path}: the output would overwrite the input; choose another name")
-    if os.path.exists(path) and not force:
-        raise SimsslError(f"{path}: exists; pass --force (force=True) to overwrite it")
+    refuse_overwrite(path, force)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise SimsslError(f"{path}: the directory {directory} does not exist")
     return path
 
 
-def partial_path(path: str) -> str:
-    """The hidden file an output is written to before it is complete: ``dir/.NAME.part.EXT``."""
-    directory, name = os.path.split(os.path.abspath(path))
-    stem, extension = os.path.splitext(name)
-    return os.path.join(directory, f".{stem}{extension}.part{extension}")
-
-
-class _AtomicWriter:
-    """Base: owns the partial file and the final rename; subclasses add frames and finish.
-
-    On an error the partial file is removed; on KeyboardInterrupt it is kept, for ``resume``.
-    """
+class _AtomicWriter(AtomicFile):
+    """Base: an :class:`~simssl.atomic.AtomicFile` that keeps its partial file when interrupted (for
+    ``resume``) and finishes the file format before the rename; subclasses add frames."""
 
     def __init__(self, path: str, resume: bool = False):
-        self.path = path
-        self.temporary = partial_path(path)
-        if not resume and os.path.exists(self.temporary):
-            os.remove(self.temporary)  # left by an earlier run that was killed
-
-    def __enter__(self):
-        return self
+        super().__init__(path, force=True, keep_partial=True, reuse_partial=resume)
 
     def __exit__(self, kind, error, trace):
-        try:
-            if kind is None:
+        if kind is None:
+            try:
                 self._finish()
-                os.replace(self.temporary, self.path)
-        finally:
-            interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
-            if os.path.exists(self.temporary) and not interrupted:
-                os.remove(self.temporary)
-        return False
+            except Exception as failure:  # the partial file is removed, then the failure propagates
+                super().__exit__(type(failure), failure, failure.__traceback__)
+                raise
+        return super().__exit__(kind, error, trace)
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
         raise NotImplementedError

@@ -1,8 +1,9 @@
 """The GA-attention encoder: products and invariants (``ga``), attention layers (``layers``), the
 :class:`Encoder` and its config (``encoder``), gradient-based equivariant outputs (``gradients``),
-batched inference (``inference``) and checkpoints (``checkpoint``)."""
+batched inference (``inference``), checkpoint files (``checkpoint``) and getting a model by name or
+path (``loading``)."""
 
-from .checkpoint import default_model_path, load_model, random_model, save
+from .loading import default_model_path, load_model, random_model, save
 from .encoder import Encoder, EncoderConfig
 from .gradients import equivariant_outputs
 from .inference import embed, equivariant

@@ -20,7 +20,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..defaults import ENCODER_NEIGHBORS
 from . import ga
+from .checkpoint import write_checkpoint
 from .gradients import equivariant_outputs
 from .inference import embed
 from .layers import ACTIVATIONS, CovariantAttention, GAAttention
@@ -30,7 +32,7 @@ from .layers import ACTIVATIONS, CovariantAttention, GAAttention
 class EncoderConfig:
     """Hyperparameters of an :class:`Encoder`; stored (as a plain dict) in every checkpoint."""
 
-    k: int = 16  #: neighbors per particle when the encoder builds neighborhoods from a Frame
+    k: int = ENCODER_NEIGHBORS  #: neighbors per particle when the encoder builds neighborhoods from a Frame
     dim: int = 32  #: embedding size D (and bond feature width)
     blocks: int = 3  #: residual per-bond attention blocks before the reducing attention
     rank: int = 2  #: 2: pairs of bonds; 3: triplets (sees handedness, ~k times slower)
@@ -115,6 +117,11 @@ class Block(nn.Module):
         return features + self.dropout(self.attention(x, geo.tuples, geo.mask))
 
 
+def covariant_apply(head: CovariantAttention, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
+    """A covariant head on per-bond ``features`` (B, k, D): vectors in the frame of ``geo.bonds``."""
+    return head(torch.cat([features, geo.lengths], dim=-1), geo.pairs, geo.mask, geo.bonds)
+
+
 class Encoder(nn.Module):
     """Rotation-, permutation- and translation-invariant GA-attention encoder of particle neighborhoods.
 
@@ -154,16 +161,19 @@ class Encoder(nn.Module):
             features = block(features, geo)
         return self.final_norm(features), geo
 
+    def pool(self, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
+        """The embedding (B, D): the reducing attention over per-bond ``features`` (B, k, D)."""
+        return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.mask)
+
     def forward(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
-        features, geo = self.bond_features(bonds, mask, center_types, neighbor_types)
-        return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, mask)
+        """Embeddings (B, D) of unit-free bonds (B, k, 3) with mask (B, k) and type ids (B,), (B, k)."""
+        return self.pool(*self.bond_features(bonds, mask, center_types, neighbor_types))
 
     def vectors(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
         """Covariant vector outputs (B, vector_outputs, 3) of the vector head; they rotate with the bonds."""
         if self.vector_head is None:
             raise ValueError("this encoder has no vector head (EncoderConfig.vector_outputs = 0)")
-        features, geo = self.bond_features(bonds, mask, center_types, neighbor_types)
-        return self.vector_head(torch.cat([features, geo.lengths], dim=-1), geo.pairs, mask, bonds)
+        return covariant_apply(self.vector_head, *self.bond_features(bonds, mask, center_types, neighbor_types))
 
     def equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=None) -> dict:
         """Gradient-based equivariant outputs; see :func:`simssl.model.gradients.equivariant_outputs`."""
@@ -174,7 +184,5 @@ class Encoder(nn.Module):
         return embed(self, source, device=device, batch_size=batch_size, autocast=autocast, compile=compile, to_numpy=to_numpy, average=average)
 
     def save(self, path, card: dict | None = None) -> None:
-        """Write config, weights and model card to ``path``; see :func:`simssl.model.checkpoint.save`."""
-        from .checkpoint import save  # checkpoint builds Encoders: import here to avoid a cycle
-
-        save(self, path, card=card)
+        """Write config, weights and model card (default: :attr:`card`) to ``path`` atomically (:mod:`.checkpoint`)."""
+        write_checkpoint(path, self.config.to_dict(), self.state_dict(), dict(self.card if card is None else card))

@@ -1,8 +1,8 @@
 """Batched inference: embeddings of frames of any size with bounded memory, on CPU or GPU.
 
-Neighborhood arrays stay on the host and travel to the device one chunk at a time, so memory is
-bounded by the batch size whatever N is; there is no Python loop over particles (only over
-chunks). Bonds are divided by the neighborhoods' ``scale`` so models are unit-free.
+Neighborhood arrays stay on the host and travel to the device one chunk at a time, so device memory
+is bounded by the batch size whatever N is; there is no Python loop over particles (only over
+chunks). Bonds are made unit-free by :func:`simssl.neighbors.model_inputs`.
 """
 
 from __future__ import annotations
@@ -52,28 +52,30 @@ def precision(autocast: str | None, device: torch.device):
         raise ValueError(f"autocast must be None, 'tf32' or 'bf16', got {autocast!r}")
 
 
-def neighborhood_arrays(model, source) -> tuple[list, float]:
-    """([bonds, mask, center_types, neighbor_types], scale) from Neighborhoods, a Frame, or a tuple of arrays/tensors.
+def neighborhood_arrays(model, source) -> list:
+    """Model inputs ``[bonds, mask, center_types, neighbor_types]`` from Neighborhoods, a Frame, or a tuple of arrays/tensors.
 
-    A tuple/list ``(bonds, mask, center_types, neighbor_types)`` is taken as already unit-free.
+    Neighborhoods (and a Frame's, built with ``model.config.k`` neighbors) go through
+    :func:`simssl.neighbors.model_inputs`, the one place where bonds become unit-free; a tuple/list
+    ``(bonds, mask, center_types, neighbor_types)`` is taken as already unit-free.
     """
+    from ..neighbors import compute_neighborhoods, model_inputs
+
     if isinstance(source, (tuple, list)):
-        arrays, scale = list(source), 1.0
+        arrays = list(source)
     else:
         if not hasattr(source, "vectors"):  # a Frame: build its neighborhoods
-            from ..neighbors import compute_neighborhoods
-
             source = compute_neighborhoods(source, k=model.config.k)
-        arrays, scale = [source.vectors, source.mask, source.center_types, source.neighbor_types], float(source.scale)
+        if not source.scale > 0:
+            raise SimsslError(f"the neighborhoods' length scale must be positive, got {source.scale}")
+        arrays = list(model_inputs(source))
     if len(arrays) != 4:
         raise ValueError("expected (bonds, mask, center_types, neighbor_types)")
     n_types = model.config.n_types
     for name, types in (("center", arrays[2]), ("neighbor", arrays[3])):
         if len(types) and int(types.max()) >= n_types:
             raise SimsslError(f"{name} type id {int(types.max())} is out of range: the model knows {n_types} particle type(s)")
-    if not scale > 0:
-        raise SimsslError(f"the neighborhoods' length scale must be positive, got {scale}")
-    return arrays, scale
+    return arrays
 
 
 def _tensor(array) -> torch.Tensor:
@@ -118,19 +120,19 @@ def _compiled_forward(model):
 
 def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
     """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode."""
-    arrays, scale = neighborhood_arrays(model, source)
+    arrays = neighborhood_arrays(model, source)
     device = torch.device(device) if device is not None else (arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device())
     batch_size = int(batch_size or default_batch_size(model.config, device))
     was_training = model.training
     model.to(device).eval()
     dtype = next(model.parameters()).dtype
 
-    def scaled(bonds, mask, center_types, neighbor_types):
-        return function(bonds.to(dtype) / scale, mask.bool(), center_types, neighbor_types)
+    def typed(bonds, mask, center_types, neighbor_types):
+        return function(bonds.to(dtype), mask.bool(), center_types, neighbor_types)
 
     try:
         with precision(autocast, device):
-            return map_batches(scaled, arrays, batch_size, device, pad=compile, to_numpy=to_numpy)
+            return map_batches(typed, arrays, batch_size, device, pad=compile, to_numpy=to_numpy)
     finally:
         model.train(was_training)
 

@@ -1,7 +1,7 @@
 """Multi-task self-supervised pretraining of the encoder: presets, training loop, checkpoints, resume, DDP.
 
 One run: build the data (library crystals and/or user trajectories), split it by environment,
-train :class:`~simssl.ssl.tasks.MultiTask` (weighted sum of task losses) with AdamW and a cosine
+train :class:`~simssl.training.tasks.MultiTask` (weighted sum of task losses) with AdamW and a cosine
 or step schedule, validate every epoch, stop early when the validation loss stops improving, and
 save the best encoder with a model card (:func:`simssl.model.save`).
 
@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from ..atomic import AtomicFile
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig, save
 from . import dataset
@@ -296,9 +297,8 @@ class Trainer:
             "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".part")
-        torch.save(payload, partial)
-        os.replace(partial, path)
+        with AtomicFile(path, force=True) as target:
+            torch.save(payload, target.temporary)
 
     def load_checkpoint(self, payload: dict) -> None:
         self.model.load_state_dict(payload["model"])
@@ -323,11 +323,13 @@ def read_checkpoint(path) -> dict:
     return payload
 
 
-def load_data(config: TrainConfig, data_files=(), seed: int = 0, library: bool = True, progress: bool = False) -> dataset.EnvironmentSet:
-    """The run's EnvironmentSet: library crystals (unless ``library`` is False) and every frame of ``data_files``."""
+def load_data(config: TrainConfig, data_files=(), seed: int = 0, library: bool = True, progress: bool = False,
+              read_options: dict | None = None) -> dataset.EnvironmentSet:
+    """The run's EnvironmentSet: library crystals (unless ``library`` is False) and the frames of ``data_files``
+    (read with ``read_options``, keyword arguments of :func:`simssl.read_frames`)."""
     from itertools import chain
 
-    sources = chain(dataset.library_frames(config.data, seed) if library else (), dataset.user_frames(data_files))
+    sources = chain(dataset.library_frames(config.data, seed) if library else (), dataset.user_frames(data_files, read_options))
     return dataset.build(sources, k=config.encoder.get("k", EncoderConfig.k), environments_per_frame=config.data.environments_per_frame,
                          seed=seed, progress=progress)
 
@@ -353,11 +355,13 @@ def model_card(trainer: Trainer, data: dataset.EnvironmentSet, wall_seconds: flo
 
 
 def pretrain(config: TrainConfig | str = "default", out="model.pt", data_files=(), seed: int = 0, device=None, resume=None,
-             checkpoint_every: int = 1, log=None, epochs: int | None = None, library: bool = True, progress: bool = True) -> dict:
+             checkpoint_every: int = 1, log=None, epochs: int | None = None, library: bool = True, progress: bool = True,
+             read_options: dict | None = None) -> dict:
     """Pretrain an encoder and save it to ``out``; returns the model card.
 
     ``config``: a preset name or TrainConfig; ``resume``: a checkpoint written by an earlier run
-    (its config and seed are used; ``epochs`` may extend it). Checkpoints go to
+    (its config and seed are used; ``epochs`` may extend it); ``read_options``: how ``data_files``
+    are read (``frames``, ``format``, ``box`` of :func:`simssl.read_frames`). Checkpoints go to
     ``<out>.checkpoints/epochNNNN.pt`` every ``checkpoint_every`` epochs (0: never).
     """
     payload = read_checkpoint(resume) if resume is not None else None
@@ -371,7 +375,7 @@ def pretrain(config: TrainConfig | str = "default", out="model.pt", data_files=(
         config = replace(config, epochs=epochs)
     out = Path(out)
     start = time.perf_counter()
-    data = load_data(config, data_files, seed, library=library, progress=progress and Distributed().main)
+    data = load_data(config, data_files, seed, library=library, progress=progress and Distributed().main, read_options=read_options)
     trainer = Trainer(config, data, seed=seed, device=device, progress=progress)
     try:
         if payload is not None:

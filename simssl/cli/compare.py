@@ -1,32 +1,31 @@
-"""Command-line wiring of ``simssl compare``: embeddings vs Steinhardt on labeled frames (see :mod:`simssl.compare`)."""
+"""``simssl compare``: embeddings vs Steinhardt on labeled frames (see :mod:`simssl.compare`)."""
 
 from __future__ import annotations
 
-import argparse
+from ..errors import SimsslError
+from . import options
 
-from .errors import SimsslError
 
-
-def add_compare_parser(subparsers) -> argparse.ArgumentParser:
+def add_compare_parser(subparsers) -> None:
     """The ``compare`` sub-command."""
     parser = subparsers.add_parser(
         "compare", help="linear probes of embeddings vs Steinhardt features on labeled particles or groups of frames",
         description="Cross-validated multinomial logistic regression on (a) the model's embeddings (raw + neighbor-averaged) "
         "and (b) Steinhardt features (12 nearest neighbors; q4, q6, q8, q10, q12, w4, w6, raw + averaged) for the same "
         "labels; prints accuracy and ROC AUC (mean +- std over folds) and writes report.json, roc.png and pca.png to OUT_DIR.")
-    parser.add_argument("input", nargs="+", metavar="FILE", help="trajectories (any simssl format); all their frames, in order")
+    options.add_input(parser, nargs="+", metavar="FILE", help="trajectories (any simssl format); all their frames, in order")
     labels = parser.add_mutually_exclusive_group(required=True)
     labels.add_argument("--labels", metavar="LABELS", help="labels: .npz with 'labels' (per particle, all frames concatenated, "
                         "or shaped (frames, N)) or 'frame_labels' (one per frame), or a .npy of per-particle labels")
     labels.add_argument("--groups", metavar="G1,G2,...", help="one label per frame (or per FILE), comma separated, e.g. 0,0,1,1")
-    parser.add_argument("--model", default="default", help="encoder checkpoint, 'default' (the shipped model) or 'random' (UNTRAINED, tests only)")
-    parser.add_argument("--out-dir", required=True, help="directory for report.json, roc.png and pca.png (created if missing)")
+    options.add_model_options(parser)
+    options.add_output(parser, "directory for report.json, roc.png and pca.png (created if missing)", aliases=("--out-dir",), dest="out_dir")
     parser.add_argument("--folds", type=int, default=5, help="stratified cross-validation folds (default: 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the fold assignment and plot sampling (default: 0)")
-    parser.add_argument("--frames", help="frames to read from each FILE, 'start:stop:step' or one index (default: all)")
-    parser.add_argument("--device", help="torch device for the model (default: CUDA when available)")
+    options.add_seed(parser, "the fold assignment and plot sampling")
+    options.add_reader_options(parser)
+    options.add_force(parser)
+    options.add_quiet(parser)
     parser.set_defaults(run=run_compare)
-    return parser
 
 
 def frame_groups(text: str, files: list[int]) -> list:
@@ -40,15 +39,16 @@ def frame_groups(text: str, files: list[int]) -> list:
 
 
 def run_compare(args) -> None:
-    from .compare import compare
-    from .io import read_frames
-    from .model import load_model
-    from .ssl.finetune import read_labels
+    from ..compare import compare
+    from ..io import read_frames
+    from ..model import load_model
+    from ..training.finetune import read_labels
 
-    model = load_model(None if args.model == "default" else args.model, device=args.device)
-    per_file = [list(read_frames(path, frames=args.frames)) for path in args.input]
+    model = load_model(args.model, device=args.device)
+    per_file = [list(read_frames(path, **options.reader_kwargs(args))) for path in args.input]
     frames = [frame for group in per_file for frame in group]
     labels = frame_groups(args.groups, [len(group) for group in per_file]) if args.groups else read_labels(args.labels, len(frames))
-    report = compare(frames, labels, model, folds=args.folds, seed=args.seed, out_dir=args.out_dir, device=args.device)
-    print(report.table())
-    print("\n".join(report.files))
+    report = compare(frames, labels, model, folds=args.folds, seed=args.seed, out_dir=args.out_dir, device=args.device, force=args.force)
+    if not args.quiet:
+        print(report.table())
+        print("\n".join(report.files))

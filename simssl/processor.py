@@ -1,8 +1,8 @@
-"""The offline processor: frames -> one shared neighbor query -> per-particle analyzers -> writer.
+"""The offline processor: reader -> one shared neighbor query per frame -> compute objects -> writer.
 
-Analyzers are small callables ``analyzer(frame, neighborhoods) -> {name: (N, ...) array}`` that
-declare how many nearest neighbors they need; the processor queries freud once per frame for the
-largest need, so the learned encoder and Steinhardt share one neighbor list.
+The compute objects (:mod:`simssl.compute`) declare how many nearest neighbors they need; the
+processor queries freud once per frame for the largest need, so the learned encoder and Steinhardt
+share one neighbor list. Distributed runs (:mod:`simssl.distributed`) call :func:`process` per file.
 """
 
 from __future__ import annotations
@@ -10,119 +10,78 @@ from __future__ import annotations
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Protocol
-
 import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import SimsslError
 from .frame import Frame
 from .io import read_frames
+from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
+from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .io.writers import check_output_path, open_writer
-from .neighbors import Neighborhoods, compute_neighborhoods, neighbor_average, truncate
-from .steinhardt import DEFAULT_L, DEFAULT_NUM_NEIGHBORS, parse_degrees, steinhardt
+from .steinhardt import parse_degrees
 
 
-class Analyzer(Protocol):
-    """A per-particle computation the processor can run."""
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """What to compute for every frame: one frozen, hashable value shared by the CLI, live analysis and workers.
 
-    #: nearest neighbors this analyzer reads from the shared Neighborhoods (0 if it needs none)
-    num_neighbors: int
-
-    def __call__(self, frame: Frame, neighborhoods: Neighborhoods | None) -> dict[str, np.ndarray]: ...
-
-
-@dataclass
-class SteinhardtAnalyzer:
-    """q_l (and optionally w_l, Lechner-Dellago averages, Voronoi weights) from freud."""
-
-    l: tuple[int, ...] = DEFAULT_L
-    wl: bool = False
-    average: bool = False
-    weighted: bool = False
-    num_neighbors: int = DEFAULT_NUM_NEIGHBORS
-
-    def __post_init__(self):
-        self.l = parse_degrees(self.l)
-        if self.weighted:
-            self.num_neighbors = 0  # Voronoi builds its own neighbors
-
-    def __call__(self, frame, neighborhoods):
-        return steinhardt(frame, self.l, wl=self.wl, average=self.average, weighted=self.weighted, num_neighbors=self.num_neighbors, neighbors=neighborhoods)
-
-
-#: frames at least this large are embedded with ``torch.compile`` on the CPU when ``compile`` is None:
-#: compilation costs ~10-20 s once (then cached on disk) and makes the encoder ~7x faster.
-COMPILE_MIN_PARTICLES = 20_000
-
-
-@dataclass
-class EmbeddingAnalyzer:
-    """Per-particle order embeddings ``embedding`` (N, D) from a GA-attention encoder (:mod:`simssl.model`).
-
-    ``compile``: True, False, or None to compile on the CPU for frames of at least
-    ``COMPILE_MIN_PARTICLES`` particles (the choice depends on the frame size only, so a given frame
-    always gets the same numerics). ``average`` also returns ``embedding_avg``, each particle's
-    mean over itself and its neighbors (from the same model pass).
+    Parameters
+    ----------
+    steinhardt: tuple of int (or ``"4,6"``), Steinhardt degrees; ``()`` or None for no Steinhardt.
+    wl: bool, also normalized w_l.
+    average: bool, also Lechner-Dellago averages and, with a model, ``embedding_avg``.
+    voronoi: bool, Steinhardt over Voronoi neighbors weighted by facet area.
+    steinhardt_k: int, nearest neighbors for Steinhardt.
+    model: None (no embeddings), ``"default"``, ``"random"`` (untrained, tests only), a checkpoint
+        path, or a loaded :class:`~simssl.model.Encoder`; names and paths are resolved by
+        :func:`simssl.load_model` when the analyzers are built.
+    device: str or None, torch device of the model.
+    batch_size: int or None, particles per model batch.
+    compile: bool or None, ``torch.compile`` the encoder (None: on the CPU for large frames).
     """
 
-    model: object
+    steinhardt: tuple[int, ...] = STEINHARDT_DEGREES
+    wl: bool = False
+    average: bool = False
+    voronoi: bool = False
+    steinhardt_k: int = STEINHARDT_NEIGHBORS
+    model: object = None
     device: str | None = None
     batch_size: int | None = None
     compile: bool | None = None
-    average: bool = False
 
-    @property
-    def num_neighbors(self) -> int:
-        return self.model.config.k
-
-    def __call__(self, frame, neighborhoods):
-        known = self.model.config.n_types
-        if len(frame.type_names) > known:
-            raise SimsslError(frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}"))
-        if neighborhoods.k > self.num_neighbors:
-            neighborhoods = truncate(neighborhoods, self.num_neighbors)
-        compile = self.compile
-        if compile is None:
-            on_cpu = (self.device or ("cuda" if _cuda_available() else "cpu")).startswith("cpu")
-            compile = on_cpu and frame.n_particles >= COMPILE_MIN_PARTICLES
-        embedding = self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size, compile=compile)
-        if not self.average:
-            return {"embedding": embedding}
-        return {"embedding": embedding, "embedding_avg": neighbor_average(embedding, neighborhoods)}
+    def __post_init__(self):
+        degrees = () if self.steinhardt is None or len(self.steinhardt) == 0 else parse_degrees(self.steinhardt)
+        object.__setattr__(self, "steinhardt", degrees)
+        if isinstance(self.model, os.PathLike):
+            object.__setattr__(self, "model", os.fspath(self.model))
+        if self.device is not None:
+            object.__setattr__(self, "device", str(self.device))
 
 
-def _cuda_available() -> bool:
-    import torch
+def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
+    """The compute objects a run with these options uses (fields as in :class:`AnalysisOptions`).
 
-    return torch.cuda.is_available()
-
-
-def build_analyzers(
-    steinhardt="4,6",
-    wl: bool = False,
-    average: bool = False,
-    voronoi: bool = False,
-    steinhardt_k: int = DEFAULT_NUM_NEIGHBORS,
-    model=None,
-    device=None,
-    batch_size: int | None = None,
-    compile: bool | None = None,
-) -> list:
-    """The analyzers ``simssl process`` runs for these options (``steinhardt="none"`` or empty: no Steinhardt).
-
-    ``model``: None, ``"default"``, ``"random"`` (untrained, tests only), a checkpoint path, or a loaded
-    Encoder. One place builds them for the command line, live analysis and distributed workers.
+    One place builds them for the command line, live analysis and distributed workers; a model
+    given by name or path is loaded here.
     """
+    if options is None:
+        options = AnalysisOptions(**fields)
+    elif fields:
+        raise TypeError("give AnalysisOptions or keyword fields, not both")
     analyzers = []
-    if steinhardt and str(steinhardt).lower() != "none":
-        analyzers.append(SteinhardtAnalyzer(steinhardt, wl=wl, average=average, weighted=voronoi, num_neighbors=steinhardt_k))
-    if model is not None:
-        if isinstance(model, (str, os.PathLike)):
+    if options.steinhardt:
+        analyzers.append(Steinhardt(options.steinhardt, wl=options.wl, average=options.average, weighted=options.voronoi,
+                                    num_neighbors=options.steinhardt_k))
+    if options.model is not None:
+        model = options.model
+        if isinstance(model, str):
             from .model import load_model
 
-            model = load_model(None if model == "default" else model, device=device)
-        analyzers.append(EmbeddingAnalyzer(model, device=None if device is None else str(device), batch_size=batch_size, compile=compile, average=average))
+            model = load_model(model, device=options.device)
+        analyzers.append(Embedding(model, device=options.device, batch_size=options.batch_size, compile=options.compile,
+                                   average=options.average))
     if not analyzers:
         raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
     return analyzers
@@ -185,30 +144,12 @@ class ProcessResult:
         return "\n".join(lines)
 
 
-def analyze_frame(frame: Frame, analyzers, k: int | None = None) -> dict[str, np.ndarray]:
-    """Run every analyzer on one frame, sharing a single freud neighbor query.
-
-    The query asks for the most neighbors any analyzer needs, or ``k`` if that is more.
-    """
-    needed = max([analyzer.num_neighbors for analyzer in analyzers] + [k or 0])
-    neighborhoods = compute_neighborhoods(frame, k=needed) if needed else None
-    quantities: dict[str, np.ndarray] = {}
-    for analyzer in analyzers:
-        for name, value in analyzer(frame, neighborhoods).items():
-            if name in quantities:
-                raise SimsslError(f"two analyzers both produce {name!r}")
-            if len(value) != frame.n_particles:
-                raise SimsslError(frame.where(f"{name!r} has {len(value)} rows for {frame.n_particles} particles"))
-            quantities[name] = value
-    return quantities
-
-
 def process(
     input,
     output=None,
     *,
     analyzers=None,
-    steinhardt=DEFAULT_L,
+    steinhardt=STEINHARDT_DEGREES,
     k: int | None = None,
     frames=None,
     format: str | None = None,
@@ -227,7 +168,7 @@ def process(
     file are kept, not recomputed, and the result equals an uninterrupted run.
     """
     if analyzers is None:
-        analyzers = [SteinhardtAnalyzer(steinhardt)]
+        analyzers = [Steinhardt(steinhardt)]
     if not analyzers:
         raise SimsslError("nothing to compute: the list of analyzers is empty")
     input = os.fspath(input)
@@ -249,3 +190,32 @@ def process(
         if result.n_frames + result.resumed == 0:
             raise SimsslError(f"{input}: the frame selection {frames!r} contains no frames")
     return result
+
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How :func:`process` reads and writes one input: the keyword arguments of :func:`process` as one frozen value.
+
+    ``frames`` (None, an int or ``"start:stop:step"``), ``format``, ``box`` (XYZ only, a tuple of
+    numbers), ``k`` (widen the shared neighborhoods), ``force`` and ``resume``.
+    """
+
+    frames: object = None
+    format: str | None = None
+    box: tuple[float, ...] | None = None
+    k: int | None = None
+    force: bool = False
+    resume: bool = False
+
+    def __post_init__(self):
+        if self.box is not None and not hasattr(self.box, "Lx"):
+            object.__setattr__(self, "box", tuple(float(x) for x in np.atleast_1d(self.box)))
+
+    def as_kwargs(self) -> dict:
+        """The keyword arguments of :func:`process`."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+__all__ = ["AnalysisOptions", "RunOptions", "Embedding", "EmbeddingAnalyzer", "ProcessResult", "RunningStats", "Steinhardt", "SteinhardtAnalyzer",
+           "analyze_frame", "build_analyzers", "process"]

@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..model import CovariantAttention
+from ..model.encoder import covariant_apply
 
 
 class Environments(NamedTuple):
@@ -64,8 +65,7 @@ class EncoderOutput(NamedTuple):
 def encode(encoder, inputs: Environments) -> EncoderOutput:
     """One encoder pass: per-bond features and the embedding that ``Encoder.forward`` would return."""
     features, geometry = encoder.bond_features(inputs.bonds, inputs.mask, inputs.center_types, inputs.neighbor_types)
-    embedding = encoder.reduction(torch.cat([features, geometry.lengths], dim=-1), geometry.tuples, inputs.mask)
-    return EncoderOutput(features, geometry, embedding)
+    return EncoderOutput(features, geometry, encoder.pool(features, geometry))
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -88,8 +88,7 @@ def covariant_head(config, n_vectors: int, reduce: bool) -> CovariantAttention:
 
 def covariant_output(head: CovariantAttention, out: EncoderOutput) -> torch.Tensor:
     """Apply a covariant head to an encoder output (vectors in the same frame as the input bonds)."""
-    geo = out.geometry
-    return head(torch.cat([out.features, geo.lengths], dim=-1), geo.pairs, geo.mask, geo.bonds)
+    return covariant_apply(head, out.features, out.geometry)
 
 
 class Task(nn.Module):

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import SimsslError
-from ..neighbors import compute_neighborhoods
+from ..neighbors import compute_neighborhoods, model_inputs
 from .tasks import Environments
 
 
@@ -90,12 +90,15 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
                 yield f"spacegroup-{group}", noise, frame_seed, frame
 
 
-def user_frames(paths: Iterable[str]) -> Iterator[tuple[str, None, None, object]]:
-    """(file name, None, None, Frame) for every frame of every user trajectory (one structure id per file)."""
+def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Iterator[tuple[str, None, None, object]]:
+    """(file name, None, None, Frame) for every selected frame of every user trajectory (one structure id per file).
+
+    ``read_options``: keyword arguments of :func:`simssl.read_frames` (``frames``, ``format``, ``box``).
+    """
     from ..io import read_frames
 
     for path in paths:
-        for frame in read_frames(path):
+        for frame in read_frames(path, **(read_options or {})):
             yield Path(path).name, None, None, frame
 
 
@@ -112,8 +115,7 @@ def build(frames: Iterable[tuple], k: int, environments_per_frame: int | None = 
         if environments_per_frame is not None and environments_per_frame < hood.n_particles:
             rows = np.sort(rng.choice(rows, size=environments_per_frame, replace=False))
         structure = names.setdefault(name, len(names))
-        parts.append((hood.vectors[rows] / np.float32(hood.scale), hood.mask[rows], hood.center_types[rows], hood.neighbor_types[rows],
-                      np.full(len(rows), structure)))
+        parts.append((*model_inputs(hood, rows), np.full(len(rows), structure)))
         sources.append({"structure": name, "noise": noise, "seed": frame_seed, "particles": hood.n_particles, "environments": len(rows)})
         n_types = max(n_types, hood.n_types)
     if not parts:

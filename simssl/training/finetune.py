@@ -17,10 +17,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..atomic import AtomicFile
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig
 from ..model.inference import default_device
-from ..neighbors import compute_neighborhoods
+from ..neighbors import compute_neighborhoods, model_inputs
 
 FORMAT = "simssl-finetuned"
 TASKS = ("classification", "regression")
@@ -64,11 +65,12 @@ class FineTuned(nn.Module):
         return np.asarray(self.classes)[out.argmax(1)] if self.task == "classification" else out
 
     def save(self, path) -> None:
-        """Encoder (config, weights, card), head and standardization in one weights_only-loadable file."""
+        """Encoder (config, weights, card), head and standardization in one weights_only-loadable file, written atomically."""
         payload = {"format": FORMAT, "task": self.task, "head_kind": self.head_kind, "classes": self.classes, "metrics": self.metrics,
                    "encoder_config": self.encoder.config.to_dict(), "encoder_card": self.encoder.card,
                    "state_dict": {name: value.detach().cpu() for name, value in self.state_dict().items()}}
-        torch.save(payload, path)
+        with AtomicFile(path, force=True) as target:
+            torch.save(payload, target.temporary)
 
     @classmethod
     def load(cls, path) -> "FineTuned":
@@ -97,8 +99,7 @@ def neighborhoods_and_labels(sources, labels, k: int):
     labels = np.asarray(labels).reshape(-1)
     if labels.shape != (sum(counts),):
         raise SimsslError(f"got {len(labels)} labels for {sum(counts)} particles in {len(hoods)} frame(s)")
-    arrays = [np.concatenate([h.vectors / np.float32(h.scale) for h in hoods]), np.concatenate([h.mask for h in hoods]),
-              np.concatenate([h.center_types for h in hoods]), np.concatenate([h.neighbor_types for h in hoods])]
+    arrays = [np.concatenate(column) for column in zip(*(model_inputs(hood) for hood in hoods))]
     return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays], labels
 
 

@@ -1,0 +1,66 @@
+"""One way to write a file: under a hidden temporary name beside the target, renamed into place on success.
+
+A failure (an exception) removes the temporary file, so no half-written or clobbered output is
+ever left behind; an existing target is replaced only with ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import SimsslError
+
+
+def partial_path(path) -> str:
+    """The hidden file ``path`` is written to before it is complete: ``dir/.NAME.part.EXT`` (same extension)."""
+    directory, name = os.path.split(os.path.abspath(os.fspath(path)))
+    stem, extension = os.path.splitext(name)
+    return os.path.join(directory, f".{stem}{extension}.part{extension}")
+
+
+def refuse_overwrite(path, force: bool) -> None:
+    """Raise :class:`SimsslError` if ``path`` exists and ``force`` is off."""
+    if os.path.exists(path) and not force:
+        raise SimsslError(f"{os.fspath(path)}: exists; pass --force (force=True) to overwrite it")
+
+
+class AtomicFile:
+    """Context manager for writing ``path`` atomically: write to :attr:`temporary`, renamed on a clean exit.
+
+    Parameters
+    ----------
+    path: str or PathLike, the final file.
+    force: bool, replace an existing ``path`` (otherwise :class:`SimsslError` before anything is written).
+    keep_partial: bool, keep the temporary file when the body is interrupted (KeyboardInterrupt), so
+        that a resumable writer can continue it; any other exception removes it.
+    reuse_partial: bool, keep a temporary file found at the start (resume) instead of removing it.
+
+    Example
+    -------
+    >>> with AtomicFile("report.json", force=True) as target:  # doctest: +SKIP
+    ...     Path(target.temporary).write_text("{}")
+    """
+
+    def __init__(self, path, force: bool = False, keep_partial: bool = False, reuse_partial: bool = False):
+        self.path = os.fspath(path)
+        refuse_overwrite(self.path, force)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise SimsslError(f"{self.path}: the directory {directory} does not exist")
+        self.temporary = partial_path(self.path)
+        self.keep_partial = keep_partial
+        if not reuse_partial and os.path.exists(self.temporary):
+            os.remove(self.temporary)  # left by an earlier run that was killed
+
+    def __enter__(self) -> "AtomicFile":
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool:
+        try:
+            if kind is None:
+                os.replace(self.temporary, self.path)
+        finally:
+            interrupted = kind is not None and issubclass(kind, KeyboardInterrupt) and self.keep_partial
+            if os.path.exists(self.temporary) and not interrupted:
+                os.remove(self.temporary)
+        return False

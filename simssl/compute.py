@@ -1,0 +1,165 @@
+"""Compute objects: the one path from a Frame (and its shared Neighborhoods) to per-particle quantities.
+
+In the freud style, a compute object is configured once and then applied to frames::
+
+    hood = simssl.compute_neighborhoods(frame, k=16)
+    simssl.Steinhardt(l=(4, 6), average=True).compute(frame, hood)   # {'q4', 'q6', 'q4_avg', 'q6_avg'}
+    simssl.Embedding(simssl.load_model(), average=True).compute(frame, hood)   # {'embedding', 'embedding_avg'}
+
+Each declares the quantities it produces (``names``, known before any frame is seen) and the
+nearest neighbors it reads (``num_neighbors``), so :func:`analyze_frame` can query freud once per
+frame for all of them. The offline processor, live analysis, the engine adapters, ``compare``,
+``finetune`` and the pretraining data all compute through these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .defaults import AVERAGE_SUFFIX, COMPILE_MIN_PARTICLES, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
+from .errors import SimsslError
+from .frame import Frame
+from .neighbors import Neighborhoods, compute_neighborhoods, neighbor_average, truncate
+from .steinhardt import column_names, parse_degrees, steinhardt
+
+
+class Compute(Protocol):
+    """What the processor runs per frame (plain callables ``f(frame, neighborhoods) -> dict`` with a
+    ``num_neighbors`` attribute are accepted too)."""
+
+    #: nearest neighbors this computation reads from the shared Neighborhoods (0 if it needs none)
+    num_neighbors: int
+
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class Steinhardt:
+    """Steinhardt q_l (optionally w_l, Lechner-Dellago averages, Voronoi weights) computed by freud.
+
+    Parameters
+    ----------
+    l: tuple of int, or ``"4,6,8"``: the degrees.
+    wl: bool, also the normalized w_l (``w4``, ...).
+    average: bool, also the Lechner-Dellago averages (``q6_avg``, ...).
+    weighted: bool, Voronoi neighbors weighted by facet area (builds its own neighbors).
+    num_neighbors: int, nearest neighbors per particle (12: FCC's first shell).
+    """
+
+    l: tuple[int, ...] = STEINHARDT_DEGREES
+    wl: bool = False
+    average: bool = False
+    weighted: bool = False
+    num_neighbors: int = STEINHARDT_NEIGHBORS
+
+    def __post_init__(self):
+        object.__setattr__(self, "l", parse_degrees(self.l))
+        if self.weighted:
+            object.__setattr__(self, "num_neighbors", 0)  # Voronoi builds its own neighbors
+
+    @property
+    def names(self) -> list[str]:
+        """The quantities :meth:`compute` returns, in order (``['q4', 'q6', ...]``)."""
+        return column_names(self.l, self.wl, self.average)
+
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+        """``{name: float32 (N,)}`` for ``frame``, reading the nearest of ``neighborhoods`` when given."""
+        return steinhardt(frame, self.l, wl=self.wl, average=self.average, weighted=self.weighted,
+                          num_neighbors=self.num_neighbors, neighbors=neighborhoods)
+
+    __call__ = compute
+
+
+@dataclass
+class Embedding:
+    """Per-particle order embeddings ``embedding`` float32 (N, D) of a GA-attention encoder (:mod:`simssl.model`).
+
+    Parameters
+    ----------
+    model: a loaded :class:`~simssl.model.Encoder` (see :func:`simssl.load_model`).
+    device: str or None, torch device (default: CUDA when available).
+    batch_size: int or None, particles per chunk (default: sized to bound memory).
+    compile: bool or None, ``torch.compile`` the encoder; None compiles on the CPU for frames of at
+        least :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (the choice depends on the frame
+        size only, so a given frame always gets the same numerics).
+    average: bool, also ``embedding_avg``: each particle's mean over itself and its neighbors (the
+        analogue of Lechner-Dellago averaging, from the same model pass).
+    """
+
+    model: object
+    device: str | None = None
+    batch_size: int | None = None
+    compile: bool | None = None
+    average: bool = False
+
+    @property
+    def num_neighbors(self) -> int:
+        return self.model.config.k
+
+    @property
+    def names(self) -> list[str]:
+        return ["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])
+
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+        """``{'embedding': (N, D)[, 'embedding_avg': (N, D)]}`` float32 for ``frame``."""
+        known = self.model.config.n_types
+        if len(frame.type_names) > known:
+            raise SimsslError(frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}"))
+        if neighborhoods is None:
+            neighborhoods = compute_neighborhoods(frame, k=self.num_neighbors)
+        elif neighborhoods.k > self.num_neighbors:
+            neighborhoods = truncate(neighborhoods, self.num_neighbors)
+        compile = self.compile
+        if compile is None:
+            on_cpu = (self.device or ("cuda" if _cuda_available() else "cpu")).startswith("cpu")
+            compile = on_cpu and frame.n_particles >= COMPILE_MIN_PARTICLES
+        embedding = self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size, compile=compile)
+        if not self.average:
+            return {"embedding": embedding}
+        return {"embedding": embedding, "embedding" + AVERAGE_SUFFIX: neighbor_average(embedding, neighborhoods)}
+
+    __call__ = compute
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def analyze_frame(frame: Frame, computes, k: int | None = None) -> dict[str, np.ndarray]:
+    """Run every compute object on one frame, sharing a single freud neighbor query.
+
+    Parameters
+    ----------
+    frame: the :class:`~simssl.Frame`.
+    computes: compute objects (or callables ``f(frame, neighborhoods)``) with ``num_neighbors``.
+    k: int or None, query at least this many nearest neighbors (default: the most any needs).
+
+    Returns ``{name: array with N rows}``; two computations producing one name is an error.
+    """
+    needed = max([c.num_neighbors for c in computes] + [k or 0])
+    neighborhoods = compute_neighborhoods(frame, k=needed) if needed else None
+    quantities: dict[str, np.ndarray] = {}
+    for item in computes:
+        run = getattr(item, "compute", item)
+        for name, value in run(frame, neighborhoods).items():
+            if name in quantities:
+                raise SimsslError(f"two analyzers both produce {name!r}")
+            if len(value) != frame.n_particles:
+                raise SimsslError(frame.where(f"{name!r} has {len(value)} rows for {frame.n_particles} particles"))
+            quantities[name] = value
+    return quantities
+
+
+def names_of(computes) -> list[str]:
+    """The quantities a list of compute objects produces, in order (plain callables contribute none)."""
+    return [name for item in computes for name in getattr(item, "names", ())]
+
+
+#: the names these objects had before they became compute objects (kept for existing scripts)
+SteinhardtAnalyzer = Steinhardt
+EmbeddingAnalyzer = Embedding

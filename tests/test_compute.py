@@ -1,0 +1,113 @@
+"""Compute objects: the one path from a Frame to quantities, equal bit for bit to independent computations."""
+
+import freud
+import numpy as np
+import pytest
+import torch
+
+import simssl
+from simssl.compute import Embedding, Steinhardt, analyze_frame, names_of
+from simssl.neighbors import compute_neighborhoods, model_inputs, neighbor_average
+from simssl.processor import AnalysisOptions, build_analyzers
+
+
+@pytest.fixture(scope="module")
+def example():
+    frames = list(simssl.read_frames(simssl.example_path(), frames="0:20:19"))  # the hot liquid and the crystal
+    return frames
+
+
+@pytest.fixture(scope="module")
+def model():
+    return simssl.load_model("default")
+
+
+def test_steinhardt_equals_freud(example):
+    compute = Steinhardt(l=(4, 6, 8), wl=True, average=True)
+    assert compute.names == ["q4", "q6", "q8", "w4", "w6", "w8", "q4_avg", "q6_avg", "q8_avg", "w4_avg", "w6_avg", "w8_avg"]
+    assert compute.num_neighbors == 12
+    for frame in example:
+        values = compute.compute(frame, compute_neighborhoods(frame, k=16))  # wider neighborhoods: the nearest 12 are taken
+        query = freud.locality.AABBQuery(frame.box, frame.positions).query(frame.positions, dict(num_neighbors=12, exclude_ii=True))
+        for average, suffix in ((False, ""), (True, "_avg")):
+            reference = freud.order.Steinhardt([4, 6, 8], average=average, wl=True, wl_normalize=True)
+            reference.compute((frame.box, frame.positions), neighbors=query.toNeighborList())
+            np.testing.assert_allclose(np.stack([values[f"w{l}{suffix}"] for l in (4, 6, 8)], 1), reference.particle_order, rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(np.stack([values[f"q{l}{suffix}"] for l in (4, 6, 8)], 1), reference.ql, rtol=1e-6, atol=1e-7)
+        assert list(values) == compute.names
+
+
+def test_embedding_equals_the_encoder_forward(example, model):
+    compute = Embedding(model, average=True, compile=False)
+    assert compute.names == ["embedding", "embedding_avg"] and compute.num_neighbors == model.config.k
+    frame = example[-1]
+    hood = compute_neighborhoods(frame, k=model.config.k)
+    values = compute.compute(frame, hood)
+    bonds, mask, center, neighbor = (torch.from_numpy(np.ascontiguousarray(a)) for a in model_inputs(hood))
+    np.testing.assert_allclose(bonds.numpy(), hood.vectors / hood.scale, rtol=1e-6)  # unit-free: the frame's own length
+    with torch.inference_mode():
+        direct = model(bonds, mask, center, neighbor).numpy()
+    np.testing.assert_allclose(values["embedding"], direct, rtol=1e-5, atol=1e-5)
+    # the neighbor average: each particle's mean over itself and its 16 neighbors, computed by hand
+    by_hand = (direct + direct[hood.indices].sum(1)) / (1 + hood.mask.sum(1))[:, None]
+    np.testing.assert_allclose(values["embedding_avg"], by_hand, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(values["embedding_avg"], neighbor_average(values["embedding"], hood))
+    # without neighborhoods the compute object builds its own, identical ones
+    np.testing.assert_array_equal(compute.compute(frame)["embedding"], values["embedding"])
+    # model.embed(average=True) is the same one path
+    np.testing.assert_array_equal(model.embed(frame, average=True), values["embedding_avg"])
+
+
+def test_process_output_is_exactly_the_compute_objects(example, model, tmp_path):
+    """``simssl process --model default --average`` writes, bit for bit, what the compute objects return."""
+    output = tmp_path / "example.simssl.gsd"
+    assert simssl.cli.main(["process", "--example", "--frames", "0:20:19", "--model", "default", "--average", "-o", str(output), "--quiet"]) == 0
+    import gsd.hoomd
+
+    analyzers = [Steinhardt(average=True), Embedding(model, average=True)]
+    with gsd.hoomd.open(output, "r") as written:
+        assert len(written) == len(example)
+        for frame, stored in zip(example, written):
+            expected = analyze_frame(frame, analyzers)
+            assert sorted(k.split("/")[-1] for k in stored.log) == sorted(names_of(analyzers))
+            for name, value in expected.items():
+                np.testing.assert_array_equal(stored.log[f"particles/simssl/{name}"], value)
+
+
+def test_analyze_frame_shares_one_query_and_refuses_clashes(example):
+    frame = example[0]
+    calls = []
+
+    class Spy:
+        num_neighbors = 5
+
+        def compute(self, frame, neighborhoods):
+            calls.append(neighborhoods.k)
+            return {"spy": np.zeros(frame.n_particles)}
+
+    analyze_frame(frame, [Steinhardt((6,)), Spy()])
+    assert calls == [12]  # one query for the widest need, shared
+    with pytest.raises(simssl.SimsslError, match="both produce 'q6'"):
+        analyze_frame(frame, [Steinhardt((6,)), Steinhardt((6,), wl=True)])
+
+
+def test_analysis_options_are_typed_frozen_and_hashable():
+    options = AnalysisOptions(steinhardt=[4, 6], model="random", average=True)
+    assert options.steinhardt == (4, 6) and hash(options) == hash(AnalysisOptions(steinhardt=(4, 6), model="random", average=True))
+    assert AnalysisOptions(steinhardt=()).steinhardt == () and AnalysisOptions(steinhardt=None).steinhardt == ()
+    with pytest.raises(AttributeError):
+        options.average = False
+    analyzers = build_analyzers(options)
+    assert names_of(analyzers) == ["q4", "q6", "q4_avg", "q6_avg", "embedding", "embedding_avg"]
+    assert analyzers[1].model.card["trained"] is False  # "random" resolved by load_model
+    with pytest.raises(simssl.SimsslError, match="nothing to compute"):
+        build_analyzers(AnalysisOptions(steinhardt=()))
+    with pytest.raises(simssl.SimsslError, match="distinct positive integers"):
+        AnalysisOptions(steinhardt=(6, 6))
+
+
+def test_load_model_resolves_default_by_name():
+    by_name, by_none = simssl.load_model("default"), simssl.load_model()
+    for a, b in zip(by_name.state_dict().values(), by_none.state_dict().values()):
+        assert torch.equal(a, b)
+    assert by_name.card.get("trained", True) is True
