@@ -21,12 +21,6 @@ def safe_norm(x: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Te
     return torch.where(positive, torch.sqrt(torch.where(positive, squared, torch.ones_like(squared))), 0.0)
 
 
-def safe_sqrt(x: torch.Tensor) -> torch.Tensor:
-    """Square root of a non-negative quantity (clamped at 0) with a zero gradient at zero."""
-    positive = x > 0
-    return torch.where(positive, torch.sqrt(torch.where(positive, x, torch.ones_like(x))), 0.0)
-
-
 def product_vv(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Geometric product of two vectors: scalar a.b and bivector a^b, as (..., 4) in (1, e12, e13, e23)."""
     a1, a2, a3 = a.unbind(-1)

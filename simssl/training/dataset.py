@@ -67,27 +67,14 @@ class EnvironmentSet:
 
 
 def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int, object]]:
-    """(name, noise, seed, Frame) for every prototype and random space group, noise level and draw.
-
-    Space groups whose random crystal cannot be built are skipped (they are absent from the card).
-    """
+    """(name, noise, seed, Frame) of the spec's prototypes and ``spec.random_space_groups`` random space
+    groups (chosen with ``seed``), at every noise level and draw: :func:`structures.library_frames`."""
     from . import structures
 
     rng = np.random.default_rng(seed)
     prototypes = structures.prototype_names(spec.prototypes) if isinstance(spec.prototypes, str) else list(spec.prototypes)
     groups = sorted(rng.choice(np.arange(1, 231), size=spec.random_space_groups, replace=False).tolist())
-    for noise in spec.noise:
-        for draw in range(spec.draws):
-            for name in prototypes:
-                frame_seed = int(rng.integers(2**31))
-                yield name, noise, frame_seed, structures.crystal(name, n_particles=spec.n_particles, noise=noise, seed=frame_seed)
-            for group in groups:
-                frame_seed = int(rng.integers(2**31))
-                try:
-                    frame = structures.random_crystal(group, n_particles=spec.n_particles, seed=frame_seed, noise=noise)
-                except (SimsslError, ValueError, RuntimeError):
-                    continue
-                yield f"spacegroup-{group}", noise, frame_seed, frame
+    yield from structures.library_frames(prototypes, groups, spec.noise, spec.draws, spec.n_particles, rng)
 
 
 def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Iterator[tuple[str, None, None, object]]:

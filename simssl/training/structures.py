@@ -240,6 +240,31 @@ def random_crystal(space_group: int, n_particles: int = 4096, seed=None, noise: 
     return replicated(lattice, positions, n_particles, noise, rng, source=f"random crystal of space group {space_group}")
 
 
+def library_frames(prototypes: Sequence[str], space_groups: Sequence[int], noise: Sequence[float] = (0.0,), draws: int = 1,
+                   n_particles: int = 4096, seed=None) -> Iterator[tuple[str, float, int, Frame]]:
+    """Lazily yield ``(name, noise, frame_seed, frame)`` for every noise level, draw, prototype and space group.
+
+    The one crystal-library iterator (pretraining data and :func:`library` both use it). Every
+    frame's integer seed is drawn in turn from one generator (``seed``: an int, None or a
+    ``numpy.random.Generator``) and returned, so any frame can be rebuilt on its own
+    (``crystal(name, n, noise, frame_seed)``). Space groups whose random crystal cannot be built
+    are skipped.
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    for level in noise:
+        for _ in range(draws):
+            for name in prototypes:
+                frame_seed = int(rng.integers(2**31))
+                yield name, level, frame_seed, crystal(name, n_particles=n_particles, noise=level, seed=frame_seed)
+            for group in space_groups:
+                frame_seed = int(rng.integers(2**31))
+                try:
+                    frame = random_crystal(group, n_particles=n_particles, seed=frame_seed, noise=level)
+                except (SimsslError, ValueError, RuntimeError):
+                    continue
+                yield f"spacegroup-{group}", level, frame_seed, frame
+
+
 def library(
     noise: float = 0.0,
     seed=None,
@@ -248,14 +273,9 @@ def library(
     names: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, Frame]]:
     """Lazily yield ``(name, frame)`` for every prototype (or ``names``), then, with
-    ``include_random``, one random crystal per space group named ``"spacegroup-<n>"``.
-
-    Each structure draws from its own child of ``seed``, so any one is reproducible on its own.
-    """
+    ``include_random``, one random crystal per space group named ``"spacegroup-<n>"``
+    (see :func:`library_frames`, which this reads)."""
     names = prototype_names() if names is None else list(names)
-    groups = range(1, 231) if include_random else range(0)
-    children = iter(np.random.SeedSequence(seed).spawn(len(names) + len(groups)))
-    for name in names:
-        yield name, crystal(name, n_particles, noise, next(children))
-    for number in groups:
-        yield f"spacegroup-{number}", random_crystal(number, n_particles, next(children), noise)
+    groups = range(1, 231) if include_random else ()
+    for name, _, _, frame in library_frames(names, groups, (noise,), 1, n_particles, seed):
+        yield name, frame
