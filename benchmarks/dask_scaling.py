@@ -33,7 +33,9 @@ def write_inputs(directory: Path, n_inputs: int, n_frames: int, cells: int) -> l
         path = directory / f"run{index}.gsd"
         with gsd.hoomd.open(str(path), "w") as out:
             for step in range(n_frames):
-                box, points = freud.data.UnitCell.fcc().generate_system(cells, sigma_noise=0.03 + 0.01 * step, seed=100 * index + step)
+                box, points = freud.data.UnitCell.fcc().generate_system(
+                    cells, sigma_noise=0.03 + 0.01 * step, seed=100 * index + step
+                )
                 frame = gsd.hoomd.Frame()
                 frame.configuration.box = [box.Lx, box.Ly, box.Lz, 0, 0, 0]
                 frame.configuration.step = step
@@ -68,18 +70,20 @@ def main(argv=None) -> int:
             outputs[workers] = [p.read_bytes() for p in sorted(target.iterdir())]
         identical = outputs[1] == outputs[2]
     speedup = seconds[1] / seconds[2]
-    entry = "\n".join([
-        *entry_header("dask_scaling.py", argv),
-        f"- workload: {args.inputs} trajectories x {args.frames} frames x {4 * args.cells ** 3:,} particles; Steinhardt l=4..12 + averages"
-        + (f", embeddings (model `{args.model}`)" if args.model else ""),
-        "",
-        "| local workers | wall (s), cluster start-up included | speed-up |",
-        "|---:|---:|---:|",
-        f"| 1 | {seconds[1]:.1f} | 1.00 |",
-        f"| 2 | {seconds[2]:.1f} | {speedup:.2f} |",
-        "",
-        f"- outputs of the two runs byte-identical: {identical}; goal speed-up >= {GOAL}: {'met' if speedup >= GOAL else 'NOT met'}",
-    ])
+    entry = "\n".join(
+        [
+            *entry_header("dask_scaling.py", argv),
+            f"- workload: {args.inputs} trajectories x {args.frames} frames x {4 * args.cells**3:,} particles; Steinhardt l=4..12 + averages"
+            + (f", embeddings (model `{args.model}`)" if args.model else ""),
+            "",
+            "| local workers | wall (s), cluster start-up included | speed-up |",
+            "|---:|---:|---:|",
+            f"| 1 | {seconds[1]:.1f} | 1.00 |",
+            f"| 2 | {seconds[2]:.1f} | {speedup:.2f} |",
+            "",
+            f"- outputs of the two runs byte-identical: {identical}; goal speed-up >= {GOAL}: {'met' if speedup >= GOAL else 'NOT met'}",
+        ]
+    )
     print(entry)
     if not args.no_append:
         append_section(Path(__file__).with_name("RESULTS.md"), "## dask_scaling", entry)

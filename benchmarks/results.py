@@ -58,7 +58,7 @@ def entry_header(script: str, argv=None) -> list[str]:
     arguments = sys.argv[1:] if argv is None else list(argv)
     command = " ".join(["python", f"benchmarks/{script}", *map(shlex.quote, arguments)])
     return [
-        f"### {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"### {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"- machine: {machine_description()}",
         f"- command: `{command}`",

@@ -22,8 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from noise_classification import STRUCTURES, cell, common_arguments, features, load, noisy_crystals, publish
+
 from simssl.compare import LogisticRegression, embedding_features
 from simssl.model import load_model
 from simssl.training import dataset, trainer
@@ -37,7 +37,10 @@ def train_supervised(architecture: dict, sigma: float, epochs: int, seed: int, d
         trainer.PRESETS["default"],
         encoder={key: architecture[key] for key in ("k", "dim", "blocks", "rank")},
         data=dataset.DataSpec(prototypes=tuple(STRUCTURES.values()), noise=(sigma,), draws=2),
-        tasks={"frame_classification": 1.0}, task_options={}, epochs=epochs, patience=epochs,
+        tasks={"frame_classification": 1.0},
+        task_options={},
+        epochs=epochs,
+        patience=epochs,
     )
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "supervised.pt"
@@ -47,8 +50,12 @@ def train_supervised(architecture: dict, sigma: float, epochs: int, seed: int, d
 
 def main(argv=None) -> int:
     parser = common_arguments(__doc__.split("\n\n")[0], particles=4000)
-    parser.add_argument("--sigmas", default="0.10,0.12,0.15", help="test noise levels, comma separated (default: 0.10,0.12,0.15)")
-    parser.add_argument("--train-sigma", type=float, default=0.15, help="noise of the supervised training crystals (default: 0.15)")
+    parser.add_argument(
+        "--sigmas", default="0.10,0.12,0.15", help="test noise levels, comma separated (default: 0.10,0.12,0.15)"
+    )
+    parser.add_argument(
+        "--train-sigma", type=float, default=0.15, help="noise of the supervised training crystals (default: 0.15)"
+    )
     parser.add_argument("--epochs", type=int, default=8, help="supervised training epochs (default: 8)")
     args = parser.parse_args(argv)
     reference = load(args)
@@ -58,17 +65,28 @@ def main(argv=None) -> int:
         train_frames, train_labels = noisy_crystals(STRUCTURES.values(), sigma, args.particles, [args.seed, step, 0])
         test_frames, test_labels = noisy_crystals(STRUCTURES.values(), sigma, args.particles, [args.seed, step, 1])
         train, test = features(train_frames, reference, args), features(test_frames, reference, args)
-        train["supervised"], test["supervised"] = (np.concatenate([embedding_features(model, frame, args.device, args.compile) for frame in frames])
-                                                   for frames in (train_frames, test_frames))
-        scores = {name: float(np.mean(LogisticRegression().fit(train[name], train_labels).predict(test[name]) == test_labels))
-                  for name in ("supervised", "embedding", "steinhardt")}
+        train["supervised"], test["supervised"] = (
+            np.concatenate([embedding_features(model, frame, args.device, args.compile) for frame in frames])
+            for frames in (train_frames, test_frames)
+        )
+        scores = {
+            name: float(np.mean(LogisticRegression().fit(train[name], train_labels).predict(test[name]) == test_labels))
+            for name in ("supervised", "embedding", "steinhardt")
+        }
         print(f"sigma {sigma:g}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()), flush=True)
-        rows.append(f"| {sigma:.2f} | {cell(scores['supervised'])} | {cell(scores['embedding'])} | {cell(scores['steinhardt'])} |")
-    lines = [f"- supervised: the architecture of `{args.model}` ({', '.join(f'{k}={reference.config.to_dict()[k]}' for k in ('k', 'dim', 'blocks'))}) "
-             f"trained from scratch on frame classification of {', '.join(STRUCTURES)} at sigma {args.train_sigma:g} "
-             f"(2 draws x ~4096 particles, {args.epochs} epochs, default-preset optimizer); scored as in noise_classification "
-             f"(~{args.particles} particles per structure, raw + averaged embeddings, logistic regression)",
-             "", f"| sigma | supervised + LR | `{args.model}` + LR | Steinhardt + LR |", "|---:|---:|---:|---:|", *rows]
+        rows.append(
+            f"| {sigma:.2f} | {cell(scores['supervised'])} | {cell(scores['embedding'])} | {cell(scores['steinhardt'])} |"
+        )
+    lines = [
+        f"- supervised: the architecture of `{args.model}` ({', '.join(f'{k}={reference.config.to_dict()[k]}' for k in ('k', 'dim', 'blocks'))}) "
+        f"trained from scratch on frame classification of {', '.join(STRUCTURES)} at sigma {args.train_sigma:g} "
+        f"(2 draws x ~4096 particles, {args.epochs} epochs, default-preset optimizer); scored as in noise_classification "
+        f"(~{args.particles} particles per structure, raw + averaged embeddings, logistic regression)",
+        "",
+        f"| sigma | supervised + LR | `{args.model}` + LR | Steinhardt + LR |",
+        "|---:|---:|---:|---:|",
+        *rows,
+    ]
     publish(args, argv, lines, HEADING)
     return 0
 

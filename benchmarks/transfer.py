@@ -28,8 +28,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
 from noise_classification import common_arguments, load, noisy_crystals, publish
+
 from simssl.compare import LogisticRegression, embedding_features, steinhardt_features
 from simssl.model import random_model
 from simssl.training.finetune import choose_labeled, finetune
@@ -55,22 +55,42 @@ def main(argv=None) -> int:
     parser = common_arguments(__doc__.split("\n\n")[0], particles=4000)
     parser.add_argument("--sigma", type=float, default=0.12, help="noise in nearest-neighbor distances (default: 0.12)")
     parser.add_argument("--fraction", type=float, default=0.01, help="fraction of labeled particles (default: 0.01)")
-    parser.add_argument("--epochs", type=int, default=200, help="fine-tuning epochs, the same for every model (default: 200)")
-    parser.add_argument("--seeds", type=int, default=3, help="repetitions with different labeled particles and scratch weights (default: 3)")
+    parser.add_argument(
+        "--epochs", type=int, default=200, help="fine-tuning epochs, the same for every model (default: 200)"
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="repetitions with different labeled particles and scratch weights (default: 3)",
+    )
     args = parser.parse_args(argv)
     model = load(args)
     frames, labels = noisy_crystals(CLASSES.values(), args.sigma, args.particles, [args.seed, 0])
     settings = dict(fraction=args.fraction, epochs=args.epochs, device=args.device)
-    runs = {"pretrained, frozen (linear head)": lambda seed: finetune(model, frames, labels, freeze=True, seed=seed, **settings),
-            "pretrained, unfrozen": lambda seed: finetune(model, frames, labels, freeze=False, seed=seed, **settings),
-            "scratch (random init), unfrozen": lambda seed: finetune(random_model(seed, **model.config.to_dict()), frames, labels,
-                                                                      freeze=False, seed=seed, **settings)}
+    runs = {
+        "pretrained, frozen (linear head)": lambda seed: finetune(
+            model, frames, labels, freeze=True, seed=seed, **settings
+        ),
+        "pretrained, unfrozen": lambda seed: finetune(model, frames, labels, freeze=False, seed=seed, **settings),
+        "scratch (random init), unfrozen": lambda seed: finetune(
+            random_model(seed, **model.config.to_dict()), frames, labels, freeze=False, seed=seed, **settings
+        ),
+    }
     pretrained_features = embeddings_of(model, frames, args.device)
     steinhardt = np.concatenate([steinhardt_features(frame) for frame in frames])
-    probes = {"pretrained, frozen, raw + averaged + LR (context)": lambda seed: probe_accuracy(pretrained_features, labels, args.fraction, seed),
-              "scratch (random init), frozen, raw + averaged + LR (context)": lambda seed: probe_accuracy(
-                  embeddings_of(random_model(seed, **model.config.to_dict()), frames, args.device), labels, args.fraction, seed),
-              "Steinhardt + LR (context)": lambda seed: probe_accuracy(steinhardt, labels, args.fraction, seed)}
+    probes = {
+        "pretrained, frozen, raw + averaged + LR (context)": lambda seed: probe_accuracy(
+            pretrained_features, labels, args.fraction, seed
+        ),
+        "scratch (random init), frozen, raw + averaged + LR (context)": lambda seed: probe_accuracy(
+            embeddings_of(random_model(seed, **model.config.to_dict()), frames, args.device),
+            labels,
+            args.fraction,
+            seed,
+        ),
+        "Steinhardt + LR (context)": lambda seed: probe_accuracy(steinhardt, labels, args.fraction, seed),
+    }
     accuracy = {name: [] for name in [*runs, *probes]}
     labeled = 0
     for seed in range(args.seed, args.seed + args.seeds):
@@ -85,14 +105,22 @@ def main(argv=None) -> int:
     mean = {name: float(np.mean(values)) for name, values in accuracy.items()}
     gain = 100 * (mean["pretrained, frozen (linear head)"] - mean["scratch (random init), unfrozen"])
     card = getattr(model, "card", {}) or {}
-    lines = [f"- task: {len(CLASSES)}-class noisy crystals ({', '.join(f'{k} {v}' for k, v in CLASSES.items())}), sigma {args.sigma:g} "
-             f"nearest-neighbor distances, {len(labels)} particles; {labeled} labeled ({args.fraction:g}, stratified), the rest held out",
-             f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-             f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); simssl.training.finetune, {args.epochs} epochs, "
-             f"default lr and batch size; {args.seeds} seed(s)",
-             "", "| model | held-out accuracy (mean +- std) | per seed |", "|---|---:|---|",
-             *(f"| {name} | {mean[name]:.4f} +- {np.std(values):.4f} | {', '.join(f'{v:.4f}' for v in values)} |" for name, values in accuracy.items()),
-             "", f"- pretrained (frozen) - scratch: {gain:+.1f} points (goal >= {GOAL_POINTS:g}: {'met' if gain >= GOAL_POINTS else 'MISSED'})"]
+    lines = [
+        f"- task: {len(CLASSES)}-class noisy crystals ({', '.join(f'{k} {v}' for k, v in CLASSES.items())}), sigma {args.sigma:g} "
+        f"nearest-neighbor distances, {len(labels)} particles; {labeled} labeled ({args.fraction:g}, stratified), the rest held out",
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
+        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); simssl.training.finetune, {args.epochs} epochs, "
+        f"default lr and batch size; {args.seeds} seed(s)",
+        "",
+        "| model | held-out accuracy (mean +- std) | per seed |",
+        "|---|---:|---|",
+        *(
+            f"| {name} | {mean[name]:.4f} +- {np.std(values):.4f} | {', '.join(f'{v:.4f}' for v in values)} |"
+            for name, values in accuracy.items()
+        ),
+        "",
+        f"- pretrained (frozen) - scratch: {gain:+.1f} points (goal >= {GOAL_POINTS:g}: {'met' if gain >= GOAL_POINTS else 'MISSED'})",
+    ]
     publish(args, argv, lines, HEADING)
     return 0
 

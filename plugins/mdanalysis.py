@@ -28,7 +28,9 @@ try:
     from MDAnalysis.core.groups import UpdatingAtomGroup
     from MDAnalysis.exceptions import NoDataError
 except ImportError as error:  # MDAnalysis is a core dependency; say so if an install lost it
-    raise ImportError(f"simssl.plugins.mdanalysis needs MDAnalysis ({error}); install it with `pip install MDAnalysis`") from error
+    raise ImportError(
+        f"simssl.plugins.mdanalysis needs MDAnalysis ({error}); install it with `pip install MDAnalysis`"
+    ) from error
 
 from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
 from simssl.errors import SimsslError
@@ -69,9 +71,19 @@ class OrderEmbedding(AnalysisBase):
     def get_supported_backends(cls):
         return ("serial", "multiprocessing", "dask")
 
-    def __init__(self, atomgroup, model="default", steinhardt=STEINHARDT_DEGREES, k: int = ENCODER_NEIGHBORS, device=None, **kwargs):
+    def __init__(
+        self,
+        atomgroup,
+        model="default",
+        steinhardt=STEINHARDT_DEGREES,
+        k: int = ENCODER_NEIGHBORS,
+        device=None,
+        **kwargs,
+    ):
         if isinstance(atomgroup, UpdatingAtomGroup):
-            raise SimsslError("OrderEmbedding needs a fixed set of atoms (results are (frames, N) arrays); select without updating=True")
+            raise SimsslError(
+                "OrderEmbedding needs a fixed set of atoms (results are (frames, N) arrays); select without updating=True"
+            )
         super().__init__(atomgroup.universe.trajectory, **kwargs)
         self._atomgroup = atomgroup
         self._settings = dict(model=model, steinhardt=steinhardt, k=k, device=device)
@@ -106,7 +118,9 @@ class OrderEmbedding(AnalysisBase):
 
     def _single_frame(self):
         ts = self._ts
-        frame = frame_from_mdanalysis(ts, self._atomgroup.positions, self._types, self._type_names, source=self._source, index=ts.frame)
+        frame = frame_from_mdanalysis(
+            ts, self._atomgroup.positions, self._types, self._type_names, source=self._source, index=ts.frame
+        )
         self.results.per_frame.append(self._live.analyze(frame))
         self.results.steps.append(UNKNOWN_STEP if frame.step is None else frame.step)
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-
 try:
     from ovito.pipeline import ModifierInterface
     from traits.api import Range, Str, TraitType
 except ImportError as error:
-    raise ImportError(f"simssl.plugins.ovito needs the OVITO Python module ({error}); install it with `pip install ovito`") from error
+    raise ImportError(
+        f"simssl.plugins.ovito needs the OVITO Python module ({error}); install it with `pip install ovito`"
+    ) from error
 
 from simssl.clustering import kmeans, principal_components
 from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES

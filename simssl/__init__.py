@@ -7,11 +7,11 @@ the trajectory. See the README for the command line.
 
 import importlib
 
+from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
 from .data import example_path
 from .errors import SimsslError
 from .frame import Frame, frame_from_lattice, make_frame
 from .io import read, read_frames
-from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
 from .neighbors import Neighborhoods, compute_neighborhoods
 from .processor import AnalysisOptions, ProcessResult, RunOptions, process
 from .steinhardt import steinhardt
@@ -28,6 +28,7 @@ def __getattr__(name):
         model = importlib.import_module(".model", __name__)
         return model if name == "model" else model.load_model
     raise AttributeError(f"module 'simssl' has no attribute {name!r}")
+
 
 __all__ = [
     "AnalysisOptions",

@@ -52,7 +52,7 @@ class AtomicFile:
         if not reuse_partial and os.path.exists(self.temporary):
             os.remove(self.temporary)  # left by an earlier run that was killed
 
-    def __enter__(self) -> "AtomicFile":
+    def __enter__(self) -> AtomicFile:
         return self
 
     def __exit__(self, kind, error, trace) -> bool:

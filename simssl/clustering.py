@@ -24,7 +24,9 @@ def principal_components(x: np.ndarray, n_components: int = 2, fit_rows: int = 2
     return ((x - mean) @ components.T).astype(np.float32)
 
 
-def kmeans(x: np.ndarray, n_clusters: int, seed: int = 0, iterations: int = 100, fit_rows: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
+def kmeans(
+    x: np.ndarray, n_clusters: int, seed: int = 0, iterations: int = 100, fit_rows: int = 200_000
+) -> tuple[np.ndarray, np.ndarray]:
     """k-means++ then Lloyd iterations on a row sample; returns (labels (N,), centers (n_clusters, D)).
 
     Clusters are numbered by decreasing size (on the fitted sample), so ids are stable across runs.

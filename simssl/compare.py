@@ -26,8 +26,8 @@ import torch
 from torch.nn import functional as F
 
 from .atomic import AtomicFile, refuse_overwrite
-from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .compute import Embedding, Steinhardt
+from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .figures import pyplot, save_figure
 from .frame import Frame
@@ -35,7 +35,12 @@ from .frame import Frame
 STEINHARDT_L = (4, 6, 8, 10, 12)
 STEINHARDT_W = STEINHARDT_DEGREES
 STEINHARDT_K = STEINHARDT_NEIGHBORS
-STEINHARDT_COLUMNS = [f"{kind}{l}{suffix}" for suffix in ("", AVERAGE_SUFFIX) for kind, ls in (("q", STEINHARDT_L), ("w", STEINHARDT_W)) for l in ls]
+STEINHARDT_COLUMNS = [
+    f"{kind}{l}{suffix}"
+    for suffix in ("", AVERAGE_SUFFIX)
+    for kind, ls in (("q", STEINHARDT_L), ("w", STEINHARDT_W))
+    for l in ls
+]
 PROBES = {"embedding": "embedding (raw + avg)", "steinhardt": "Steinhardt (q4..q12, w4, w6; raw + avg)"}
 DEFAULT_L2 = 1e-4
 PLOT_POINTS = 20_000  # particles drawn in the PCA scatter plots
@@ -78,7 +83,7 @@ class LogisticRegression:
     def __init__(self, l2: float = DEFAULT_L2, max_iter: int = 500):
         self.l2, self.max_iter = float(l2), int(max_iter)
 
-    def fit(self, x, y) -> "LogisticRegression":
+    def fit(self, x, y) -> LogisticRegression:
         x = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(x)):
             raise SimsslError(f"{np.sum(~np.isfinite(x).all(axis=1))} sample(s) have NaN or infinite features")
@@ -92,8 +97,15 @@ class LogisticRegression:
         targets = torch.from_numpy(targets.astype(np.int64))
         weight = torch.zeros(x.shape[1], len(self.classes_), dtype=torch.float64, requires_grad=True)
         bias = torch.zeros(len(self.classes_), dtype=torch.float64, requires_grad=True)
-        optimizer = torch.optim.LBFGS([weight, bias], lr=1, max_iter=self.max_iter, history_size=20, tolerance_grad=1e-7,
-                                      tolerance_change=1e-10, line_search_fn="strong_wolfe")
+        optimizer = torch.optim.LBFGS(
+            [weight, bias],
+            lr=1,
+            max_iter=self.max_iter,
+            history_size=20,
+            tolerance_grad=1e-7,
+            tolerance_change=1e-10,
+            line_search_fn="strong_wolfe",
+        )
 
         def closure():
             optimizer.zero_grad()
@@ -149,7 +161,9 @@ def roc_auc(labels, scores) -> float:
             raise SimsslError(f"binary ROC AUC needs exactly two classes, got {len(classes)}")
         return _binary_auc(labels == classes[1], scores)
     if scores.shape != (len(labels), len(classes)):
-        raise SimsslError(f"scores of shape {scores.shape} do not match {len(labels)} samples of {len(classes)} classes")
+        raise SimsslError(
+            f"scores of shape {scores.shape} do not match {len(labels)} samples of {len(classes)} classes"
+        )
     return float(np.mean([_binary_auc(labels == value, scores[:, column]) for column, value in enumerate(classes)]))
 
 
@@ -171,7 +185,9 @@ def stratified_folds(labels, folds: int = 5, seed: int = 0) -> np.ndarray:
     if folds < 2:
         raise SimsslError(f"cross-validation needs at least 2 folds, got {folds}")
     if counts.min() < folds:
-        raise SimsslError(f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer than the {folds} folds")
+        raise SimsslError(
+            f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer than the {folds} folds"
+        )
     shuffled = np.random.default_rng(seed).permutation(len(labels))
     dealt = shuffled[np.argsort(labels[shuffled], kind="stable")]  # grouped by class, random within
     fold = np.empty(len(labels), dtype=np.int64)
@@ -189,9 +205,13 @@ class ProbeScores:
     probabilities: np.ndarray = field(repr=False)
 
     def summary(self) -> dict:
-        return {"features": self.features,
-                **{name: {"mean": float(values.mean()), "std": float(values.std()), "folds": values.tolist()}
-                   for name, values in (("accuracy", self.accuracy), ("roc_auc", self.auc))}}
+        return {
+            "features": self.features,
+            **{
+                name: {"mean": float(values.mean()), "std": float(values.std()), "folds": values.tolist()}
+                for name, values in (("accuracy", self.accuracy), ("roc_auc", self.auc))
+            },
+        }
 
 
 def cross_validate(features, labels, fold, l2: float = DEFAULT_L2) -> ProbeScores:
@@ -244,26 +264,47 @@ class Report:
     files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"frames": self.frames, "particles": int(sum(self.counts)), "classes": self.classes, "counts": self.counts,
-                "folds": self.folds, "seed": self.seed, "model": self.model,
-                "probes": {name: scores.summary() for name, scores in self.probes.items()}, "files": self.files}
+        return {
+            "frames": self.frames,
+            "particles": int(sum(self.counts)),
+            "classes": self.classes,
+            "counts": self.counts,
+            "folds": self.folds,
+            "seed": self.seed,
+            "model": self.model,
+            "probes": {name: scores.summary() for name, scores in self.probes.items()},
+            "files": self.files,
+        }
 
     def table(self) -> str:
         """A plain-text table: one row per feature set, accuracy and ROC AUC as mean +- std over folds."""
         width = max(len(label) for label in PROBES.values())
         classes = ", ".join(f"{value}: {count}" for value, count in zip(self.classes, self.counts))
         model = f"{self.model.get('name', 'encoder')}" + ("" if self.model.get("trained", True) else " (UNTRAINED)")
-        lines = [f"{sum(self.counts)} particles in {self.frames} frame(s); classes {classes}; model {model}; "
-                 f"{self.folds}-fold stratified cross-validation, multinomial logistic regression",
-                 f"{'features':<{width}}  {'columns':>7}  {'accuracy':>15}  {'ROC AUC':>15}"]
+        lines = [
+            f"{sum(self.counts)} particles in {self.frames} frame(s); classes {classes}; model {model}; "
+            f"{self.folds}-fold stratified cross-validation, multinomial logistic regression",
+            f"{'features':<{width}}  {'columns':>7}  {'accuracy':>15}  {'ROC AUC':>15}",
+        ]
         for name, scores in self.probes.items():
-            lines.append(f"{PROBES[name]:<{width}}  {scores.features:>7}  {scores.accuracy.mean():>6.4f} +- {scores.accuracy.std():.4f}"
-                         f"  {scores.auc.mean():>6.4f} +- {scores.auc.std():.4f}")
+            lines.append(
+                f"{PROBES[name]:<{width}}  {scores.features:>7}  {scores.accuracy.mean():>6.4f} +- {scores.accuracy.std():.4f}"
+                f"  {scores.auc.mean():>6.4f} +- {scores.auc.std():.4f}"
+            )
         return "\n".join(lines)
 
 
-def compare(frames: Frame | Iterable[Frame], labels, model, folds: int = 5, seed: int = 0, out_dir=None, device=None,
-            l2: float = DEFAULT_L2, force: bool = True) -> Report:
+def compare(
+    frames: Frame | Iterable[Frame],
+    labels,
+    model,
+    folds: int = 5,
+    seed: int = 0,
+    out_dir=None,
+    device=None,
+    l2: float = DEFAULT_L2,
+    force: bool = True,
+) -> Report:
     """Cross-validated linear probes of ``model``'s embeddings and of Steinhardt features on the same labels.
 
     ``labels``: per particle (a flat array over all frames, or one array per frame), or one label per
@@ -283,16 +324,28 @@ def compare(frames: Frame | Iterable[Frame], labels, model, folds: int = 5, seed
     if len(classes) < 2:
         raise SimsslError(f"every particle has the label {classes[0].item()!r}; comparing needs at least two classes")
     fold = stratified_folds(labels, folds, seed)
-    features = {"embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
-                "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames])}
+    features = {
+        "embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
+        "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames]),
+    }
     card = getattr(model, "card", None) or {}
-    report = Report(classes.tolist(), counts.tolist(), len(frames), folds, seed,
-                    {"name": card.get("name", "encoder"), "trained": card.get("trained", True), "config": model.config.to_dict()},
-                    {name: cross_validate(values, labels, fold, l2) for name, values in features.items()})
+    report = Report(
+        classes.tolist(),
+        counts.tolist(),
+        len(frames),
+        folds,
+        seed,
+        {"name": card.get("name", "encoder"), "trained": card.get("trained", True), "config": model.config.to_dict()},
+        {name: cross_validate(values, labels, fold, l2) for name, values in features.items()},
+    )
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         q6 = features["steinhardt"][:, STEINHARDT_COLUMNS.index("q6")]
-        report.files = [plot_roc(report, labels, files[0]), plot_pca(features["embedding"][:, : model.config.dim], labels, q6, files[1], seed), files[2]]
+        report.files = [
+            plot_roc(report, labels, files[0]),
+            plot_pca(features["embedding"][:, : model.config.dim], labels, q6, files[1], seed),
+            files[2],
+        ]
         write_json(report.to_dict(), files[2])
     return report
 
@@ -308,11 +361,19 @@ def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
         column = report.classes.index(value)
         for name, scores in report.probes.items():
             fpr, tpr = roc_curve(labels == value, scores.probabilities[:, column])
-            axis.plot(fpr, tpr, label=f"{PROBES[name].split(' (')[0]} (AUC {_binary_auc(labels == value, scores.probabilities[:, column]):.3f})")
+            axis.plot(
+                fpr,
+                tpr,
+                label=f"{PROBES[name].split(' (')[0]} (AUC {_binary_auc(labels == value, scores.probabilities[:, column]):.3f})",
+            )
         axis.plot([0, 1], [0, 1], ":", color="gray")
-        axis.set(xlabel="false positive rate", ylabel="true positive rate", title=f"{value} vs " + ("rest" if len(shown) > 1 else str(report.classes[0])))
+        axis.set(
+            xlabel="false positive rate",
+            ylabel="true positive rate",
+            title=f"{value} vs " + ("rest" if len(shown) > 1 else str(report.classes[0])),
+        )
         axis.legend(fontsize=7, loc="lower right")
-    for axis in list(axes.flat)[len(shown):]:
+    for axis in list(axes.flat)[len(shown) :]:
         axis.set_visible(False)
     figure.suptitle(f"linear probes, {report.folds}-fold out-of-fold predictions")
     return save_figure(figure, path)

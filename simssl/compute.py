@@ -67,8 +67,15 @@ class Steinhardt:
 
     def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
         """``{name: float32 (N,)}`` for ``frame``, reading the nearest of ``neighborhoods`` when given."""
-        return steinhardt(frame, self.l, wl=self.wl, average=self.average, weighted=self.weighted,
-                          num_neighbors=self.num_neighbors, neighbors=neighborhoods)
+        return steinhardt(
+            frame,
+            self.l,
+            wl=self.wl,
+            average=self.average,
+            weighted=self.weighted,
+            num_neighbors=self.num_neighbors,
+            neighbors=neighborhoods,
+        )
 
     __call__ = compute
 
@@ -107,7 +114,9 @@ class Embedding:
         """``{'embedding': (N, D)[, 'embedding_avg': (N, D)]}`` float32 for ``frame``."""
         known = self.model.config.n_types
         if len(frame.type_names) > known:
-            raise SimsslError(frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}"))
+            raise SimsslError(
+                frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}")
+            )
         if neighborhoods is None:
             neighborhoods = compute_neighborhoods(frame, k=self.num_neighbors)
         elif neighborhoods.k > self.num_neighbors:

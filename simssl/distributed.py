@@ -84,17 +84,24 @@ def process_many(
     os.makedirs(output_dir, exist_ok=True)
     outputs = {source: output_path(source, output_dir, suffix) for source in sources}
     if len(set(outputs.values())) != len(outputs):
-        raise SimsslError("two inputs have the same name and would write the same output; process them into separate directories")
+        raise SimsslError(
+            "two inputs have the same name and would write the same output; process them into separate directories"
+        )
     analysis = analysis or AnalysisOptions(**(analyzer_options or {}))
     run = run or RunOptions(**process_options)
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count(), threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         cluster, client = None, Client(scheduler)
     results = {}
     try:
-        futures = {client.submit(_process_file, source, outputs[source], analysis, run, pure=False): source for source in sources}
+        futures = {
+            client.submit(_process_file, source, outputs[source], analysis, run, pure=False): source
+            for source in sources
+        }
         for future in tqdm(as_completed(futures), total=len(futures), unit="file", disable=not progress):
             source = futures[future]
             try:

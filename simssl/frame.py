@@ -46,9 +46,15 @@ def box_from_parameters(parameters, source: str | None = None, index: int | None
     """A 3D freud box from ``(Lx, Ly, Lz, xy, xz, yz)``, refusing non-finite or zero-volume boxes."""
     values = np.asarray(parameters, dtype=np.float64).ravel()
     if values.shape != (6,) or not np.all(np.isfinite(values)):
-        raise SimsslError(located(f"the box {values.tolist()} is not six finite numbers (Lx, Ly, Lz, xy, xz, yz)", source, index))
+        raise SimsslError(
+            located(f"the box {values.tolist()} is not six finite numbers (Lx, Ly, Lz, xy, xz, yz)", source, index)
+        )
     if np.any(values[:3] <= 0):
-        raise SimsslError(located(f"the box (Lx, Ly, Lz) = ({values[0]:g}, {values[1]:g}, {values[2]:g}) has zero volume", source, index))
+        raise SimsslError(
+            located(
+                f"the box (Lx, Ly, Lz) = ({values[0]:g}, {values[1]:g}, {values[2]:g}) has zero volume", source, index
+            )
+        )
     return freud.box.Box(*values.tolist())
 
 
@@ -132,7 +138,9 @@ def frame_from_lattice(lattice_rows, positions, origin=None, **kwargs) -> Frame:
     if abs(determinant) <= 1e-10 * scale**3:
         raise SimsslError(located("the box has zero volume (its lattice vectors are degenerate)", source, index))
     if determinant < 0:
-        raise SimsslError(located("the cell is left-handed; reorder its lattice vectors to a right-handed set", source, index))
+        raise SimsslError(
+            located("the cell is left-handed; reorder its lattice vectors to a right-handed set", source, index)
+        )
     rotation, upper = np.linalg.qr(columns)
     signs = np.sign(np.diag(upper))  # make the diagonal positive so the rotation stays proper
     rotation, upper = rotation * signs, upper * signs[:, None]

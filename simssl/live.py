@@ -32,8 +32,17 @@ class LiveAnalyzer:
     device: torch device for the model (default: CUDA when available).
     """
 
-    def __init__(self, model="default", steinhardt=STEINHARDT_DEGREES, k: int = ENCODER_NEIGHBORS, device=None, compile: bool | None = None):
-        self.analyzers = build_analyzers(AnalysisOptions(steinhardt=steinhardt or (), model=model, device=device, compile=compile))
+    def __init__(
+        self,
+        model="default",
+        steinhardt=STEINHARDT_DEGREES,
+        k: int = ENCODER_NEIGHBORS,
+        device=None,
+        compile: bool | None = None,
+    ):
+        self.analyzers = build_analyzers(
+            AnalysisOptions(steinhardt=steinhardt or (), model=model, device=device, compile=compile)
+        )
         #: the quantities every call returns, e.g. ``['q4', 'q6', 'embedding']``
         self.names: list[str] = names_of(self.analyzers)
         self.k = k
@@ -51,7 +60,9 @@ class LiveAnalyzer:
         self.step = frame.step
         return self.latest
 
-    def compute(self, box, positions, types=None, tags=None, type_names=None, step: int | None = None) -> dict[str, np.ndarray]:
+    def compute(
+        self, box, positions, types=None, tags=None, type_names=None, step: int | None = None
+    ) -> dict[str, np.ndarray]:
         """Analyze engine state; results are in tag order (row ``t`` belongs to the particle tagged ``t``).
 
         ``box``: a ``freud.box.Box`` or ``(Lx, Ly, Lz, xy, xz, yz)`` with positions in the centered

@@ -12,7 +12,6 @@ from .errors import SimsslError
 from .frame import Frame
 
 
-
 @dataclass(frozen=True)
 class Neighborhoods:
     """Each particle's bonds, padded to a common width ``k``.
@@ -45,7 +44,11 @@ class Neighborhoods:
                 return self.nlist
             num_neighbors = self.k
         distances = np.where(self.mask, np.linalg.norm(self.vectors, axis=-1), np.inf)
-        nearest = np.argpartition(distances, num_neighbors - 1, axis=1)[:, :num_neighbors] if num_neighbors < self.k else np.broadcast_to(np.arange(self.k), (self.n_particles, self.k))
+        nearest = (
+            np.argpartition(distances, num_neighbors - 1, axis=1)[:, :num_neighbors]
+            if num_neighbors < self.k
+            else np.broadcast_to(np.arange(self.k), (self.n_particles, self.k))
+        )
         rows = np.broadcast_to(np.arange(self.n_particles)[:, None], nearest.shape)
         keep = self.mask[rows, nearest]
         return freud.locality.NeighborList.from_arrays(
@@ -60,10 +63,16 @@ class Neighborhoods:
 def _half_plane_distance(box: freud.box.Box) -> float:
     """Half the smallest distance between opposite box faces: the largest radius freud can query."""
     a, b, c = (box.get_box_vector(i) for i in range(3))
-    return 0.5 * box.volume / max(np.linalg.norm(np.cross(b, c)), np.linalg.norm(np.cross(c, a)), np.linalg.norm(np.cross(a, b)))
+    return (
+        0.5
+        * box.volume
+        / max(np.linalg.norm(np.cross(b, c)), np.linalg.norm(np.cross(c, a)), np.linalg.norm(np.cross(a, b)))
+    )
 
 
-def query_neighbor_list(frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None) -> freud.locality.NeighborList:
+def query_neighbor_list(
+    frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None
+) -> freud.locality.NeighborList:
     """freud's k-nearest (or, with ``r_max``, ball) neighbor list of a frame, excluding self-bonds."""
     n = frame.n_particles
     if r_max is not None:
@@ -75,7 +84,9 @@ def query_neighbor_list(frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: 
         if k is None or k < 1:
             raise SimsslError(frame.where(f"k must be a positive number of neighbors, got {k}"))
         if n <= k:
-            raise SimsslError(frame.where(f"the frame has {n} particles, fewer than the {k + 1} that k={k} neighbors need"))
+            raise SimsslError(
+                frame.where(f"the frame has {n} particles, fewer than the {k + 1} that k={k} neighbors need")
+            )
         arguments = dict(num_neighbors=int(k), exclude_ii=True)
     try:
         return freud.locality.AABBQuery(frame.box, frame.positions).query(frame.positions, arguments).toNeighborList()
@@ -109,7 +120,9 @@ def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
     return float(np.median(np.minimum.reduceat(nlist.distances, starts)))
 
 
-def compute_neighborhoods(frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None, max_neighbors: int | None = None) -> Neighborhoods:
+def compute_neighborhoods(
+    frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None, max_neighbors: int | None = None
+) -> Neighborhoods:
     """Padded bonds of every particle: its ``k`` nearest neighbors, or all within ``r_max``.
 
     For a ball query the width is the largest neighbor count (capped at ``max_neighbors``, keeping

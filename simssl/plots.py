@@ -52,11 +52,15 @@ def _load_gsd(path: str) -> Processed:
         frames = list(trajectory)
     if not frames:
         raise SimsslError(f"{path}: has no frames")
-    names = [key[len(LOG_PREFIX):] for key in frames[0].log if key.startswith(LOG_PREFIX)]
+    names = [key[len(LOG_PREFIX) :] for key in frames[0].log if key.startswith(LOG_PREFIX)]
     if not names:
-        raise SimsslError(f"{path}: holds no simssl quantities (particles/simssl/...); was it written by simssl process?")
+        raise SimsslError(
+            f"{path}: holds no simssl quantities (particles/simssl/...); was it written by simssl process?"
+        )
     columns = {name: [np.asarray(f.log[LOG_PREFIX + name]) for f in frames] for name in names}
-    return Processed(np.array([f.configuration.step for f in frames]), columns, np.asarray(frames[-1].particles.position))
+    return Processed(
+        np.array([f.configuration.step for f in frames]), columns, np.asarray(frames[-1].particles.position)
+    )
 
 
 def _load_npz(path: str) -> Processed:
@@ -67,7 +71,9 @@ def _load_npz(path: str) -> Processed:
     columns = {}
     for name in (key for key in data.files if key not in skip):
         values = data[name]
-        columns[name] = [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)] if ragged else list(values)
+        columns[name] = (
+            [values[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)] if ragged else list(values)
+        )
     return Processed(data["step"], columns, None)
 
 
@@ -85,12 +91,14 @@ def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: flo
         embeddings = np.concatenate(processed.columns["embedding"])
         labels, _ = kmeans(embeddings, n_clusters, seed=seed)
         bounds = np.cumsum([0] + [len(e) for e in processed.columns["embedding"]])
-        result["labels"] = [labels[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+        result["labels"] = [labels[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
         result["components"] = principal_components(embeddings, 2, seed=seed)
         result["component_bounds"] = bounds
         if q6_name:
             q6 = np.concatenate(processed.columns[q6_name])
-            ordered = int(np.argmax([q6[labels == c].mean() if np.any(labels == c) else -np.inf for c in range(n_clusters)]))
+            ordered = int(
+                np.argmax([q6[labels == c].mean() if np.any(labels == c) else -np.inf for c in range(n_clusters)])
+            )
             result["ordered_cluster"] = ordered
             result["clusters"] = np.array([np.mean(l == ordered) for l in result["labels"]])
     return result
@@ -100,7 +108,9 @@ def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: flo
 PICTURES = ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png")
 
 
-def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0, force: bool = True) -> list[str]:
+def plot(
+    path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0, force: bool = True
+) -> list[str]:
     """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default).
 
     With ``force=False`` existing pictures are refused before anything is drawn.
@@ -125,9 +135,22 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
     for axis, index in zip(axes[0], shown):
         if "components" in fractions:
             bounds = fractions["component_bounds"]
-            pc1 = fractions["components"][bounds[index]:bounds[index + 1], 0]
-            y = processed.columns[q6_name][index] if q6_name else fractions["components"][bounds[index]:bounds[index + 1], 1]
-            axis.scatter(pc1, y, c=fractions["labels"][index], s=2, cmap="coolwarm", vmin=0, vmax=max(n_clusters - 1, 1), rasterized=True)
+            pc1 = fractions["components"][bounds[index] : bounds[index + 1], 0]
+            y = (
+                processed.columns[q6_name][index]
+                if q6_name
+                else fractions["components"][bounds[index] : bounds[index + 1], 1]
+            )
+            axis.scatter(
+                pc1,
+                y,
+                c=fractions["labels"][index],
+                s=2,
+                cmap="coolwarm",
+                vmin=0,
+                vmax=max(n_clusters - 1, 1),
+                rasterized=True,
+            )
             axis.set_xlabel("embedding PC1")
             axis.set_ylabel(q6_name or "embedding PC2")
         elif q6_name:
@@ -143,7 +166,12 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
 
     figure, axis = plt.subplots(figsize=(6, 4))
     if "clusters" in fractions:
-        axis.plot(processed.steps, fractions["clusters"], "o-", label=f"embedding k-means ({n_clusters} clusters): most ordered cluster")
+        axis.plot(
+            processed.steps,
+            fractions["clusters"],
+            "o-",
+            label=f"embedding k-means ({n_clusters} clusters): most ordered cluster",
+        )
     if "q6" in fractions:
         axis.plot(processed.steps, fractions["q6"], "s--", label=f"{q6_name} > {q6_threshold}")
     axis.set_xlabel("step")
@@ -155,10 +183,14 @@ def plot(path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, se
     if processed.last_positions is not None:
         figure = plt.figure(figsize=(5.5, 5))
         axis = figure.add_subplot(projection="3d")
-        color = fractions["labels"][-1] if "labels" in fractions else processed.columns[q6_name][-1] if q6_name else None
+        color = (
+            fractions["labels"][-1] if "labels" in fractions else processed.columns[q6_name][-1] if q6_name else None
+        )
         x, y, z = processed.last_positions.T
         axis.scatter(x, y, z, c=color, s=3, cmap="coolwarm", depthshade=False, rasterized=True)
-        axis.set_title(f"last frame (step {processed.steps[-1]}), colored by " + ("embedding cluster" if "labels" in fractions else q6_name or "nothing"))
+        axis.set_title(
+            f"last frame (step {processed.steps[-1]}), colored by "
+            + ("embedding cluster" if "labels" in fractions else q6_name or "nothing")
+        )
         written.append(save_figure(figure, stem + PICTURES[2]))
     return written
-

@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+
 import numpy as np
 from tqdm.auto import tqdm
 
+from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
+from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
 from .io import read_frames
-from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
-from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .io.writers import check_output_path, open_writer
 from .steinhardt import parse_degrees
 
@@ -72,16 +73,30 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
         raise TypeError("give AnalysisOptions or keyword fields, not both")
     analyzers = []
     if options.steinhardt:
-        analyzers.append(Steinhardt(options.steinhardt, wl=options.wl, average=options.average, weighted=options.voronoi,
-                                    num_neighbors=options.steinhardt_k))
+        analyzers.append(
+            Steinhardt(
+                options.steinhardt,
+                wl=options.wl,
+                average=options.average,
+                weighted=options.voronoi,
+                num_neighbors=options.steinhardt_k,
+            )
+        )
     if options.model is not None:
         model = options.model
         if isinstance(model, str):
             from .model import load_model
 
             model = load_model(model, device=options.device)
-        analyzers.append(Embedding(model, device=options.device, batch_size=options.batch_size, compile=options.compile,
-                                   average=options.average))
+        analyzers.append(
+            Embedding(
+                model,
+                device=options.device,
+                batch_size=options.batch_size,
+                compile=options.compile,
+                average=options.average,
+            )
+        )
     if not analyzers:
         raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
     return analyzers
@@ -137,7 +152,10 @@ class ProcessResult:
             self.frames.append(quantities)
 
     def summary(self) -> str:
-        lines = [f"{self.n_frames} frame(s), {self.n_particles} particle(s) in total" + (f" -> {self.output}" if self.output else "")]
+        lines = [
+            f"{self.n_frames} frame(s), {self.n_particles} particle(s) in total"
+            + (f" -> {self.output}" if self.output else "")
+        ]
         if self.resumed:
             lines[0] += f" ({self.resumed} earlier frame(s) kept from the interrupted run)"
         lines += [f"  {name:<14} mean {mean:10.5g}   std {std:10.5g}" for name, (mean, std) in self.statistics.items()]
@@ -173,7 +191,11 @@ def process(
         raise SimsslError("nothing to compute: the list of analyzers is empty")
     input = os.fspath(input)
     if resume and (output is None or (os.path.exists(output) and not force)):
-        raise SimsslError("resume needs an output file" if output is None else f"{output}: is already complete; nothing to resume (pass --force to recompute it)")
+        raise SimsslError(
+            "resume needs an output file"
+            if output is None
+            else f"{output}: is already complete; nothing to resume (pass --force to recompute it)"
+        )
     if output is not None:
         output = check_output_path(output, force=force or resume, inputs=[input] if os.path.exists(input) else [])
     reader = read_frames(input, frames=frames, format=format, box=box)
@@ -184,13 +206,16 @@ def process(
         for position, frame in enumerate(bar):
             if position < result.resumed:
                 if position == result.resumed - 1 and (frame.step or 0) != writer.last_step:
-                    raise SimsslError(frame.where(f"the partial output {writer.temporary} ends at step {writer.last_step}, not this frame's step {frame.step}: it belongs to another run"))
+                    raise SimsslError(
+                        frame.where(
+                            f"the partial output {writer.temporary} ends at step {writer.last_step}, not this frame's step {frame.step}: it belongs to another run"
+                        )
+                    )
                 continue
             result.record(frame, analyze_frame(frame, analyzers, k=k), writer)
         if result.n_frames + result.resumed == 0:
             raise SimsslError(f"{input}: the frame selection {frames!r} contains no frames")
     return result
-
 
 
 @dataclass(frozen=True)
@@ -217,5 +242,16 @@ class RunOptions:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-__all__ = ["AnalysisOptions", "RunOptions", "Embedding", "EmbeddingAnalyzer", "ProcessResult", "RunningStats", "Steinhardt", "SteinhardtAnalyzer",
-           "analyze_frame", "build_analyzers", "process"]
+__all__ = [
+    "AnalysisOptions",
+    "RunOptions",
+    "Embedding",
+    "EmbeddingAnalyzer",
+    "ProcessResult",
+    "RunningStats",
+    "Steinhardt",
+    "SteinhardtAnalyzer",
+    "analyze_frame",
+    "build_analyzers",
+    "process",
+]

@@ -17,7 +17,9 @@ from .frame import Frame
 from .neighbors import Neighborhoods, query_neighbor_list
 
 
-def column_names(l: Sequence[int] = STEINHARDT_DEGREES, wl: bool = False, average: bool = False, raw: bool = True) -> list[str]:
+def column_names(
+    l: Sequence[int] = STEINHARDT_DEGREES, wl: bool = False, average: bool = False, raw: bool = True
+) -> list[str]:
     """The columns :func:`steinhardt` returns for these options, in order."""
     groups = ([""] if raw else []) + ([AVERAGE_SUFFIX] if average else [])
     kinds = ["q"] + (["w"] if wl else [])
@@ -86,7 +88,11 @@ def _neighbor_list(frame, weighted, num_neighbors, neighbors):
         return voronoi.nlist
     if isinstance(neighbors, Neighborhoods):
         if neighbors.k < num_neighbors:
-            raise SimsslError(frame.where(f"the neighborhoods hold {neighbors.k} neighbors, fewer than the {num_neighbors} Steinhardt needs"))
+            raise SimsslError(
+                frame.where(
+                    f"the neighborhoods hold {neighbors.k} neighbors, fewer than the {num_neighbors} Steinhardt needs"
+                )
+            )
         return neighbors.neighbor_list(num_neighbors)
     if neighbors is not None:
         return neighbors

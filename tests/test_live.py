@@ -33,7 +33,9 @@ def test_torch_inputs_and_box_tuples(crystal):
     box, points = crystal
     live = LiveAnalyzer(model=None, steinhardt=(6,))
     from_numpy = live.compute(box, points)["q6"].copy()
-    from_torch = live.compute([box.Lx, box.Ly, box.Lz, 0, 0, 0], torch.as_tensor(points), tags=torch.arange(len(points)))["q6"]
+    from_torch = live.compute(
+        [box.Lx, box.Ly, box.Lz, 0, 0, 0], torch.as_tensor(points), tags=torch.arange(len(points))
+    )["q6"]
     np.testing.assert_array_equal(from_numpy, from_torch)
 
 

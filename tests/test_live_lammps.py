@@ -55,7 +55,7 @@ set type 1 type/fraction 2 0.3 4321
 velocity all create 1.6 2024 mom yes dist gaussian
 fix integrate all nve
 run {every}
-dump positions all custom {every} {tmp_path / 'run.lammpstrj'} id type x y z
+dump positions all custom {every} {tmp_path / "run.lammpstrj"} id type x y z
 dump_modify positions format float %.17g
 """,
     )
@@ -77,7 +77,9 @@ dump_modify positions format float %.17g
             assert frame.particles.types == ["1", "2"]
             np.testing.assert_array_equal(frame.particles.typeid, reference.types)
             shift = reference.box.wrap(frame.particles.position - reference.positions)
-            assert np.abs(shift - shift.mean(axis=0)).max() < 1e-4  # same atoms in the same rows (up to a uniform shift)
+            assert (
+                np.abs(shift - shift.mean(axis=0)).max() < 1e-4
+            )  # same atoms in the same rows (up to a uniform shift)
             for name in ("q4", "q6", "embedding"):
                 np.testing.assert_allclose(frame.log[f"particles/simssl/{name}"], values[name], atol=1e-5, rtol=0)
     assert np.ptp(values["q6"]) > 0.1  # thermal disorder: a wrong particle order could not pass

@@ -11,7 +11,9 @@ from simssl.model import Encoder, EncoderConfig, load_model, save
 
 
 def test_round_trip_reproduces_outputs_config_and_card(tmp_path):
-    model = model_for(4, dim=16, blocks=2, rank=3, n_types=2, normalize_products=True, gradient_outputs=1, vector_outputs=2)
+    model = model_for(
+        4, dim=16, blocks=2, rank=3, n_types=2, normalize_products=True, gradient_outputs=1, vector_outputs=2
+    )
     model.card = {"name": "unit-test", "trained": True, "metrics": {"auc": 0.9}}
     path = tmp_path / "model.pt"
     model.save(path)

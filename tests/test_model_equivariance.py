@@ -4,7 +4,16 @@ import numpy as np
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from model_helpers import PROPERTY, TOLERANCE, as_tensors, model_for, random_neighborhoods, random_rotation, relative_error, run
+from model_helpers import (
+    PROPERTY,
+    TOLERANCE,
+    as_tensors,
+    model_for,
+    random_neighborhoods,
+    random_rotation,
+    relative_error,
+    run,
+)
 
 from simssl.model import equivariant
 
@@ -23,7 +32,9 @@ def _rotated(rng, arrays):
 def test_covariant_head_rotates_with_input(seed, dtype, activation, normalize):
     rng = np.random.default_rng(seed)
     arrays = random_neighborhoods(rng, 5, int(rng.integers(3, 10)), max_padding=2)
-    model = model_for(seed, dtype, dim=16, blocks=1, vector_outputs=3, activation=activation, normalize_products=normalize)
+    model = model_for(
+        seed, dtype, dim=16, blocks=1, vector_outputs=3, activation=activation, normalize_products=normalize
+    )
     rotation, rotated = _rotated(rng, arrays)
     vectors = run(model, arrays, dtype, model.vectors).numpy()
     assert vectors.shape == (5, 3, 3)
@@ -63,13 +74,20 @@ def test_gradient_tensor_is_symmetric_before_symmetrization():
 def test_gradcheck_float64():
     rng = np.random.default_rng(1)
     arrays = random_neighborhoods(rng, 2, 4, n_types=2, max_padding=1)
-    model = model_for(1, torch.float64, dim=8, blocks=1, n_types=2, activation="silu", normalize_products=True, vector_outputs=1)
+    model = model_for(
+        1, torch.float64, dim=8, blocks=1, n_types=2, activation="silu", normalize_products=True, vector_outputs=1
+    )
     bonds, mask, center_types, neighbor_types = as_tensors(arrays, torch.float64)
     bonds.requires_grad_(True)
     assert torch.autograd.gradcheck(lambda b: model(b, mask, center_types, neighbor_types), (bonds,))
     assert torch.autograd.gradcheck(lambda b: model.vectors(b, mask, center_types, neighbor_types), (bonds,))
     weight = model.reduction.value_in.invariant
-    assert torch.autograd.gradcheck(lambda w: torch.func.functional_call(model, {"reduction.value_in.invariant": w}, (bonds.detach(), mask, center_types, neighbor_types)), (weight.detach().clone().requires_grad_(True),))
+    assert torch.autograd.gradcheck(
+        lambda w: torch.func.functional_call(
+            model, {"reduction.value_in.invariant": w}, (bonds.detach(), mask, center_types, neighbor_types)
+        ),
+        (weight.detach().clone().requires_grad_(True),),
+    )
 
 
 def test_gradient_outputs_backpropagate_to_weights():

@@ -107,7 +107,13 @@ def _reference_tuple_invariants(bonds, rank, normalize):
         return torch.zeros(invariants.shape[:-1] + (4,), dtype=invariants.dtype)
 
     layer = reference.VectorAttention(
-        4, lambda v: v[..., :1], value_net, reduce=True, rank=rank, invariant_mode="full", include_normalized_products=normalize
+        4,
+        lambda v: v[..., :1],
+        value_net,
+        reduce=True,
+        rank=rank,
+        invariant_mode="full",
+        include_normalized_products=normalize,
     ).double()
     layer((bonds, torch.zeros(bonds.shape[:-1] + (4,), dtype=bonds.dtype)))
     return seen[0]

@@ -26,7 +26,12 @@ def test_embed_frame_neighborhoods_and_arrays_agree(frame):
     from_frame = model.embed(frame, device="cpu")
     assert from_frame.dtype == np.float32 and from_frame.shape == (frame.n_particles, model.config.dim)
     np.testing.assert_array_equal(from_frame, model.embed(neighborhoods))
-    arrays = (neighborhoods.vectors / neighborhoods.scale, neighborhoods.mask, neighborhoods.center_types, neighborhoods.neighbor_types)
+    arrays = (
+        neighborhoods.vectors / neighborhoods.scale,
+        neighborhoods.mask,
+        neighborhoods.center_types,
+        neighborhoods.neighbor_types,
+    )
     np.testing.assert_allclose(from_frame, model.embed(arrays), rtol=1e-6, atol=1e-6)
     tensors = [torch.as_tensor(np.asarray(a)) for a in arrays]
     on_device = model.embed(tensors, to_numpy=False)
@@ -106,4 +111,7 @@ def test_neighbor_averaged_embeddings(frame):
     np.testing.assert_allclose(on_device.numpy(), averaged, rtol=1e-5, atol=1e-6)
     assert np.var(averaged, axis=0).sum() < np.var(raw, axis=0).sum()  # averaging smooths
     with pytest.raises(SimsslError, match="neighbor indices"):
-        model.embed((neighborhoods.vectors, neighborhoods.mask, neighborhoods.center_types, neighborhoods.neighbor_types), average=True)
+        model.embed(
+            (neighborhoods.vectors, neighborhoods.mask, neighborhoods.center_types, neighborhoods.neighbor_types),
+            average=True,
+        )

@@ -53,7 +53,12 @@ def test_neighbor_permutation_invariance(seed, config, dtype):
     model = model_for(seed, dtype, **config)
     order = np.argsort(rng.random(arrays[1].shape), axis=1)  # an independent shuffle per particle (padding too)
     bonds, mask, center_types, neighbor_types = arrays
-    shuffled = (np.take_along_axis(bonds, order[..., None], 1), np.take_along_axis(mask, order, 1), center_types, np.take_along_axis(neighbor_types, order, 1))
+    shuffled = (
+        np.take_along_axis(bonds, order[..., None], 1),
+        np.take_along_axis(mask, order, 1),
+        center_types,
+        np.take_along_axis(neighbor_types, order, 1),
+    )
     assert relative_error(run(model, arrays, dtype), run(model, shuffled, dtype)) <= TOLERANCE[dtype]
 
 
@@ -108,7 +113,12 @@ def test_rank3_sees_handedness_of_chiral_neighborhoods_only(seed):
     assert relative_error(run(model, chiral, dtype), run(model, _mirrored(chiral), dtype)) > 1e-4
     # an achiral neighborhood (symmetric under x -> -x) is a permutation of its own mirror image
     half = rng.normal(size=(4, 3, 3))
-    achiral = (np.concatenate([half, half * np.array([-1.0, 1.0, 1.0])], 1), np.ones((4, 6), bool), np.zeros(4, int), np.zeros((4, 6), int))
+    achiral = (
+        np.concatenate([half, half * np.array([-1.0, 1.0, 1.0])], 1),
+        np.ones((4, 6), bool),
+        np.zeros(4, int),
+        np.zeros((4, 6), int),
+    )
     assert relative_error(run(model, achiral, dtype), run(model, _mirrored(achiral), dtype)) <= TOLERANCE[dtype]
 
 
@@ -149,4 +159,9 @@ def test_embedding_is_unit_free(frame_model):
     """Scaling a whole frame (box and positions) leaves embeddings unchanged: bonds are divided by the frame's scale."""
     box, positions, types = _gas_frame(2)
     scaled_box = freud.box.Box(*(2.5 * np.array([box.Lx, box.Ly, box.Lz])), box.xy, box.xz, box.yz)
-    assert relative_error(_embed(frame_model, box, positions, types), _embed(frame_model, scaled_box, 2.5 * positions, types)) <= 1e-5
+    assert (
+        relative_error(
+            _embed(frame_model, box, positions, types), _embed(frame_model, scaled_box, 2.5 * positions, types)
+        )
+        <= 1e-5
+    )

@@ -19,7 +19,11 @@ def noisy():
 
 
 def freud_list(frame, arguments):
-    return freud.locality.AABBQuery(frame.box, frame.positions).query(frame.positions, dict(arguments, exclude_ii=True)).toNeighborList()
+    return (
+        freud.locality.AABBQuery(frame.box, frame.positions)
+        .query(frame.positions, dict(arguments, exclude_ii=True))
+        .toNeighborList()
+    )
 
 
 @pytest.mark.parametrize("k", [1, 12, 16, 24])
@@ -32,7 +36,11 @@ def test_knn_bonds_identical_to_freud(noisy, k):
     np.testing.assert_array_equal(hood.indices.reshape(-1), reference.point_indices)
     # bond = x_j - x_i under the minimum image, and neighbor types follow the indices
     i = np.repeat(np.arange(noisy.n_particles), k)
-    np.testing.assert_allclose(hood.vectors.reshape(-1, 3), noisy.box.wrap(noisy.positions[hood.indices.reshape(-1)] - noisy.positions[i]), atol=1e-5)
+    np.testing.assert_allclose(
+        hood.vectors.reshape(-1, 3),
+        noisy.box.wrap(noisy.positions[hood.indices.reshape(-1)] - noisy.positions[i]),
+        atol=1e-5,
+    )
     np.testing.assert_array_equal(hood.neighbor_types, noisy.types[hood.indices])
     np.testing.assert_array_equal(hood.center_types, noisy.types)
     assert hood.n_types == 2
@@ -47,7 +55,11 @@ def test_ball_query_padding(noisy):
     assert hood.k == counts.max()
     np.testing.assert_array_equal(hood.mask.sum(axis=1), counts)
     np.testing.assert_array_equal(hood.vectors[hood.mask], reference.vectors)
-    assert np.all(hood.vectors[~hood.mask] == 0) and np.all(hood.indices[~hood.mask] == -1) and np.all(hood.neighbor_types[~hood.mask] == -1)
+    assert (
+        np.all(hood.vectors[~hood.mask] == 0)
+        and np.all(hood.indices[~hood.mask] == -1)
+        and np.all(hood.neighbor_types[~hood.mask] == -1)
+    )
 
 
 def test_truncation_keeps_the_nearest(noisy):
@@ -57,18 +69,28 @@ def test_truncation_keeps_the_nearest(noisy):
     assert narrow.k == 12
     # same neighbor sets per particle as a direct 12-neighbor query
     np.testing.assert_array_equal(np.sort(narrow.indices, axis=1), np.sort(direct.indices, axis=1))
-    np.testing.assert_allclose(np.sort(np.linalg.norm(narrow.vectors, axis=-1), axis=1), np.sort(np.linalg.norm(direct.vectors, axis=-1), axis=1))
+    np.testing.assert_allclose(
+        np.sort(np.linalg.norm(narrow.vectors, axis=-1), axis=1),
+        np.sort(np.linalg.norm(direct.vectors, axis=-1), axis=1),
+    )
 
 
 def test_scale_is_median_nearest_distance(noisy):
     hood = compute_neighborhoods(noisy, k=4)
     nearest = np.linalg.norm(hood.vectors, axis=-1).min(axis=1)
     assert hood.scale == pytest.approx(np.median(nearest), rel=1e-6)
-    scaled = simssl.make_frame(freud.box.Box(*(np.array([noisy.box.Lx, noisy.box.Ly, noisy.box.Lz]) * 3), noisy.box.xy, noisy.box.xz, noisy.box.yz), noisy.positions * 3)
+    scaled = simssl.make_frame(
+        freud.box.Box(
+            *(np.array([noisy.box.Lx, noisy.box.Ly, noisy.box.Lz]) * 3), noisy.box.xy, noisy.box.xz, noisy.box.yz
+        ),
+        noisy.positions * 3,
+    )
     assert compute_neighborhoods(scaled, k=4).scale == pytest.approx(3 * hood.scale, rel=1e-5)
 
 
-@pytest.mark.parametrize("options", [dict(), dict(wl=True), dict(average=True), dict(wl=True, average=True), dict(average=True, raw=False)])
+@pytest.mark.parametrize(
+    "options", [dict(), dict(wl=True), dict(average=True), dict(wl=True, average=True), dict(average=True, raw=False)]
+)
 def test_steinhardt_equals_freud(noisy, options):
     degrees = [4, 6, 8, 10, 12]
     columns = simssl.steinhardt(noisy, l=degrees, **options)
@@ -78,10 +100,18 @@ def test_steinhardt_equals_freud(noisy, options):
     for averaged, suffix in [(False, ""), (True, "_avg")]:
         if (averaged and not average) or (not averaged and not raw):
             continue
-        q = freud.order.Steinhardt(degrees, average=averaged).compute((noisy.box, noisy.positions), neighbors=nlist).particle_order
+        q = (
+            freud.order.Steinhardt(degrees, average=averaged)
+            .compute((noisy.box, noisy.positions), neighbors=nlist)
+            .particle_order
+        )
         expected.update({f"q{l}{suffix}": q[:, i] for i, l in enumerate(degrees)})
         if wl:
-            w = freud.order.Steinhardt(degrees, average=averaged, wl=True, wl_normalize=True).compute((noisy.box, noisy.positions), neighbors=nlist).particle_order
+            w = (
+                freud.order.Steinhardt(degrees, average=averaged, wl=True, wl_normalize=True)
+                .compute((noisy.box, noisy.positions), neighbors=nlist)
+                .particle_order
+            )
             expected.update({f"w{l}{suffix}": w[:, i] for i, l in enumerate(degrees)})
     assert list(columns) == column_names(degrees, wl, average, raw)
     assert set(columns) == set(expected)
@@ -93,13 +123,19 @@ def test_steinhardt_equals_freud(noisy, options):
 
 def test_steinhardt_reuses_wider_neighborhoods(noisy):
     shared = compute_neighborhoods(noisy, k=16)
-    np.testing.assert_allclose(simssl.steinhardt(noisy, l=6, neighbors=shared)["q6"], simssl.steinhardt(noisy, l=6)["q6"], rtol=1e-6)
+    np.testing.assert_allclose(
+        simssl.steinhardt(noisy, l=6, neighbors=shared)["q6"], simssl.steinhardt(noisy, l=6)["q6"], rtol=1e-6
+    )
 
 
 def test_voronoi_weighted_equals_freud(noisy):
     voronoi = freud.locality.Voronoi()
     voronoi.compute((noisy.box, noisy.positions))
-    expected = freud.order.Steinhardt([6], weighted=True).compute((noisy.box, noisy.positions), neighbors=voronoi.nlist).particle_order
+    expected = (
+        freud.order.Steinhardt([6], weighted=True)
+        .compute((noisy.box, noisy.positions), neighbors=voronoi.nlist)
+        .particle_order
+    )
     np.testing.assert_allclose(simssl.steinhardt(noisy, l=6, weighted=True)["q6"], np.ravel(expected), rtol=1e-5)
 
 

@@ -38,7 +38,23 @@ def test_order_fractions_follow_the_data():
 
 def test_plot_command_on_processed_outputs(tmp_path, capsys):
     source = tmp_path / "example.gsd"
-    assert main(["process", "--example", "-o", str(source), "--frames", "0:20:6", "--average", "--model", "random", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "process",
+                "--example",
+                "-o",
+                str(source),
+                "--frames",
+                "0:20:6",
+                "--average",
+                "--model",
+                "random",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert main(["plot", str(source), "--out-dir", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()
     assert [p.rsplit("_", 1)[-1] for p in written] == ["q6.png", "fraction.png", "snapshot.png"]
@@ -49,7 +65,9 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
     assert len(processed.steps) == 4 and processed.columns["embedding"][0].shape == (4000, 32)
     npz = tmp_path / "steinhardt_only.npz"
     simssl.process(simssl.example_path(), npz, frames="0:3", progress=False)
-    assert main(["plot", str(npz), "--out-dir", str(tmp_path / "new" / "figures")]) == 0  # no embedding, no positions: q6 only
+    assert (
+        main(["plot", str(npz), "--out-dir", str(tmp_path / "new" / "figures")]) == 0
+    )  # no embedding, no positions: q6 only
     written = capsys.readouterr().out.split()
     assert len(written) == 2 and all(Path(path).parent == tmp_path / "new" / "figures" for path in written)
     (tmp_path / "file").write_text("")
@@ -57,7 +75,9 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
     assert "cannot create the output directory" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name, content", [("missing.gsd", None), ("notes.txt", b"hello"), ("bad.gsd", b"not a gsd file")])
+@pytest.mark.parametrize(
+    "name, content", [("missing.gsd", None), ("notes.txt", b"hello"), ("bad.gsd", b"not a gsd file")]
+)
 def test_plot_bad_input(tmp_path, capsys, name, content):
     path = tmp_path / name
     if content is not None:

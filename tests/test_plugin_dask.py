@@ -30,7 +30,19 @@ def test_local_cluster_matches_single_process_and_isolates_failures(tmp_path, ca
     (inputs / "broken.gsd").write_bytes(b"not a gsd file")
     options = ["--steinhardt", "4,6", "--average", "--model", "random", "--quiet"]
 
-    code = main(["process", str(inputs / "*.gsd"), "-o", str(tmp_path / "out"), "--scheduler", "local", "--workers", "2", *options])
+    code = main(
+        [
+            "process",
+            str(inputs / "*.gsd"),
+            "-o",
+            str(tmp_path / "out"),
+            "--scheduler",
+            "local",
+            "--workers",
+            "2",
+            *options,
+        ]
+    )
     assert code == 2  # one input failed ...
     assert "broken.gsd" in capsys.readouterr().err
     for seed in range(3):  # ... and every other input was still written, byte for byte as alone

@@ -44,7 +44,11 @@ def noisy_dump(tmp_path_factory):
     rng = np.random.default_rng(5)
     path = tmp_path_factory.mktemp("md") / "noisy.lammpstrj"
     types = np.ones(len(positions), int)
-    path.write_text("".join(lammps_dump_text(rows, positions + rng.normal(0, 0.06, positions.shape), types, step=step) for step in STEPS))
+    path.write_text(
+        "".join(
+            lammps_dump_text(rows, positions + rng.normal(0, 0.06, positions.shape), types, step=step) for step in STEPS
+        )
+    )
     return path
 
 

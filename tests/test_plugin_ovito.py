@@ -51,7 +51,9 @@ def test_gsd_pipeline_equals_process(ovito_plugin, tmp_path):
             frame = gsd.hoomd.Frame()
             frame.configuration.box, frame.configuration.step = box_parameters(rows), step
             frame.particles.N, frame.particles.types = len(positions), ["A", "B"]
-            frame.particles.position = centered(rows, positions + rng.normal(0, 0.06, positions.shape))[1].astype(np.float32)
+            frame.particles.position = centered(rows, positions + rng.normal(0, 0.06, positions.shape))[1].astype(
+                np.float32
+            )
             frame.particles.typeid = (np.arange(len(positions)) % 3 == 0).astype(np.uint32)
             trajectory.append(frame)
     model = tmp_path / "two_types.pt"
@@ -91,7 +93,9 @@ def test_triclinic_lammps_dump_gives_fcc_q6(ovito_plugin, tmp_path):
 def test_cell_without_periodicity_is_refused(ovito_plugin, tmp_path):
     import_file, plugin = ovito_plugin
     path = tmp_path / "cluster.xyz"
-    path.write_text("20\n\n" + "".join(f"A {x:.4f} {y:.4f} {z:.4f}\n" for x, y, z in np.random.default_rng(0).random((20, 3)) * 4))
+    path.write_text(
+        "20\n\n" + "".join(f"A {x:.4f} {y:.4f} {z:.4f}\n" for x, y, z in np.random.default_rng(0).random((20, 3)) * 4)
+    )
     pipeline = import_file(str(path))
     pipeline.modifiers.append(plugin.OrderModifier(model="random"))
     with pytest.raises(simssl.SimsslError, match="no simulation cell"):

@@ -84,7 +84,7 @@ def test_npz_ragged_when_particle_counts_differ(tmp_path):
     np.testing.assert_array_equal(offsets, [0, 108, 108 + 256])
     frames = list(simssl.read_frames(path))
     for i, frame in enumerate(frames):
-        np.testing.assert_array_equal(data["q6"][offsets[i]:offsets[i + 1]], simssl.steinhardt(frame, l=6)["q6"])
+        np.testing.assert_array_equal(data["q6"][offsets[i] : offsets[i + 1]], simssl.steinhardt(frame, l=6)["q6"])
 
 
 def test_in_memory_results_and_custom_analyzers(trajectory):
@@ -97,7 +97,9 @@ def test_in_memory_results_and_custom_analyzers(trajectory):
             distances = np.linalg.norm(neighborhoods.vectors, axis=-1)
             return {"coordination": (distances < 1.2 * neighborhoods.scale).sum(axis=1).astype(np.int32)}
 
-    result = simssl.process(trajectory, analyzers=[simssl.SteinhardtAnalyzer((6,)), CoordinationWithin()], progress=False)
+    result = simssl.process(
+        trajectory, analyzers=[simssl.SteinhardtAnalyzer((6,)), CoordinationWithin()], progress=False
+    )
     assert len(result.frames) == 3 and result.output is None
     assert set(result.frames[0]) == {"q6", "coordination"}
     assert np.all(result.frames[0]["coordination"] == 12)  # perfect FCC first frame
@@ -118,11 +120,21 @@ def test_ovito_reads_the_output(trajectory, tmp_path):
 
 def test_cli_process_summary_and_exit_code(trajectory, tmp_path, capsys):
     output = tmp_path / "cli.gsd"
-    assert main(["process", str(trajectory), "-o", str(output), "--steinhardt", "6", "--average", "--wl", "--frames", "0:2"]) == 0
+    assert (
+        main(
+            ["process", str(trajectory), "-o", str(output), "--steinhardt", "6", "--average", "--wl", "--frames", "0:2"]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "2 frame(s), 1000 particle(s)" in printed and "q6_avg" in printed and "w6" in printed
     log = gsd.hoomd.read_log(str(output))
-    assert set(k for k in log if k.startswith("log/")) == {"log/particles/simssl/q6", "log/particles/simssl/w6", "log/particles/simssl/q6_avg", "log/particles/simssl/w6_avg"}
+    assert set(k for k in log if k.startswith("log/")) == {
+        "log/particles/simssl/q6",
+        "log/particles/simssl/w6",
+        "log/particles/simssl/q6_avg",
+        "log/particles/simssl/w6_avg",
+    }
     assert main(["process", str(trajectory), "-o", str(output), "--quiet", "--force"]) == 0
     assert capsys.readouterr().out == ""
 
@@ -131,7 +143,17 @@ def test_console_script_runs_the_bundled_example(tmp_path):
     if not simssl.example_path().exists():
         pytest.fail("the bundled example trajectory is missing from the package")
     output = tmp_path / "example.simssl.gsd"
-    arguments = ["process", "--example", "-o", str(output), "--model", "default", "--frames", "::4", "--quiet"]  # the README's main job
+    arguments = [
+        "process",
+        "--example",
+        "-o",
+        str(output),
+        "--model",
+        "default",
+        "--frames",
+        "::4",
+        "--quiet",
+    ]  # the README's main job
     done = subprocess.run([sys.executable, "-m", "simssl.cli", *arguments], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     log = gsd.hoomd.read_log(str(output))
@@ -140,7 +162,9 @@ def test_console_script_runs_the_bundled_example(tmp_path):
     embedding = log["log/particles/simssl/embedding"]
     assert embedding.shape == (5, 4000, 32) and np.all(np.isfinite(embedding))
     # the shipped model tells the melt from the crystal: frame-mean embeddings move apart
-    assert np.linalg.norm(embedding[-1].mean(0) - embedding[0].mean(0)) > 5 * embedding[-1].std(0).mean() / np.sqrt(4000)
+    assert np.linalg.norm(embedding[-1].mean(0) - embedding[0].mean(0)) > 5 * embedding[-1].std(0).mean() / np.sqrt(
+        4000
+    )
 
 
 def test_info_command(trajectory, capsys):
@@ -156,16 +180,28 @@ def test_embeddings_join_the_processor(trajectory, tmp_path):
 
     model = load_model("random", n_types=2, k=16, dim=8, blocks=1)
     output = tmp_path / "embedded.gsd"
-    assert main(["process", str(trajectory), "-o", str(output), "--frames", "0:2", "--quiet", "--model", "random"]) == 2  # 1 type known, 2 present
-    result = simssl.process(trajectory, output, analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.processor.EmbeddingAnalyzer(model, average=True)], frames="0:2", progress=False)
+    assert (
+        main(["process", str(trajectory), "-o", str(output), "--frames", "0:2", "--quiet", "--model", "random"]) == 2
+    )  # 1 type known, 2 present
+    result = simssl.process(
+        trajectory,
+        output,
+        analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.processor.EmbeddingAnalyzer(model, average=True)],
+        frames="0:2",
+        progress=False,
+    )
     assert result.n_frames == 2
     with gsd.hoomd.open(str(output)) as written:
         embedding = written[1].log["particles/simssl/embedding"]
         assert embedding.shape == (500, 8) and embedding.dtype == np.float32
-        np.testing.assert_allclose(embedding, model.embed(simssl.compute_neighborhoods(simssl.read(trajectory, 1), k=16)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            embedding, model.embed(simssl.compute_neighborhoods(simssl.read(trajectory, 1), k=16)), rtol=1e-5, atol=1e-6
+        )
         assert np.ptp(embedding, axis=0).max() > 1e-3  # noisy frame: environments differ
         averaged = written[1].log["particles/simssl/embedding_avg"]
-        np.testing.assert_allclose(averaged, model.embed(simssl.read(trajectory, 1), average=True), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            averaged, model.embed(simssl.read(trajectory, 1), average=True), rtol=1e-5, atol=1e-6
+        )
     # identical environments (one type, k=12 = the complete FCC shell) give identical embeddings
     box, points = freud.data.UnitCell.fcc().generate_system(4)
     perfect = simssl.make_frame(box, points)

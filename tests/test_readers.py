@@ -6,7 +6,16 @@ import freud
 import gsd.hoomd
 import numpy as np
 import pytest
-from crystals import FCC_Q6, box_parameters, centered, lammps_data_text, lammps_dump_text, run_lammps, triclinic_fcc, write_gsd
+from crystals import (
+    FCC_Q6,
+    box_parameters,
+    centered,
+    lammps_data_text,
+    lammps_dump_text,
+    run_lammps,
+    triclinic_fcc,
+    write_gsd,
+)
 from scipy.spatial.transform import Rotation
 
 import simssl
@@ -49,7 +58,11 @@ def test_gsd_triclinic_fcc_round_trip(tmp_path, crystal, types):
     np.testing.assert_array_equal(frame.positions, written.particles.position)
     np.testing.assert_array_equal(frame.types, written.particles.typeid)
     assert frame.type_names == ("A", "B", "C")
-    np.testing.assert_allclose([frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz], written.configuration.box, rtol=1e-6)
+    np.testing.assert_allclose(
+        [frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz],
+        written.configuration.box,
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("scaled", [False, True], ids=["x_y_z", "xs_ys_zs"])
@@ -58,14 +71,21 @@ def test_lammps_dump_triclinic_fcc_round_trip(tmp_path, crystal, scaled):
     types = np.where(np.arange(256) % 2 == 0, 2, 10)  # numeric LAMMPS types: '2' sorts before '10'
     shuffled = np.random.default_rng(0).permutation(256)  # dumps list atoms in any order; ids decide
     path = tmp_path / "fcc.lammpstrj"
-    path.write_text(lammps_dump_text(rows, positions, types, step=500, scaled=scaled, origin=(-3.0, 1.5, 2.0), order=shuffled)
-                    + lammps_dump_text(rows, positions, types, step=600, scaled=scaled, origin=(-3.0, 1.5, 2.0)))
+    path.write_text(
+        lammps_dump_text(rows, positions, types, step=500, scaled=scaled, origin=(-3.0, 1.5, 2.0), order=shuffled)
+        + lammps_dump_text(rows, positions, types, step=600, scaled=scaled, origin=(-3.0, 1.5, 2.0))
+    )
     assert_perfect_fcc(simssl.read_frames(path), expected_frames=2)
     frame = simssl.read(path)
     assert frame.step == 500 and frame.type_names == ("2", "10")
     np.testing.assert_array_equal(frame.types, (types == 10).astype(int))
     box, expected = centered(rows, positions)
-    np.testing.assert_allclose([frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz], box_parameters(rows), rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(
+        [frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz],
+        box_parameters(rows),
+        rtol=2e-6,
+        atol=2e-6,
+    )
     offset = box.wrap(frame.positions - expected)
     # Unscaled dumps round-trip exactly; MDAnalysis shifts scaled ones by -origin (a uniform translation).
     shift = box.wrap(-np.array([[-3.0, 1.5, 2.0]]))[0] if scaled else np.zeros(3)
@@ -93,13 +113,20 @@ def test_extxyz_with_rotated_cell(tmp_path, crystal, types):
     """An extXYZ lattice rotated away from ase's standard form still gives the exact crystal."""
     rows, positions = crystal
     rotation = Rotation.random(random_state=7).as_matrix()
-    atoms = ase.Atoms(symbols=np.array(["Cu", "Ni", "Al"])[types], positions=positions @ rotation.T, cell=rows @ rotation.T, pbc=True)
+    atoms = ase.Atoms(
+        symbols=np.array(["Cu", "Ni", "Al"])[types], positions=positions @ rotation.T, cell=rows @ rotation.T, pbc=True
+    )
     assert not np.allclose(atoms.cell[:], np.tril(atoms.cell[:]))  # really rotated
     path = tmp_path / "fcc.extxyz"
     ase.io.write(path, [atoms, atoms], format="extxyz")
     assert_perfect_fcc(simssl.read_frames(path), expected_frames=2)
     frame = simssl.read(path)
-    np.testing.assert_allclose([frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz], box_parameters(rows), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        [frame.box.Lx, frame.box.Ly, frame.box.Lz, frame.box.xy, frame.box.xz, frame.box.yz],
+        box_parameters(rows),
+        rtol=1e-6,
+        atol=1e-6,
+    )
     box, expected = centered(rows, positions)
     np.testing.assert_allclose(box.wrap(frame.positions - expected), 0, atol=2e-5)
     assert frame.type_names == ("Al", "Cu", "Ni")
@@ -117,7 +144,10 @@ def test_plain_xyz_with_explicit_box(tmp_path):
     assert simssl.read(path, box=[box.Lx, box.Ly, box.Lz]).box == box
 
 
-@pytest.mark.parametrize("selection, expected", [(None, [0, 1, 2, 3, 4]), ("1:4", [1, 2, 3]), ("::2", [0, 2, 4]), (slice(3, None), [3, 4]), (2, [2]), ("-1", [4])])
+@pytest.mark.parametrize(
+    "selection, expected",
+    [(None, [0, 1, 2, 3, 4]), ("1:4", [1, 2, 3]), ("::2", [0, 2, 4]), (slice(3, None), [3, 4]), (2, [2]), ("-1", [4])],
+)
 def test_frame_selection(tmp_path, crystal, selection, expected):
     rows, positions = crystal
     path = tmp_path / "steps.gsd"

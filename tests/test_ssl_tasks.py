@@ -25,12 +25,17 @@ def crystal(cell, noise=0.03, seed=0):
 @pytest.fixture(scope="module")
 def batch():
     """48 noisy fcc/bcc environments; the last bond of every fourth one is padding."""
-    frames = [("fcc", 0.03, 0, crystal(freud.data.UnitCell.fcc())), ("bcc", 0.03, 1, crystal(freud.data.UnitCell.bcc(), seed=1))]
+    frames = [
+        ("fcc", 0.03, 0, crystal(freud.data.UnitCell.fcc())),
+        ("bcc", 0.03, 1, crystal(freud.data.UnitCell.bcc(), seed=1)),
+    ]
     data = dataset.build(frames, k=K, environments_per_frame=24, seed=0)
     batch = data.batch(torch.arange(len(data)))
     mask = batch.mask.clone()
     mask[::4, -1] = False
-    return batch._replace(bonds=batch.bonds * mask[..., None], mask=mask, neighbor_types=batch.neighbor_types.masked_fill(~mask, -1))
+    return batch._replace(
+        bonds=batch.bonds * mask[..., None], mask=mask, neighbor_types=batch.neighbor_types.masked_fill(~mask, -1)
+    )
 
 
 def make(name, seed=0):
@@ -57,7 +62,9 @@ def test_noisy_bond_labels_mark_exactly_the_noised_bonds(batch):
     assert torch.equal(moved, labels.bool())
     assert torch.equal(labels.sum(1).long(), batch.mask.sum(1) // 2)  # half of the real bonds
     assert not labels[~batch.mask].any() and torch.all(inputs.bonds[~batch.mask] == 0)
-    assert torch.equal(prepare(task, batch, 0)[1], labels) and not torch.equal(prepare(task, batch, 1)[1], labels)  # seeded
+    assert torch.equal(prepare(task, batch, 0)[1], labels) and not torch.equal(
+        prepare(task, batch, 1)[1], labels
+    )  # seeded
 
 
 def test_shift_and_denoising_targets_undo_the_corruption(batch):
@@ -80,7 +87,9 @@ def test_nearest_bond_target_is_the_removed_nearest_bond(batch):
     lengths = batch.bonds.norm(dim=-1).masked_fill(~batch.mask, np.inf)
     assert torch.allclose(nearest.norm(dim=-1), lengths.min(1).values)
     assert torch.equal(inputs.mask.sum(1), batch.mask.sum(1) - 1)
-    assert torch.all(inputs.bonds.norm(dim=-1)[inputs.mask] >= nearest.norm(dim=-1)[:, None].expand_as(inputs.mask)[inputs.mask])
+    assert torch.all(
+        inputs.bonds.norm(dim=-1)[inputs.mask] >= nearest.norm(dim=-1)[:, None].expand_as(inputs.mask)[inputs.mask]
+    )
 
 
 def test_autoencoder_descriptor_is_invariant_and_frame_target_is_the_structure(batch):
@@ -137,7 +146,9 @@ def test_multitask_gives_each_task_a_slice_and_one_loss(batch):
     assert edges[0][0] == 0 and edges[-1][1] == len(batch.bonds) and all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
     # frame classification reads every row, corrupted ones included, against the rows' own structures
     assert bounds["frame_classification"] == (0, len(batch.bonds))
-    assert torch.equal(targets["frame_classification"], inputs.structure) and torch.equal(inputs.structure, batch.structure)
+    assert torch.equal(targets["frame_classification"], inputs.structure) and torch.equal(
+        inputs.structure, batch.structure
+    )
     assert not torch.equal(inputs.bonds, batch.bonds)
     losses = model(inputs, targets, bounds)
     assert set(losses) == set(TASKS) and all(torch.isfinite(loss) for loss in losses.values())

@@ -47,11 +47,15 @@ def test_saved_model_loads_with_its_card(run):
     model = simssl.load_model(out)
     assert model.config.k == 8 and model.config.dim == 16
     assert model.card["metrics"]["val"] == pytest.approx(card["metrics"]["val"])
-    assert model.card["data"]["structures"] == ["cF4-Cu", "cI2-W", "cP1-Po"] and model.card["data"]["noise_levels"] == [0.03]
+    assert model.card["data"]["structures"] == ["cF4-Cu", "cI2-W", "cP1-Po"] and model.card["data"]["noise_levels"] == [
+        0.03
+    ]
     assert model.card["tasks"]["noisy_bond"]["weight"] == 1.0 and model.card["torch"] == torch.__version__
     best = min(json.loads(line)["val"]["total"] for line in log.read_text().splitlines())
     assert model.card["metrics"]["val"]["total"] == pytest.approx(best)
-    assert model.embed(simssl.make_frame(*freud.data.UnitCell.fcc().generate_system(3, sigma_noise=0.02, seed=0))).shape == (108, 16)
+    assert model.embed(
+        simssl.make_frame(*freud.data.UnitCell.fcc().generate_system(3, sigma_noise=0.02, seed=0))
+    ).shape == (108, 16)
 
 
 def test_resume_continues_at_the_right_epoch_and_matches_the_uninterrupted_run(run, tmp_path):
@@ -73,9 +77,26 @@ def test_cli_pretrain_refuses_to_overwrite(run, capsys):
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not installed")
 def test_ddp_with_torchrun_writes_a_checkpoint(tmp_path):
     out = tmp_path / "ddp.pt"
-    command = ["torchrun", "--nproc_per_node", "2", "--master_port", "29517", "-m", "simssl.cli", "pretrain", "--preset", "small",
-               "--epochs", "1", "--out", str(out), "--quiet"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        "torchrun",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "simssl.cli",
+        "pretrain",
+        "--preset",
+        "small",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     card = simssl.load_model(out).card
     assert card["world_size"] == 2 and card["metrics"]["epochs_run"] == 1
@@ -89,7 +110,10 @@ def test_finetune_with_few_labels_beats_chance(run, tmp_path):
 
     def frames(seed):
         cells = (freud.data.UnitCell.fcc(), freud.data.UnitCell.bcc())
-        return [simssl.make_frame(*cell.generate_system(n, sigma_noise=0.04, seed=seed + i)) for i, (cell, n) in enumerate(zip(cells, (6, 7)))]
+        return [
+            simssl.make_frame(*cell.generate_system(n, sigma_noise=0.04, seed=seed + i))
+            for i, (cell, n) in enumerate(zip(cells, (6, 7)))
+        ]
 
     train = frames(0)
     result = finetune(model, train, ["fcc", "bcc"], fraction=0.05, epochs=100, seed=0)

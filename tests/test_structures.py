@@ -10,11 +10,24 @@ import pytest
 
 from simssl.errors import SimsslError
 from simssl.neighbors import query_neighbor_list
+from simssl.steinhardt import steinhardt
 from simssl.training import structures
 from simssl.training.structures import space_group_number
-from simssl.steinhardt import steinhardt
 
-PAPER_NAMES = {"cF4-Cu", "cI2-W", "cP1-Po", "cP46-Si", "hP2-Mg", "tP30-U", "cF8-C", "cI58-Mn", "cP20-Mn", "hP4-La", "tI4-Sn", "hR1-Hg"}
+PAPER_NAMES = {
+    "cF4-Cu",
+    "cI2-W",
+    "cP1-Po",
+    "cP46-Si",
+    "hP2-Mg",
+    "tP30-U",
+    "cF8-C",
+    "cI58-Mn",
+    "cP20-Mn",
+    "hP4-La",
+    "tI4-Sn",
+    "hR1-Hg",
+}
 RANDOM_GROUPS = [1, 2, 14, 62, 139, 166, 194, 221, 225, 227, 230]
 FCC_Q6 = 0.57452
 HCP_IDEAL_Q6 = 0.48476
@@ -43,7 +56,9 @@ def test_prototype_table():
     assert len(names) >= 50 and names == sorted(set(names))
     assert len(structures.prototype_names("paper")) == 50
     assert len(structures.prototype_names("train")) == 6
-    assert set(structures.prototype_names("train")) | set(structures.prototype_names("held_out")) == set(structures.prototype_names("paper"))
+    assert set(structures.prototype_names("train")) | set(structures.prototype_names("held_out")) == set(
+        structures.prototype_names("paper")
+    )
     assert PAPER_NAMES <= set(structures.prototype_names("paper"))
     pretrain, held_out = set(structures.prototype_names("pretrain")), set(structures.prototype_names("held_out"))
     assert pretrain.isdisjoint(held_out) and pretrain | held_out == set(names)
@@ -91,7 +106,9 @@ def test_fcc_bcc_hcp_order_parameters():
     # an HCP crystal built here from the textbook basis with that c/a.
     (a, _, _), _, (_, _, c) = np.abs(structures.unit_cell("hP2-Mg")[0])
     hexagonal = freud.box.Box(Lx=1.0, Ly=np.sqrt(3) / 2, Lz=c / a, xy=-1 / np.sqrt(3))
-    box, points = freud.data.UnitCell(hexagonal, [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]).generate_system(num_replicas=8)
+    box, points = freud.data.UnitCell(hexagonal, [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]).generate_system(
+        num_replicas=8
+    )
     mg = q6(structures.crystal("hP2-Mg"), 12)
     assert mg == pytest.approx(freud_q6(box, points, 12), abs=1e-5)
     assert mg == pytest.approx(HCP_IDEAL_Q6, abs=1e-3)
@@ -119,7 +136,9 @@ def test_seeds_make_structures_reproducible():
     assert not np.array_equal(first.positions, structures.crystal("tP30-U", noise=0.1, seed=4).positions)
     random = structures.random_crystal(62, n_particles=500, seed=5)
     again = structures.random_crystal(62, n_particles=500, seed=5)
-    assert np.array_equal(random.positions, again.positions) and np.allclose(random.box.to_matrix(), again.box.to_matrix())
+    assert np.array_equal(random.positions, again.positions) and np.allclose(
+        random.box.to_matrix(), again.box.to_matrix()
+    )
     other = structures.random_crystal(62, n_particles=500, seed=6)
     assert not np.allclose(random.box.to_matrix(), other.box.to_matrix())
 
@@ -140,7 +159,9 @@ def test_random_crystal_rejects_bad_groups():
 
 
 def test_library_yields_prototypes_then_space_groups():
-    entries = list(itertools.islice(structures.library(noise=0.02, seed=1, n_particles=300), len(structures.prototype_names()) + 2))
+    entries = list(
+        itertools.islice(structures.library(noise=0.02, seed=1, n_particles=300), len(structures.prototype_names()) + 2)
+    )
     names = [name for name, _ in entries]
     assert names == structures.prototype_names() + ["spacegroup-1", "spacegroup-2"]
     again = dict(itertools.islice(structures.library(noise=0.02, seed=1, n_particles=300), 3))

@@ -24,7 +24,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simssl", description="Per-particle order analysis of particle simulations.")
     parser.add_argument("--version", action="version", version=f"simssl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_process_parser, add_plot_parser, add_info_parser, add_pretrain_parser, add_finetune_parser, add_compare_parser):
+    for add in (
+        add_process_parser,
+        add_plot_parser,
+        add_info_parser,
+        add_pretrain_parser,
+        add_finetune_parser,
+        add_compare_parser,
+    ):
         add(commands)
     return parser
 

@@ -9,17 +9,32 @@ from . import options
 def add_compare_parser(subparsers) -> None:
     """The ``compare`` sub-command."""
     parser = subparsers.add_parser(
-        "compare", help="linear probes of embeddings vs Steinhardt features on labeled particles or groups of frames",
+        "compare",
+        help="linear probes of embeddings vs Steinhardt features on labeled particles or groups of frames",
         description="Cross-validated multinomial logistic regression on (a) the model's embeddings (raw + neighbor-averaged) "
         "and (b) Steinhardt features (12 nearest neighbors; q4, q6, q8, q10, q12, w4, w6, raw + averaged) for the same "
-        "labels; prints accuracy and ROC AUC (mean +- std over folds) and writes report.json, roc.png and pca.png to OUT_DIR.")
-    options.add_input(parser, nargs="+", metavar="FILE", help="trajectories (any simssl format); all their frames, in order")
+        "labels; prints accuracy and ROC AUC (mean +- std over folds) and writes report.json, roc.png and pca.png to OUT_DIR.",
+    )
+    options.add_input(
+        parser, nargs="+", metavar="FILE", help="trajectories (any simssl format); all their frames, in order"
+    )
     labels = parser.add_mutually_exclusive_group(required=True)
-    labels.add_argument("--labels", metavar="LABELS", help="labels: .npz with 'labels' (per particle, all frames concatenated, "
-                        "or shaped (frames, N)) or 'frame_labels' (one per frame), or a .npy of per-particle labels")
-    labels.add_argument("--groups", metavar="G1,G2,...", help="one label per frame (or per FILE), comma separated, e.g. 0,0,1,1")
+    labels.add_argument(
+        "--labels",
+        metavar="LABELS",
+        help="labels: .npz with 'labels' (per particle, all frames concatenated, "
+        "or shaped (frames, N)) or 'frame_labels' (one per frame), or a .npy of per-particle labels",
+    )
+    labels.add_argument(
+        "--groups", metavar="G1,G2,...", help="one label per frame (or per FILE), comma separated, e.g. 0,0,1,1"
+    )
     options.add_model_options(parser)
-    options.add_output(parser, "directory for report.json, roc.png and pca.png (created if missing)", aliases=("--out-dir",), dest="out_dir")
+    options.add_output(
+        parser,
+        "directory for report.json, roc.png and pca.png (created if missing)",
+        aliases=("--out-dir",),
+        dest="out_dir",
+    )
     parser.add_argument("--folds", type=int, default=5, help="stratified cross-validation folds (default: 5)")
     options.add_seed(parser, "the fold assignment and plot sampling")
     options.add_reader_options(parser)
@@ -34,7 +49,9 @@ def frame_groups(text: str, files: list[int]) -> list:
     if len(groups) == len(files) and len(groups) != sum(files):
         groups = [group for group, count in zip(groups, files) for _ in range(count)]
     if len(groups) != sum(files):
-        raise SimsslError(f"--groups gives {len(groups)} label(s) for {sum(files)} frame(s) in {len(files)} file(s); give one per frame or one per file")
+        raise SimsslError(
+            f"--groups gives {len(groups)} label(s) for {sum(files)} frame(s) in {len(files)} file(s); give one per frame or one per file"
+        )
     return groups
 
 
@@ -47,8 +64,21 @@ def run_compare(args) -> None:
     model = load_model(args.model, device=args.device)
     per_file = [list(read_frames(path, **options.reader_kwargs(args))) for path in args.input]
     frames = [frame for group in per_file for frame in group]
-    labels = frame_groups(args.groups, [len(group) for group in per_file]) if args.groups else read_labels(args.labels, len(frames))
-    report = compare(frames, labels, model, folds=args.folds, seed=args.seed, out_dir=args.out_dir, device=args.device, force=args.force)
+    labels = (
+        frame_groups(args.groups, [len(group) for group in per_file])
+        if args.groups
+        else read_labels(args.labels, len(frames))
+    )
+    report = compare(
+        frames,
+        labels,
+        model,
+        folds=args.folds,
+        seed=args.seed,
+        out_dir=args.out_dir,
+        device=args.device,
+        force=args.force,
+    )
     if not args.quiet:
         print(report.table())
         print("\n".join(report.files))

@@ -24,15 +24,24 @@ def add_input(parser: argparse.ArgumentParser, nargs=None, help: str = INPUT_HEL
 def add_reader_options(parser: argparse.ArgumentParser) -> None:
     """``--format``, ``--box`` and ``--frames``: how trajectories are read (every command that reads them)."""
     parser.add_argument("--format", choices=FORMATS, help="input format (default: from the extension)")
-    parser.add_argument("--box", help="box for plain XYZ files without a lattice: 'L', 'Lx,Ly,Lz' or 'Lx,Ly,Lz,xy,xz,yz'")
-    parser.add_argument("--frames", help="frames to read, 'start:stop:step' (e.g. '0:100:10') or one index (default: all)")
+    parser.add_argument(
+        "--box", help="box for plain XYZ files without a lattice: 'L', 'Lx,Ly,Lz' or 'Lx,Ly,Lz,xy,xz,yz'"
+    )
+    parser.add_argument(
+        "--frames", help="frames to read, 'start:stop:step' (e.g. '0:100:10') or one index (default: all)"
+    )
 
 
 def add_model_options(parser: argparse.ArgumentParser, default: str | None = "default", required: bool = False) -> None:
     """``--model`` (a checkpoint path, ``default`` or ``random``) and ``--device``."""
     shown = f" (default: {default}{', the shipped model' if default == 'default' else ''})" if default else ""
-    parser.add_argument("--model", default=default, required=required,
-                        help="encoder: a checkpoint path, 'default' (the shipped model), or 'random' (UNTRAINED weights, for tests only)" + shown)
+    parser.add_argument(
+        "--model",
+        default=default,
+        required=required,
+        help="encoder: a checkpoint path, 'default' (the shipped model), or 'random' (UNTRAINED weights, for tests only)"
+        + shown,
+    )
     add_device(parser)
 
 
@@ -41,7 +50,13 @@ def add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="torch device, e.g. cpu or cuda (default: CUDA when available)")
 
 
-def add_output(parser: argparse.ArgumentParser, help: str, required: bool = True, aliases: tuple[str, ...] = (), dest: str = "output") -> None:
+def add_output(
+    parser: argparse.ArgumentParser,
+    help: str,
+    required: bool = True,
+    aliases: tuple[str, ...] = (),
+    dest: str = "output",
+) -> None:
     """``-o/--output`` (plus older spellings in ``aliases``, e.g. ``--out``)."""
     parser.add_argument("-o", "--output", *aliases, dest=dest, required=required, help=help)
 

@@ -34,7 +34,9 @@ def detect_format(path, format: str | None = None) -> str:
     extension = os.path.splitext(str(path))[1].lower()
     if extension not in EXTENSIONS:
         known = ", ".join(sorted(EXTENSIONS))
-        raise SimsslError(f"{path}: cannot tell the format from the extension {extension or '(none)'!r}; use one of {known} or pass format=")
+        raise SimsslError(
+            f"{path}: cannot tell the format from the extension {extension or '(none)'!r}; use one of {known} or pass format="
+        )
     return EXTENSIONS[extension]
 
 

@@ -39,7 +39,9 @@ def host_array(array) -> np.ndarray:
     return np.asarray(array)
 
 
-def frame_from_arrays(box, positions, types=None, tags=None, type_names=None, step: int | None = None, source: str = LIVE_SOURCE) -> Frame:
+def frame_from_arrays(
+    box, positions, types=None, tags=None, type_names=None, step: int | None = None, source: str = LIVE_SOURCE
+) -> Frame:
     """A Frame from engine arrays, rows put in tag order (row ``t`` is the particle tagged ``t``).
 
     Parameters
@@ -61,7 +63,9 @@ def frame_from_arrays(box, positions, types=None, tags=None, type_names=None, st
     return make_frame(box, positions, types, type_names, step=step, source=source)
 
 
-def frame_from_mdanalysis(timestep, positions, types=None, type_names=None, source: str | None = None, index: int | None = None) -> Frame:
+def frame_from_mdanalysis(
+    timestep, positions, types=None, type_names=None, source: str | None = None, index: int | None = None
+) -> Frame:
     """A Frame from an MDAnalysis ``Timestep`` and the positions of the atoms to analyze.
 
     ``timestep.triclinic_dimensions`` holds the lattice rows a, b, c with positions starting at the
@@ -92,7 +96,8 @@ def frame_from_ovito(data, frame: int | None = None) -> Frame:
             if cell is None
             else "the data is two-dimensional"
             if cell.is2D
-            else "the cell is not periodic along " + ", ".join(axis for axis, periodic in zip("xyz", cell.pbc) if not periodic)
+            else "the cell is not periodic along "
+            + ", ".join(axis for axis, periodic in zip("xyz", cell.pbc) if not periodic)
         )
         raise SimsslError(located(f"{problem}; simssl analyses periodic 3D cells", source, index))
     matrix = np.asarray(cell, dtype=np.float64)
@@ -118,12 +123,16 @@ def check_lammps_supported(lmp) -> None:
     """Refuse what simssl cannot analyze correctly: several MPI ranks, 2D systems, non-periodic boxes."""
     ranks = lmp.extract_setting("world_size")
     if ranks > 1:
-        raise SimsslError(f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only (gathering atoms from the ranks is not implemented)")
+        raise SimsslError(
+            f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only (gathering atoms from the ranks is not implemented)"
+        )
     if lmp.extract_setting("dimension") != 3:
         raise SimsslError(f"{LAMMPS_SOURCE}: the system is two-dimensional; simssl analyses 3D systems only")
     periodic = lmp.extract_box()[5]
     if not all(periodic):
-        raise SimsslError(f"{LAMMPS_SOURCE}: the box is not periodic in {''.join(a for a, p in zip('xyz', periodic) if not p)}; simssl analyses fully periodic boxes only")
+        raise SimsslError(
+            f"{LAMMPS_SOURCE}: the box is not periodic in {''.join(a for a, p in zip('xyz', periodic) if not p)}; simssl analyses fully periodic boxes only"
+        )
 
 
 def frame_from_lammps(lmp) -> Frame:

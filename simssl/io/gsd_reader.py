@@ -26,7 +26,9 @@ def _iterate(trajectory, path, indices):
             try:
                 snapshot = trajectory[index]
             except Exception as error:
-                raise SimsslError(located(f"cannot read this frame (truncated or corrupt file?): {error}", path, index)) from None
+                raise SimsslError(
+                    located(f"cannot read this frame (truncated or corrupt file?): {error}", path, index)
+                ) from None
             yield _to_frame(snapshot, path, index)
 
 

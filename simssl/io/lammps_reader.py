@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-
 from ..errors import SimsslError, located
 from .convert import frame_from_mdanalysis
 from .types import type_ids
@@ -20,7 +19,9 @@ def open_lammps_dump(path: str, selection: slice):
             universe = MDAnalysis.Universe(path, format="LAMMPSDUMP")
         n_total = universe.trajectory.n_frames
     except Exception as error:
-        raise SimsslError(located(f"not a readable LAMMPS dump (it needs 'id', 'type' and x/y/z or xs/ys/zs columns): {error}", path)) from None
+        raise SimsslError(
+            located(f"not a readable LAMMPS dump (it needs 'id', 'type' and x/y/z or xs/ys/zs columns): {error}", path)
+        ) from None
     indices = range(n_total)[selection]
     return len(indices), _iterate(universe, path, indices)
 

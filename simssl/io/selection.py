@@ -23,7 +23,9 @@ def parse_frames(frames) -> slice:
                 raise ValueError
             values = [int(p) if p.strip() else None for p in parts]
         except ValueError:
-            raise SimsslError(f"cannot read the frame selection {frames!r}; use 'start:stop:step', e.g. '0:10:2'") from None
+            raise SimsslError(
+                f"cannot read the frame selection {frames!r}; use 'start:stop:step', e.g. '0:10:2'"
+            ) from None
         if len(values) == 3 and values[2] == 0:
             raise SimsslError(f"the frame selection {frames!r} has a step of zero")
         return slice(*values)

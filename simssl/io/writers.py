@@ -74,7 +74,9 @@ class GSDWriter(_AtomicWriter):
                     self.n_written = len(done)
                     self.last_step = done[-1].configuration.step if self.n_written else None
             except Exception as error:
-                raise SimsslError(f"{self.temporary}: the partial output cannot be resumed ({error}); run again without --resume") from None
+                raise SimsslError(
+                    f"{self.temporary}: the partial output cannot be resumed ({error}); run again without --resume"
+                ) from None
         self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
@@ -111,7 +113,9 @@ class NPZWriter(_AtomicWriter):
 
     def __init__(self, path: str, resume: bool = False):
         if resume:
-            raise SimsslError(f"{path}: --resume works with .gsd outputs; .npz files are written in one piece at the end")
+            raise SimsslError(
+                f"{path}: --resume works with .gsd outputs; .npz files are written in one piece at the end"
+            )
         super().__init__(path)
         self.n_written, self.last_step = 0, None
         self._columns: dict[str, list[np.ndarray]] = {}
@@ -119,7 +123,9 @@ class NPZWriter(_AtomicWriter):
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
         if self._columns and set(quantities) != set(self._columns):
-            raise SimsslError(frame.where(f"quantities changed between frames: {sorted(quantities)} vs {sorted(self._columns)}"))
+            raise SimsslError(
+                frame.where(f"quantities changed between frames: {sorted(quantities)} vs {sorted(self._columns)}")
+            )
         for name, value in quantities.items():
             self._columns.setdefault(name, []).append(np.asarray(value))
         box = frame.box
@@ -131,7 +137,9 @@ class NPZWriter(_AtomicWriter):
     def _finish(self) -> None:
         counts = np.asarray(self._meta["n_particles"], dtype=np.int64)
         stacked = len(set(counts.tolist())) <= 1
-        arrays = {name: (np.stack(values) if stacked else np.concatenate(values)) for name, values in self._columns.items()}
+        arrays = {
+            name: (np.stack(values) if stacked else np.concatenate(values)) for name, values in self._columns.items()
+        }
         arrays.update({key: np.asarray(values) for key, values in self._meta.items()})
         arrays["layout"] = np.asarray("stacked" if stacked else "ragged")
         arrays["frame_offsets"] = np.concatenate([[0], np.cumsum(counts)])

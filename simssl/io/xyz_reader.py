@@ -41,7 +41,9 @@ def _iterate(path, selection, box):
         except StopIteration:
             return
         except Exception as error:
-            raise SimsslError(located(f"not a readable XYZ file (truncated or malformed?): {error}", path, index)) from None
+            raise SimsslError(
+                located(f"not a readable XYZ file (truncated or malformed?): {error}", path, index)
+            ) from None
         position += 1
         yield _to_frame(atoms, path, index, box)
 
@@ -53,7 +55,13 @@ def _to_frame(atoms, path, index, box):
     if box is not None:
         return make_frame(box, atoms.positions, **kwargs)
     if not atoms.pbc.any() and not atoms.cell.any():
-        raise SimsslError(located("this XYZ frame has no lattice; give the box explicitly (box= in Python, --box on the command line)", path, index))
+        raise SimsslError(
+            located(
+                "this XYZ frame has no lattice; give the box explicitly (box= in Python, --box on the command line)",
+                path,
+                index,
+            )
+        )
     if not atoms.cell.any() or abs(atoms.cell.volume) == 0:
         raise SimsslError(located("the box has zero volume (degenerate Lattice)", path, index))
     return frame_from_lattice(np.asarray(atoms.cell[:]), atoms.positions, **kwargs)

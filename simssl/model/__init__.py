@@ -3,11 +3,11 @@
 batched inference (``inference``), checkpoint files (``checkpoint``) and getting a model by name or
 path (``loading``)."""
 
-from .loading import default_model_path, load_model, random_model, save
 from .encoder import Encoder, EncoderConfig
 from .gradients import equivariant_outputs
 from .inference import embed, equivariant
 from .layers import CovariantAttention, GAAttention
+from .loading import default_model_path, load_model, random_model, save
 
 __all__ = [
     "CovariantAttention",

@@ -52,5 +52,7 @@ def read_checkpoint(path) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SimsslError(f"{path}: not a simssl model checkpoint (format {FORMAT!r} expected)")
     if payload.get("version", 0) > VERSION:
-        raise SimsslError(f"{path}: checkpoint version {payload['version']} is newer than this simssl understands ({VERSION})")
+        raise SimsslError(
+            f"{path}: checkpoint version {payload['version']} is newer than this simssl understands ({VERSION})"
+        )
     return payload

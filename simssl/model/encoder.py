@@ -94,7 +94,9 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool
     return Geometry(bonds, mask, ga.bond_invariants(bonds), pairs, tuples)
 
 
-def type_features(center_types: torch.Tensor, neighbor_types: torch.Tensor, mask: torch.Tensor, n_types: int) -> torch.Tensor:
+def type_features(
+    center_types: torch.Tensor, neighbor_types: torch.Tensor, mask: torch.Tensor, n_types: int
+) -> torch.Tensor:
     """[onehot(t_j) - onehot(t_i), onehot(t_j) + onehot(t_i)] per bond, (B, k, 2 n_types); t_j = 0 on padding."""
     neighbor = F.one_hot(neighbor_types.long().clamp_min(0), n_types) * mask[..., None]
     center = F.one_hot(center_types.long(), n_types)[:, None, :]
@@ -108,7 +110,14 @@ class Block(nn.Module):
         super().__init__()
         self.norm = nn.LayerNorm(config.dim)
         self.attention = GAAttention(
-            config.dim + 1, n_invariants, config.width, config.score_hidden, config.dim, config.rank, reduce=False, activation=config.activation
+            config.dim + 1,
+            n_invariants,
+            config.width,
+            config.score_hidden,
+            config.dim,
+            config.rank,
+            reduce=False,
+            activation=config.activation,
         )
         self.dropout = nn.Dropout(config.dropout)
 
@@ -140,11 +149,25 @@ class Encoder(nn.Module):
         self.blocks = nn.ModuleList(Block(config, n_tuple) for _ in range(config.blocks))
         self.final_norm = nn.LayerNorm(config.dim)
         self.reduction = GAAttention(
-            config.dim + 1, n_tuple, config.width, config.score_hidden, config.dim, config.rank, reduce=True, activation=config.activation
+            config.dim + 1,
+            n_tuple,
+            config.width,
+            config.score_hidden,
+            config.dim,
+            config.rank,
+            reduce=True,
+            activation=config.activation,
         )
         self.gradient_head = nn.Linear(config.dim, config.gradient_outputs) if config.gradient_outputs else None
         self.vector_head = (
-            CovariantAttention(config.dim + 1, n_pair, config.width, config.score_hidden, config.vector_outputs, activation=config.activation)
+            CovariantAttention(
+                config.dim + 1,
+                n_pair,
+                config.width,
+                config.score_hidden,
+                config.vector_outputs,
+                activation=config.activation,
+            )
             if config.vector_outputs
             else None
         )
@@ -156,7 +179,9 @@ class Encoder(nn.Module):
     def bond_features(self, bonds, mask, center_types, neighbor_types) -> tuple[torch.Tensor, Geometry]:
         """Per-bond features (B, k, D) after the residual blocks, normalized, and the batch's Geometry."""
         geo = geometry(bonds, mask, self.config.rank, self.config.normalize_products)
-        features = self.type_embedding(type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype))
+        features = self.type_embedding(
+            type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype)
+        )
         for block in self.blocks:
             features = block(features, geo)
         return self.final_norm(features), geo
@@ -181,7 +206,16 @@ class Encoder(nn.Module):
 
     def embed(self, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, average=False):
         """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays; see :func:`simssl.model.inference.embed`."""
-        return embed(self, source, device=device, batch_size=batch_size, autocast=autocast, compile=compile, to_numpy=to_numpy, average=average)
+        return embed(
+            self,
+            source,
+            device=device,
+            batch_size=batch_size,
+            autocast=autocast,
+            compile=compile,
+            to_numpy=to_numpy,
+            average=average,
+        )
 
     def save(self, path, card: dict | None = None) -> None:
         """Write config, weights and model card (default: :attr:`card`) to ``path`` atomically (:mod:`.checkpoint`)."""

@@ -25,9 +25,7 @@ def product_vv(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Geometric product of two vectors: scalar a.b and bivector a^b, as (..., 4) in (1, e12, e13, e23)."""
     a1, a2, a3 = a.unbind(-1)
     b1, b2, b3 = b.unbind(-1)
-    return torch.stack(
-        [a1 * b1 + a2 * b2 + a3 * b3, a1 * b2 - a2 * b1, a1 * b3 - a3 * b1, a2 * b3 - a3 * b2], dim=-1
-    )
+    return torch.stack([a1 * b1 + a2 * b2 + a3 * b3, a1 * b2 - a2 * b1, a1 * b3 - a3 * b1, a2 * b3 - a3 * b2], dim=-1)
 
 
 def product_ev(p: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

@@ -74,7 +74,9 @@ def neighborhood_arrays(model, source) -> list:
     n_types = model.config.n_types
     for name, types in (("center", arrays[2]), ("neighbor", arrays[3])):
         if len(types) and int(types.max()) >= n_types:
-            raise SimsslError(f"{name} type id {int(types.max())} is out of range: the model knows {n_types} particle type(s)")
+            raise SimsslError(
+                f"{name} type id {int(types.max())} is out of range: the model knows {n_types} particle type(s)"
+            )
     return arrays
 
 
@@ -114,14 +116,20 @@ def _compiled_forward(model):
     """
     compiled = model.__dict__.get("_compiled_forward")
     if compiled is None:
-        compiled = model.__dict__["_compiled_forward"] = torch.compile(model.forward, dynamic=False, options={"realize_reads_threshold": 16})
+        compiled = model.__dict__["_compiled_forward"] = torch.compile(
+            model.forward, dynamic=False, options={"realize_reads_threshold": 16}
+        )
     return compiled
 
 
 def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
     """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode."""
     arrays = neighborhood_arrays(model, source)
-    device = torch.device(device) if device is not None else (arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device())
+    device = (
+        torch.device(device)
+        if device is not None
+        else (arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device())
+    )
     batch_size = int(batch_size or default_batch_size(model.config, device))
     was_training = model.training
     model.to(device).eval()
@@ -181,6 +189,7 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
 
 def equivariant(model, source, device=None, batch_size=None, to_numpy=True) -> dict:
     """Batched :func:`~simssl.model.gradients.equivariant_outputs` (scalars, vectors, tensors) of a whole frame."""
+
     def function(*inputs):
         return equivariant_outputs(model, *inputs, create_graph=False)
 

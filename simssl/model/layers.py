@@ -61,7 +61,9 @@ def masked_softmax(scores: torch.Tensor, valid: torch.Tensor, start: int) -> tor
     flat, valid_flat = scores.flatten(start), valid.flatten(start)
     top = flat.masked_fill(~valid_flat, torch.finfo(flat.dtype).min).amax(-1, keepdim=True)
     weights = torch.exp((flat - top).clamp(-SOFTMAX_RANGE, 0.0)) * valid_flat
-    return (weights / weights.sum(-1, keepdim=True).clamp_min(1.0)).reshape(scores.shape)  # the sum is >= 1 if any is valid
+    return (weights / weights.sum(-1, keepdim=True).clamp_min(1.0)).reshape(
+        scores.shape
+    )  # the sum is >= 1 if any is valid
 
 
 class TupleInput(nn.Module):
@@ -146,7 +148,9 @@ class CovariantAttention(TupleAttention):
     (B, n_vectors, 3) with ``reduce``.
     """
 
-    def __init__(self, n_in, n_invariants, width, score_width, n_vectors, reduce=True, activation="relu", use_duals=True):
+    def __init__(
+        self, n_in, n_invariants, width, score_width, n_vectors, reduce=True, activation="relu", use_duals=True
+    ):
         super().__init__(n_in, n_invariants, score_width, 2, reduce, activation)
         self.n_vectors = n_vectors
         self.use_duals = use_duals

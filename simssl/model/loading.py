@@ -36,7 +36,10 @@ def random_model(seed: int = 0, **config) -> Encoder:
     """An UNTRAINED encoder with seeded random weights, labelled as such in its card (tests, smoke runs)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Encoder(EncoderConfig(**config), card={"name": RANDOM, "trained": False, "description": "randomly initialized, untrained weights"})
+        model = Encoder(
+            EncoderConfig(**config),
+            card={"name": RANDOM, "trained": False, "description": "randomly initialized, untrained weights"},
+        )
     return model.eval()
 
 

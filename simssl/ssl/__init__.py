@@ -11,7 +11,11 @@ import warnings
 from simssl.training import *  # noqa: F403
 from simssl.training import __all__  # noqa: F401
 
-warnings.warn("simssl.ssl is renamed simssl.training; the old name will be removed in the next release", DeprecationWarning, stacklevel=2)
+warnings.warn(
+    "simssl.ssl is renamed simssl.training; the old name will be removed in the next release",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 for _name in ("dataset", "finetune", "structures", "tasks", "trainer"):
     sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"simssl.training.{_name}")

@@ -9,9 +9,9 @@ by index, so ~200k environments at k=16 take ~60 MB.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -25,8 +25,12 @@ from .tasks import Environments
 class DataSpec:
     """Which structures to generate: prototypes, random space groups, noise levels and draws."""
 
-    prototypes: str | tuple[str, ...] = "all"  #: prototype names, or a subset of the library ('all', 'paper', 'train', 'held_out')
-    random_space_groups: int = 0  #: how many space groups (sampled without replacement from 1..230) get a random crystal
+    prototypes: str | tuple[str, ...] = (
+        "all"  #: prototype names, or a subset of the library ('all', 'paper', 'train', 'held_out')
+    )
+    random_space_groups: int = (
+        0  #: how many space groups (sampled without replacement from 1..230) get a random crystal
+    )
     noise: tuple[float, ...] = (0.03,)  #: Gaussian position noise, in nearest-neighbor distances
     draws: int = 1  #: independent noisy copies per structure and noise level
     n_particles: int = 4096  #: particles per generated frame (approximately, by replication)
@@ -44,13 +48,21 @@ class EnvironmentSet:
     structure: torch.Tensor  # int64 (N,)
     structures: list[str]  # structure id -> name
     n_types: int
-    sources: list[dict] = field(default_factory=list)  # one entry per frame: structure, noise, seed, particles, environments
+    sources: list[dict] = field(
+        default_factory=list
+    )  # one entry per frame: structure, noise, seed, particles, environments
 
     def __len__(self) -> int:
         return len(self.bonds)
 
     def batch(self, indices: torch.Tensor) -> Environments:
-        return Environments(self.bonds[indices], self.mask[indices], self.center_types[indices], self.neighbor_types[indices], self.structure[indices])
+        return Environments(
+            self.bonds[indices],
+            self.mask[indices],
+            self.center_types[indices],
+            self.neighbor_types[indices],
+            self.structure[indices],
+        )
 
     def summary(self) -> dict:
         """JSON-like description for the model card: structures, noise levels, counts."""
@@ -72,7 +84,9 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
     from . import structures
 
     rng = np.random.default_rng(seed)
-    prototypes = structures.prototype_names(spec.prototypes) if isinstance(spec.prototypes, str) else list(spec.prototypes)
+    prototypes = (
+        structures.prototype_names(spec.prototypes) if isinstance(spec.prototypes, str) else list(spec.prototypes)
+    )
     groups = sorted(rng.choice(np.arange(1, 231), size=spec.random_space_groups, replace=False).tolist())
     yield from structures.library_frames(prototypes, groups, spec.noise, spec.draws, spec.n_particles, rng)
 
@@ -89,7 +103,9 @@ def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Itera
             yield Path(path).name, None, None, frame
 
 
-def build(frames: Iterable[tuple], k: int, environments_per_frame: int | None = None, seed: int = 0, progress: bool = False) -> EnvironmentSet:
+def build(
+    frames: Iterable[tuple], k: int, environments_per_frame: int | None = None, seed: int = 0, progress: bool = False
+) -> EnvironmentSet:
     """Neighborhoods of ``(name, noise, seed, Frame)`` tuples, subsampled per frame, as one EnvironmentSet."""
     from tqdm.auto import tqdm
 
@@ -103,14 +119,28 @@ def build(frames: Iterable[tuple], k: int, environments_per_frame: int | None = 
             rows = np.sort(rng.choice(rows, size=environments_per_frame, replace=False))
         structure = names.setdefault(name, len(names))
         parts.append((*model_inputs(hood, rows), np.full(len(rows), structure)))
-        sources.append({"structure": name, "noise": noise, "seed": frame_seed, "particles": hood.n_particles, "environments": len(rows)})
+        sources.append(
+            {
+                "structure": name,
+                "noise": noise,
+                "seed": frame_seed,
+                "particles": hood.n_particles,
+                "environments": len(rows),
+            }
+        )
         n_types = max(n_types, hood.n_types)
     if not parts:
         raise SimsslError("no pretraining data: the structure list and the data files are all empty")
     bonds, mask, center, neighbor, structure = (np.concatenate(column) for column in zip(*parts))
     return EnvironmentSet(
-        torch.from_numpy(bonds.astype(np.float32)), torch.from_numpy(mask), torch.from_numpy(center.astype(np.int64)),
-        torch.from_numpy(neighbor.astype(np.int64)), torch.from_numpy(structure.astype(np.int64)), list(names), n_types, sources,
+        torch.from_numpy(bonds.astype(np.float32)),
+        torch.from_numpy(mask),
+        torch.from_numpy(center.astype(np.int64)),
+        torch.from_numpy(neighbor.astype(np.int64)),
+        torch.from_numpy(structure.astype(np.int64)),
+        list(names),
+        n_types,
+        sources,
     )
 
 
@@ -121,8 +151,15 @@ def split(n: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, 
     return order[n_val:].sort().values, order[:n_val].sort().values
 
 
-def batches(data: EnvironmentSet, indices: torch.Tensor, batch_size: int, generator: torch.Generator | None = None,
-            rank: int = 0, world: int = 1, min_size: int = 1) -> Iterator[Environments]:
+def batches(
+    data: EnvironmentSet,
+    indices: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    rank: int = 0,
+    world: int = 1,
+    min_size: int = 1,
+) -> Iterator[Environments]:
     """Batches of ``data[indices]``, shuffled with ``generator`` (None: in order).
 
     With ``world`` > 1 each rank takes an equal, disjoint shard (the remainder is dropped) so that
@@ -132,9 +169,9 @@ def batches(data: EnvironmentSet, indices: torch.Tensor, batch_size: int, genera
     if generator is not None:
         indices = indices[torch.randperm(len(indices), generator=generator)]
     per_rank = len(indices) // world
-    shard = indices[rank * per_rank:(rank + 1) * per_rank]
+    shard = indices[rank * per_rank : (rank + 1) * per_rank]
     for start in range(0, n_batches(len(indices), batch_size, world, min_size) * batch_size, batch_size):
-        yield data.batch(shard[start:start + batch_size])
+        yield data.batch(shard[start : start + batch_size])
 
 
 def n_batches(n: int, batch_size: int, world: int = 1, min_size: int = 1) -> int:

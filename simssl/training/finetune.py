@@ -39,7 +39,17 @@ def make_head(dim: int, n_out: int, kind: str, hidden: int = 64) -> nn.Module:
 class FineTuned(nn.Module):
     """Encoder + standardization + head; :meth:`predict` gives per-particle labels (or values) of a frame."""
 
-    def __init__(self, encoder: Encoder, head: nn.Module, task: str, head_kind: str, classes=None, mean=None, std=None, metrics=None):
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: nn.Module,
+        task: str,
+        head_kind: str,
+        classes=None,
+        mean=None,
+        std=None,
+        metrics=None,
+    ):
         super().__init__()
         self.encoder, self.head, self.task, self.head_kind = encoder, head, task, head_kind
         self.classes = None if classes is None else np.asarray(classes).tolist()
@@ -66,21 +76,34 @@ class FineTuned(nn.Module):
 
     def save(self, path) -> None:
         """Encoder (config, weights, card), head and standardization in one weights_only-loadable file, written atomically."""
-        payload = {"format": FORMAT, "task": self.task, "head_kind": self.head_kind, "classes": self.classes, "metrics": self.metrics,
-                   "encoder_config": self.encoder.config.to_dict(), "encoder_card": self.encoder.card,
-                   "state_dict": {name: value.detach().cpu() for name, value in self.state_dict().items()}}
+        payload = {
+            "format": FORMAT,
+            "task": self.task,
+            "head_kind": self.head_kind,
+            "classes": self.classes,
+            "metrics": self.metrics,
+            "encoder_config": self.encoder.config.to_dict(),
+            "encoder_card": self.encoder.card,
+            "state_dict": {name: value.detach().cpu() for name, value in self.state_dict().items()},
+        }
         with AtomicFile(path, force=True) as target:
             torch.save(payload, target.temporary)
 
     @classmethod
-    def load(cls, path) -> "FineTuned":
+    def load(cls, path) -> FineTuned:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise SimsslError(f"{path}: not a simssl fine-tuned model")
         encoder = Encoder(EncoderConfig(**payload["encoder_config"]), card=payload["encoder_card"])
         n_out = len(payload["classes"]) if payload["task"] == "classification" else 1
-        model = cls(encoder, make_head(encoder.config.dim, n_out, payload["head_kind"]), payload["task"], payload["head_kind"],
-                    payload["classes"], metrics=payload["metrics"])
+        model = cls(
+            encoder,
+            make_head(encoder.config.dim, n_out, payload["head_kind"]),
+            payload["task"],
+            payload["head_kind"],
+            payload["classes"],
+            metrics=payload["metrics"],
+        )
         model.load_state_dict(payload["state_dict"])
         return model.eval()
 
@@ -107,12 +130,32 @@ def choose_labeled(labels: np.ndarray, fraction: float, task: str, rng: np.rando
     """Indices of the training particles: ``fraction`` of each class (at least one), or of all particles."""
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    groups = [np.flatnonzero(labels == value) for value in np.unique(labels)] if task == "classification" else [np.arange(len(labels))]
-    return np.sort(np.concatenate([rng.choice(group, size=max(1, round(fraction * len(group))), replace=False) for group in groups]))
+    groups = (
+        [np.flatnonzero(labels == value) for value in np.unique(labels)]
+        if task == "classification"
+        else [np.arange(len(labels))]
+    )
+    return np.sort(
+        np.concatenate(
+            [rng.choice(group, size=max(1, round(fraction * len(group))), replace=False) for group in groups]
+        )
+    )
 
 
-def finetune(model: Encoder, frames_or_neighborhoods, labels, task: str = "classification", fraction: float = 0.01, freeze: bool = True,
-             epochs: int = 200, seed: int = 0, head: str = "linear", lr: float = 1e-2, batch_size: int = 256, device=None) -> FineTuned:
+def finetune(
+    model: Encoder,
+    frames_or_neighborhoods,
+    labels,
+    task: str = "classification",
+    fraction: float = 0.01,
+    freeze: bool = True,
+    epochs: int = 200,
+    seed: int = 0,
+    head: str = "linear",
+    lr: float = 1e-2,
+    batch_size: int = 256,
+    device=None,
+) -> FineTuned:
     """Train a head on ``fraction`` of the labeled particles; returns a :class:`FineTuned` with held-out metrics.
 
     Classification uses cross-entropy over the distinct label values; regression the MSE of
@@ -133,8 +176,20 @@ def finetune(model: Encoder, frames_or_neighborhoods, labels, task: str = "class
     encoder = copy.deepcopy(model).to(device)
     embeddings = encoder.embed(arrays, device=device, to_numpy=False)  # exact frozen features, also the standardization
     mean, std = embeddings[train].mean(0), embeddings[train].std(0, unbiased=False).clamp_min(1e-6)
-    result = FineTuned(encoder, make_head(encoder.config.dim, len(classes) if classes is not None else 1, head), task, head, classes, mean, std).to(device)
-    target_mean, target_std = (0.0, 1.0) if task == "classification" else (float(targets[train].mean()), float(targets[train].std().clamp_min(1e-6)))
+    result = FineTuned(
+        encoder,
+        make_head(encoder.config.dim, len(classes) if classes is not None else 1, head),
+        task,
+        head,
+        classes,
+        mean,
+        std,
+    ).to(device)
+    target_mean, target_std = (
+        (0.0, 1.0)
+        if task == "classification"
+        else (float(targets[train].mean()), float(targets[train].std().clamp_min(1e-6)))
+    )
     encoder.requires_grad_(not freeze)
     parameters = [p for p in result.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=lr if freeze else lr / 10, weight_decay=1e-4)
@@ -143,7 +198,7 @@ def finetune(model: Encoder, frames_or_neighborhoods, labels, task: str = "class
     for _ in range(epochs):
         order = train[torch.randperm(len(train), generator=generator)]
         for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             if freeze:
                 embedding = embeddings[rows.to(device)]
             else:
@@ -152,13 +207,22 @@ def finetune(model: Encoder, frames_or_neighborhoods, labels, task: str = "class
                 embedding = encoder(bonds, mask.bool(), center.long(), neighbor.long())
             out = result.head_output(embedding)
             y = targets[rows].to(device)
-            loss = F.cross_entropy(out, y) if task == "classification" else F.mse_loss((out - target_mean) / target_std, (y - target_mean) / target_std)
+            loss = (
+                F.cross_entropy(out, y)
+                if task == "classification"
+                else F.mse_loss((out - target_mean) / target_std, (y - target_mean) / target_std)
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
     encoder.requires_grad_(True)
     result.eval()
-    result.metrics = score(result, encoder.embed(arrays, device=device, to_numpy=False) if not freeze else embeddings, targets.to(device), train)
+    result.metrics = score(
+        result,
+        encoder.embed(arrays, device=device, to_numpy=False) if not freeze else embeddings,
+        targets.to(device),
+        train,
+    )
     return result
 
 

@@ -51,14 +51,18 @@ def prototype_names(subset: str = "all") -> list[str]:
         return sorted(table)
     if subset == "pretrain":
         return sorted(name for name, entry in table.items() if entry["paper"] != "held_out")
-    return sorted(name for name, entry in table.items() if entry["paper"] is not None and subset in ("paper", entry["paper"]))
+    return sorted(
+        name for name, entry in table.items() if entry["paper"] is not None and subset in ("paper", entry["paper"])
+    )
 
 
 def _entry(name: str) -> dict:
     try:
         return _prototypes()[name]
     except KeyError:
-        raise SimsslError(f"unknown crystal prototype {name!r}; prototype_names() lists the {len(_prototypes())} available") from None
+        raise SimsslError(
+            f"unknown crystal prototype {name!r}; prototype_names() lists the {len(_prototypes())} available"
+        ) from None
 
 
 def unit_cell(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -111,11 +115,15 @@ def replication(lattice: np.ndarray, n_basis: int, n_particles: int) -> np.ndarr
     ranges = [np.arange(max(1, int(v) - 1), int(np.ceil(v)) + 2) for v in ideal]
     candidates = np.array(list(itertools.product(*ranges)))
     extents = candidates * widths
-    score = np.abs(np.log(n_basis * candidates.prod(axis=1) / n_particles)) + 0.5 * np.log(extents.max(axis=1) / extents.min(axis=1))
+    score = np.abs(np.log(n_basis * candidates.prod(axis=1) / n_particles)) + 0.5 * np.log(
+        extents.max(axis=1) / extents.min(axis=1)
+    )
     return candidates[np.argmin(score)]
 
 
-def replicated(lattice, positions, n_particles: int = 4096, noise: float = 0.0, seed=None, source: str | None = None) -> Frame:
+def replicated(
+    lattice, positions, n_particles: int = 4096, noise: float = 0.0, seed=None, source: str | None = None
+) -> Frame:
     """A Frame of the crystal with unit cell (``lattice`` rows, fractional ``positions``), rescaled to
     shortest distance 1, replicated to about ``n_particles`` and displaced by Gaussian ``noise``."""
     if not np.isfinite(noise) or noise < 0:
@@ -191,9 +199,15 @@ def space_group_number(lattice, positions, symprec: float = SYMPREC) -> int | No
     ``symprec`` is in the lattice's length unit. None when spglib finds no symmetry."""
     import spglib
 
-    cell = (np.asarray(lattice, dtype=np.float64), np.asarray(positions, dtype=np.float64), np.zeros(len(positions), dtype=np.int32))
+    cell = (
+        np.asarray(lattice, dtype=np.float64),
+        np.asarray(positions, dtype=np.float64),
+        np.zeros(len(positions), dtype=np.int32),
+    )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # spglib 2.7+ announces its error-handling change on every call
+        warnings.simplefilter(
+            "ignore", DeprecationWarning
+        )  # spglib 2.7+ announces its error-handling change on every call
         dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
     return None if dataset is None else int(dataset.number)
 
@@ -237,11 +251,19 @@ def random_crystal(space_group: int, n_particles: int = 4096, seed=None, noise: 
     """A random crystal of ``space_group`` (see :func:`random_unit_cell`) as a Frame like :func:`crystal`."""
     rng = np.random.default_rng(seed)
     lattice, positions = random_unit_cell(space_group, rng)
-    return replicated(lattice, positions, n_particles, noise, rng, source=f"random crystal of space group {space_group}")
+    return replicated(
+        lattice, positions, n_particles, noise, rng, source=f"random crystal of space group {space_group}"
+    )
 
 
-def library_frames(prototypes: Sequence[str], space_groups: Sequence[int], noise: Sequence[float] = (0.0,), draws: int = 1,
-                   n_particles: int = 4096, seed=None) -> Iterator[tuple[str, float, int, Frame]]:
+def library_frames(
+    prototypes: Sequence[str],
+    space_groups: Sequence[int],
+    noise: Sequence[float] = (0.0,),
+    draws: int = 1,
+    n_particles: int = 4096,
+    seed=None,
+) -> Iterator[tuple[str, float, int, Frame]]:
     """Lazily yield ``(name, noise, frame_seed, frame)`` for every noise level, draw, prototype and space group.
 
     The one crystal-library iterator (pretraining data and :func:`library` both use it). Every

@@ -40,13 +40,13 @@ class Environments(NamedTuple):
     neighbor_types: torch.Tensor  # long (B, k), -1 on padding
     structure: torch.Tensor  # long (B,): index into the dataset's structure names
 
-    def slice(self, start: int, stop: int) -> "Environments":
+    def slice(self, start: int, stop: int) -> Environments:
         return Environments(*(t[start:stop] for t in self))
 
-    def to(self, device) -> "Environments":
+    def to(self, device) -> Environments:
         return Environments(*(t.to(device, non_blocking=True) for t in self))
 
-    def with_bonds(self, bonds: torch.Tensor, mask: torch.Tensor | None = None) -> "Environments":
+    def with_bonds(self, bonds: torch.Tensor, mask: torch.Tensor | None = None) -> Environments:
         return self._replace(bonds=bonds, mask=self.mask if mask is None else mask)
 
 
@@ -57,7 +57,7 @@ class EncoderOutput(NamedTuple):
     geometry: tuple
     embedding: torch.Tensor
 
-    def slice(self, start: int, stop: int) -> "EncoderOutput":
+    def slice(self, start: int, stop: int) -> EncoderOutput:
         geometry = type(self.geometry)(*(t[start:stop] for t in self.geometry))
         return EncoderOutput(self.features[start:stop], geometry, self.embedding[start:stop])
 
@@ -82,8 +82,16 @@ def gaussian(shape, sigma: float, generator: torch.Generator, like: torch.Tensor
 def covariant_head(config, n_vectors: int, reduce: bool) -> CovariantAttention:
     """A rank-2 covariant attention head reading [features, |r|] and the pair invariants (reflection-equivariant: no duals)."""
     n_pair = 4 if config.normalize_products else 2
-    return CovariantAttention(config.dim + 1, n_pair, config.width, config.score_hidden, n_vectors, reduce=reduce,
-                              activation=config.activation, use_duals=False)
+    return CovariantAttention(
+        config.dim + 1,
+        n_pair,
+        config.width,
+        config.score_hidden,
+        n_vectors,
+        reduce=reduce,
+        activation=config.activation,
+        use_duals=False,
+    )
 
 
 def covariant_output(head: CovariantAttention, out: EncoderOutput) -> torch.Tensor:
@@ -127,7 +135,9 @@ class NoisyBondTask(Task):
         return self.head(out.features)[..., 0]
 
     def loss(self, prediction, targets, inputs):
-        return masked_mean(F.binary_cross_entropy_with_logits(prediction.float(), targets.float(), reduction="none"), inputs.mask)
+        return masked_mean(
+            F.binary_cross_entropy_with_logits(prediction.float(), targets.float(), reduction="none"), inputs.mask
+        )
 
 
 class ShiftTask(Task):
@@ -246,7 +256,10 @@ class AutoencoderTask(Task):
         super().__init__()
         self.bins = bins
         self.head = nn.Sequential(
-            nn.Linear(config.dim, bottleneck), nn.Linear(bottleneck, config.dim), nn.SiLU(), nn.Linear(config.dim, config.k + bins)
+            nn.Linear(config.dim, bottleneck),
+            nn.Linear(bottleneck, config.dim),
+            nn.SiLU(),
+            nn.Linear(config.dim, config.k + bins),
         )
 
     def prepare(self, batch, generator):
@@ -284,7 +297,18 @@ class FrameClassificationTask(Task):
         return F.cross_entropy(prediction.float(), targets)
 
 
-TASKS = {task.name: task for task in (NoisyBondTask, ShiftTask, DenoisingTask, DistanceDenoisingTask, NearestBondTask, AutoencoderTask, FrameClassificationTask)}
+TASKS = {
+    task.name: task
+    for task in (
+        NoisyBondTask,
+        ShiftTask,
+        DenoisingTask,
+        DistanceDenoisingTask,
+        NearestBondTask,
+        AutoencoderTask,
+        FrameClassificationTask,
+    )
+}
 
 
 def build_task(name: str, config, n_structures: int, **options) -> Task:

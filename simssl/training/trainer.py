@@ -62,7 +62,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         values = dict(values)
         data = dict(values.pop("data"))
         data["noise"] = tuple(data["noise"])
@@ -70,30 +70,65 @@ class TrainConfig:
         return cls(data=dataset.DataSpec(**data), **values)
 
 
-ALL_TASKS = {"noisy_bond": 1.0, "shift": 1.0, "denoising": 1.0, "distance_denoising": 1.0, "nearest_bond": 1.0, "autoencoder": 1.0,
-             "frame_classification": 1.0}
-TASK_OPTIONS = {"noisy_bond": {"noise": 0.5}, "shift": {"shift": 0.1}, "denoising": {"noise": 0.2}, "distance_denoising": {"noise": 0.2},
-                "autoencoder": {"bottleneck": 4, "bins": 16}}
+ALL_TASKS = {
+    "noisy_bond": 1.0,
+    "shift": 1.0,
+    "denoising": 1.0,
+    "distance_denoising": 1.0,
+    "nearest_bond": 1.0,
+    "autoencoder": 1.0,
+    "frame_classification": 1.0,
+}
+TASK_OPTIONS = {
+    "noisy_bond": {"noise": 0.5},
+    "shift": {"shift": 0.1},
+    "denoising": {"noise": 0.2},
+    "distance_denoising": {"noise": 0.2},
+    "autoencoder": {"bottleneck": 4, "bins": 16},
+}
 
 PRESETS = {
     # seconds: tests and smoke runs
     "small": TrainConfig(
         encoder=dict(k=8, dim=16, blocks=1, score_hidden=8),
-        data=dataset.DataSpec(prototypes=("cF4-Cu", "cI2-W", "cP1-Po"), noise=(0.03,), n_particles=512, environments_per_frame=128),
-        tasks=ALL_TASKS, task_options=TASK_OPTIONS, epochs=4, batch_size=64, lr=5e-3, patience=4, validation_fraction=0.25,
+        data=dataset.DataSpec(
+            prototypes=("cF4-Cu", "cI2-W", "cP1-Po"), noise=(0.03,), n_particles=512, environments_per_frame=128
+        ),
+        tasks=ALL_TASKS,
+        task_options=TASK_OPTIONS,
+        epochs=4,
+        batch_size=64,
+        lr=5e-3,
+        patience=4,
+        validation_fraction=0.25,
     ),
     # the shipped model: the 16 prototypes outside the paper's held-out set + 60 random space-group crystals,
     # noise 0-0.2 nearest-neighbor distances, 256 environments per frame (~95k); ~85 s per epoch on 2 idle CPU cores
     "default": TrainConfig(
         encoder=dict(k=16, dim=32, blocks=3, rank=2),
-        data=dataset.DataSpec(prototypes="pretrain", random_space_groups=60, noise=(0.0, 0.05, 0.10, 0.15, 0.20), environments_per_frame=256),
-        tasks=ALL_TASKS, task_options=TASK_OPTIONS, epochs=40, batch_size=64, lr=3e-3, patience=6,
+        data=dataset.DataSpec(
+            prototypes="pretrain",
+            random_space_groups=60,
+            noise=(0.0, 0.05, 0.10, 0.15, 0.20),
+            environments_per_frame=256,
+        ),
+        tasks=ALL_TASKS,
+        task_options=TASK_OPTIONS,
+        epochs=40,
+        batch_size=64,
+        lr=3e-3,
+        patience=6,
     ),
     # a GPU run: wider, deeper, all space groups sampled, more noise draws
     "large": TrainConfig(
         encoder=dict(k=16, dim=64, blocks=4, rank=2),
         data=dataset.DataSpec(random_space_groups=120, noise=(0.02, 0.05, 0.08), draws=2, environments_per_frame=1024),
-        tasks=ALL_TASKS, task_options=TASK_OPTIONS, epochs=60, batch_size=256, lr=1e-3, patience=8,
+        tasks=ALL_TASKS,
+        task_options=TASK_OPTIONS,
+        epochs=60,
+        batch_size=256,
+        lr=1e-3,
+        patience=8,
     ),
 }
 
@@ -153,7 +188,9 @@ def epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
 def git_commit() -> str | None:
     """The simssl source tree's git commit, if it is a git checkout."""
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None
@@ -162,7 +199,10 @@ def git_commit() -> str | None:
 def build_model(config: TrainConfig, data: dataset.EnvironmentSet) -> MultiTask:
     """Encoder (k and n_types matched to the data) plus the configured task heads."""
     encoder = Encoder(EncoderConfig(**{**config.encoder, "k": data.bonds.shape[1], "n_types": data.n_types}))
-    tasks = {name: build_task(name, encoder.config, len(data.structures), **config.task_options.get(name, {})) for name in config.tasks}
+    tasks = {
+        name: build_task(name, encoder.config, len(data.structures), **config.task_options.get(name, {}))
+        for name in config.tasks
+    }
     return MultiTask(encoder, tasks, config.tasks)
 
 
@@ -171,14 +211,18 @@ def make_schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, config.epochs * steps_per_epoch))
     if config.schedule == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, config.step_epochs * steps_per_epoch), gamma=config.step_gamma)
+        return torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=max(1, config.step_epochs * steps_per_epoch), gamma=config.step_gamma
+        )
     raise ValueError(f"schedule must be 'cosine' or 'step', got {config.schedule!r}")
 
 
 class Trainer:
     """State of one pretraining run; :meth:`fit` trains it, :meth:`save_checkpoint` / :meth:`load_checkpoint` persist it."""
 
-    def __init__(self, config: TrainConfig, data: dataset.EnvironmentSet, seed: int = 0, device=None, progress: bool = True):
+    def __init__(
+        self, config: TrainConfig, data: dataset.EnvironmentSet, seed: int = 0, device=None, progress: bool = True
+    ):
         self.config, self.data, self.seed, self.progress = config, data, seed, progress
         self.ranks = Distributed()
         self.device = pick_device(device, self.ranks)
@@ -188,16 +232,22 @@ class Trainer:
         self.model = build_model(config, data).to(self.device)
         self.train_indices, self.val_indices = dataset.split(len(data), config.validation_fraction, seed)
         if len(self.val_indices) // self.ranks.world < self.model.n_slices:
-            raise SimsslError(f"the validation split ({len(self.val_indices)} environments) is too small for {self.model.n_slices} tasks "
-                              f"on {self.ranks.world} rank(s): use more data or a larger validation fraction")
-        self.steps_per_epoch = dataset.n_batches(len(self.train_indices), config.batch_size, self.ranks.world, self.model.n_slices)
+            raise SimsslError(
+                f"the validation split ({len(self.val_indices)} environments) is too small for {self.model.n_slices} tasks "
+                f"on {self.ranks.world} rank(s): use more data or a larger validation fraction"
+            )
+        self.steps_per_epoch = dataset.n_batches(
+            len(self.train_indices), config.batch_size, self.ranks.world, self.model.n_slices
+        )
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.schedule = make_schedule(config, self.optimizer, self.steps_per_epoch)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16)
         self.parallel = self.model
         if self.ranks.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.parallel = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids, find_unused_parameters=False)
+            self.parallel = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=ids, find_unused_parameters=False
+            )
         self.epoch = 0  # completed epochs
         self.step = 0
         self.history: list[dict] = []
@@ -221,10 +271,22 @@ class Trainer:
         shuffle = epoch_generator(self.seed, self.epoch, 0)
         corrupt = epoch_generator(self.seed, self.epoch, 1 + self.ranks.rank)
         sums: dict[str, float] = {}
-        bar = tqdm(dataset.batches(self.data, self.train_indices, self.config.batch_size, shuffle, self.ranks.rank, self.ranks.world,
-                                   self.model.n_slices),
-                   total=self.steps_per_epoch, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", unit="batch",
-                   disable=not (self.progress and self.ranks.main), leave=False)
+        bar = tqdm(
+            dataset.batches(
+                self.data,
+                self.train_indices,
+                self.config.batch_size,
+                shuffle,
+                self.ranks.rank,
+                self.ranks.world,
+                self.model.n_slices,
+            ),
+            total=self.steps_per_epoch,
+            desc=f"epoch {self.epoch + 1}/{self.config.epochs}",
+            unit="batch",
+            disable=not (self.progress and self.ranks.main),
+            leave=False,
+        )
         for batch in bar:
             losses = self.losses(batch, corrupt)
             total = self.model.total(losses)
@@ -248,8 +310,15 @@ class Trainer:
         corrupt = epoch_generator(self.seed, -1, 1 + self.ranks.rank)
         sums: dict[str, float] = {}
         count = 0
-        for batch in dataset.batches(self.data, self.val_indices, self.config.batch_size, None, self.ranks.rank, self.ranks.world,
-                                     self.model.n_slices):
+        for batch in dataset.batches(
+            self.data,
+            self.val_indices,
+            self.config.batch_size,
+            None,
+            self.ranks.rank,
+            self.ranks.world,
+            self.model.n_slices,
+        ):
             losses = self.losses(batch, corrupt)
             for name, value in {**losses, "total": self.model.total(losses)}.items():
                 sums[name] = sums.get(name, 0.0) + float(value) * len(batch.bonds)
@@ -265,19 +334,29 @@ class Trainer:
             val = self.validate()
             self.epoch += 1
             if val["total"] < self.best["loss"]:
-                state = {name: tensor.detach().cpu().clone() for name, tensor in self.model.encoder.state_dict().items()}
+                state = {
+                    name: tensor.detach().cpu().clone() for name, tensor in self.model.encoder.state_dict().items()
+                }
                 self.best = {"loss": val["total"], "epoch": self.epoch, "state": state, "bad_epochs": 0}
             else:
                 self.best["bad_epochs"] += 1
-            record = {"epoch": self.epoch, "step": self.step, "lr": self.schedule.get_last_lr()[0],
-                      "seconds": round(self.elapsed + time.perf_counter() - start, 3), "train": train, "val": val}
+            record = {
+                "epoch": self.epoch,
+                "step": self.step,
+                "lr": self.schedule.get_last_lr()[0],
+                "seconds": round(self.elapsed + time.perf_counter() - start, 3),
+                "train": train,
+                "val": val,
+            }
             self.history.append(record)
             if self.ranks.main:
                 if log is not None:
                     with open(log, "a") as stream:
                         stream.write(json.dumps(record) + "\n")
                 if checkpoint_dir is not None and checkpoint_every and (self.epoch % checkpoint_every == 0):
-                    self.save_checkpoint(checkpoint_dir / f"epoch{self.epoch:04d}.pt", seconds=self.elapsed + time.perf_counter() - start)
+                    self.save_checkpoint(
+                        checkpoint_dir / f"epoch{self.epoch:04d}.pt", seconds=self.elapsed + time.perf_counter() - start
+                    )
         self.elapsed += time.perf_counter() - start
         return record
 
@@ -291,10 +370,22 @@ class Trainer:
     def save_checkpoint(self, path: Path, seconds: float) -> None:
         """Everything needed for an exact resume, written atomically (loadable with weights_only)."""
         payload = {
-            "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "seed": self.seed, "epoch": self.epoch, "step": self.step,
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
-            "scaler": self.scaler.state_dict(), "best": self.best, "history": self.history, "seconds": seconds,
-            "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "seed": self.seed,
+            "epoch": self.epoch,
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "best": self.best,
+            "history": self.history,
+            "seconds": seconds,
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            },
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         with AtomicFile(path, force=True) as target:
@@ -305,7 +396,12 @@ class Trainer:
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
         self.scaler.load_state_dict(payload["scaler"])
-        self.epoch, self.step, self.best, self.history = payload["epoch"], payload["step"], payload["best"], payload["history"]
+        self.epoch, self.step, self.best, self.history = (
+            payload["epoch"],
+            payload["step"],
+            payload["best"],
+            payload["history"],
+        )
         self.elapsed = payload["seconds"]
         torch.set_rng_state(payload["rng"]["torch"])
         if payload["rng"]["cuda"] and torch.cuda.is_available():
@@ -323,15 +419,28 @@ def read_checkpoint(path) -> dict:
     return payload
 
 
-def load_data(config: TrainConfig, data_files=(), seed: int = 0, library: bool = True, progress: bool = False,
-              read_options: dict | None = None) -> dataset.EnvironmentSet:
+def load_data(
+    config: TrainConfig,
+    data_files=(),
+    seed: int = 0,
+    library: bool = True,
+    progress: bool = False,
+    read_options: dict | None = None,
+) -> dataset.EnvironmentSet:
     """The run's EnvironmentSet: library crystals (unless ``library`` is False) and the frames of ``data_files``
     (read with ``read_options``, keyword arguments of :func:`simssl.read_frames`)."""
     from itertools import chain
 
-    sources = chain(dataset.library_frames(config.data, seed) if library else (), dataset.user_frames(data_files, read_options))
-    return dataset.build(sources, k=config.encoder.get("k", EncoderConfig.k), environments_per_frame=config.data.environments_per_frame,
-                         seed=seed, progress=progress)
+    sources = chain(
+        dataset.library_frames(config.data, seed) if library else (), dataset.user_frames(data_files, read_options)
+    )
+    return dataset.build(
+        sources,
+        k=config.encoder.get("k", EncoderConfig.k),
+        environments_per_frame=config.data.environments_per_frame,
+        seed=seed,
+        progress=progress,
+    )
 
 
 def model_card(trainer: Trainer, data: dataset.EnvironmentSet, wall_seconds: float) -> dict:
@@ -343,20 +452,48 @@ def model_card(trainer: Trainer, data: dataset.EnvironmentSet, wall_seconds: flo
     last = trainer.history[-1] if trainer.history else {}
     best = next((r for r in trainer.history if r["epoch"] == trainer.best["epoch"]), last)
     return {
-        "name": "simssl-pretrained", "trained": True,
+        "name": "simssl-pretrained",
+        "trained": True,
         "description": "GA-attention encoder pretrained with self-supervised tasks (simssl pretrain)",
         "data": data.summary(),
-        "tasks": {name: {"weight": weight, **trainer.config.task_options.get(name, {})} for name, weight in trainer.config.tasks.items()},
-        "hyperparameters": trainer.config.to_dict(), "seed": trainer.seed, "world_size": trainer.ranks.world,
-        "metrics": {"best_epoch": trainer.best["epoch"], "epochs_run": trainer.epoch, "steps": trainer.step,
-                    "train": best.get("train", {}), "val": best.get("val", {}), "final_train": last.get("train", {}), "final_val": last.get("val", {})},
-        "wall_seconds": round(wall_seconds, 2), "train_seconds": round(trainer.elapsed, 2), "device": str(trainer.device), "torch": str(torch.__version__), "git_commit": git_commit(),
+        "tasks": {
+            name: {"weight": weight, **trainer.config.task_options.get(name, {})}
+            for name, weight in trainer.config.tasks.items()
+        },
+        "hyperparameters": trainer.config.to_dict(),
+        "seed": trainer.seed,
+        "world_size": trainer.ranks.world,
+        "metrics": {
+            "best_epoch": trainer.best["epoch"],
+            "epochs_run": trainer.epoch,
+            "steps": trainer.step,
+            "train": best.get("train", {}),
+            "val": best.get("val", {}),
+            "final_train": last.get("train", {}),
+            "final_val": last.get("val", {}),
+        },
+        "wall_seconds": round(wall_seconds, 2),
+        "train_seconds": round(trainer.elapsed, 2),
+        "device": str(trainer.device),
+        "torch": str(torch.__version__),
+        "git_commit": git_commit(),
     }
 
 
-def pretrain(config: TrainConfig | str = "default", out="model.pt", data_files=(), seed: int = 0, device=None, resume=None,
-             checkpoint_every: int = 1, log=None, epochs: int | None = None, library: bool = True, progress: bool = True,
-             read_options: dict | None = None) -> dict:
+def pretrain(
+    config: TrainConfig | str = "default",
+    out="model.pt",
+    data_files=(),
+    seed: int = 0,
+    device=None,
+    resume=None,
+    checkpoint_every: int = 1,
+    log=None,
+    epochs: int | None = None,
+    library: bool = True,
+    progress: bool = True,
+    read_options: dict | None = None,
+) -> dict:
     """Pretrain an encoder and save it to ``out``; returns the model card.
 
     ``config``: a preset name or TrainConfig; ``resume``: a checkpoint written by an earlier run
@@ -375,7 +512,9 @@ def pretrain(config: TrainConfig | str = "default", out="model.pt", data_files=(
         config = replace(config, epochs=epochs)
     out = Path(out)
     start = time.perf_counter()
-    data = load_data(config, data_files, seed, library=library, progress=progress and Distributed().main, read_options=read_options)
+    data = load_data(
+        config, data_files, seed, library=library, progress=progress and Distributed().main, read_options=read_options
+    )
     trainer = Trainer(config, data, seed=seed, device=device, progress=progress)
     try:
         if payload is not None:
