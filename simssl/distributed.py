@@ -1,4 +1,4 @@
-"""Distributed processing, a backend of :func:`simssl.process`: many trajectories on a dask.distributed cluster, one task per file.
+"""Distributed processing, a backend of :func:`simssl.process`: many trajectories on dask.distributed, a task per file.
 
 Each task runs exactly the single-process :func:`simssl.process` on its worker, so every output is
 what ``simssl process`` alone would write. Workers build their analyzers (and load the model) once

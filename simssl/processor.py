@@ -208,7 +208,8 @@ def process(
                 if position == result.resumed - 1 and (frame.step or 0) != writer.last_step:
                     raise SimsslError(
                         frame.where(
-                            f"the partial output {writer.temporary} ends at step {writer.last_step}, not this frame's step {frame.step}: it belongs to another run"
+                            f"the partial output {writer.temporary} ends at step {writer.last_step}, "
+                            f"not this frame's step {frame.step}: it belongs to another run"
                         )
                     )
                 continue

@@ -11,9 +11,11 @@ def add_compare_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "compare",
         help="linear probes of embeddings vs Steinhardt features on labeled particles or groups of frames",
-        description="Cross-validated multinomial logistic regression on (a) the model's embeddings (raw + neighbor-averaged) "
+        description="Cross-validated multinomial logistic regression on (a) the model's embeddings "
+        "(raw + neighbor-averaged) "
         "and (b) Steinhardt features (12 nearest neighbors; q4, q6, q8, q10, q12, w4, w6, raw + averaged) for the same "
-        "labels; prints accuracy and ROC AUC (mean +- std over folds) and writes report.json, roc.png and pca.png to OUT_DIR.",
+        "labels; prints accuracy and ROC AUC (mean +- std over folds) and writes report.json, roc.png and pca.png "
+        "to OUTPUT.",
     )
     options.add_input(
         parser, nargs="+", metavar="FILE", help="trajectories (any simssl format); all their frames, in order"
@@ -44,13 +46,17 @@ def add_compare_parser(subparsers) -> None:
 
 
 def frame_groups(text: str, files: list[int]) -> list:
-    """``--groups`` as one label per frame; ``files`` holds each FILE's frame count (a label per FILE is spread over its frames)."""
+    """``--groups`` as one label per frame.
+
+    ``files`` holds each FILE's frame count; a label per FILE is spread over its frames.
+    """
     groups = [part.strip() for part in text.split(",") if part.strip()]
     if len(groups) == len(files) and len(groups) != sum(files):
         groups = [group for group, count in zip(groups, files) for _ in range(count)]
     if len(groups) != sum(files):
         raise SimsslError(
-            f"--groups gives {len(groups)} label(s) for {sum(files)} frame(s) in {len(files)} file(s); give one per frame or one per file"
+            f"--groups gives {len(groups)} label(s) for {sum(files)} frame(s) in {len(files)} file(s); "
+            "give one per frame or one per file"
         )
     return groups
 

@@ -39,8 +39,8 @@ def add_model_options(parser: argparse.ArgumentParser, default: str | None = "de
         "--model",
         default=default,
         required=required,
-        help="encoder: a checkpoint path, 'default' (the shipped model), or 'random' (UNTRAINED weights, for tests only)"
-        + shown,
+        help="encoder: a checkpoint path, 'default' (the shipped model), "
+        "or 'random' (UNTRAINED weights, for tests only)" + shown,
     )
     add_device(parser)
 

@@ -120,7 +120,8 @@ def _run_distributed(args, sources, analysis, run) -> int:
 
     if os.path.splitext(args.output)[1].lower() in (".gsd", ".npz"):
         raise SimsslError(
-            f"{args.output}: with several inputs (or --scheduler) OUTPUT is a directory; each input writes OUTPUT/<name>{args.suffix}"
+            f"{args.output}: with several inputs (or --scheduler) OUTPUT is a directory; "
+            f"each input writes OUTPUT/<name>{args.suffix}"
         )
     results = process_many(
         sources,
@@ -150,7 +151,8 @@ def run_info(args) -> None:
         if count == 0:
             b = frame.box
             print(
-                f"{args.input}: first frame: {frame.n_particles} particles, types {', '.join(frame.type_names)}, step {frame.step}"
+                f"{args.input}: first frame: {frame.n_particles} particles, "
+                f"types {', '.join(frame.type_names)}, step {frame.step}"
             )
             print(f"  box Lx={b.Lx:.6g} Ly={b.Ly:.6g} Lz={b.Lz:.6g} xy={b.xy:.6g} xz={b.xz:.6g} yz={b.yz:.6g}")
         count += 1

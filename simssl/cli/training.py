@@ -1,4 +1,4 @@
-"""``simssl pretrain`` and ``simssl finetune`` (``torchrun -m simssl.cli pretrain ...`` for data-parallel pretraining)."""
+"""``simssl pretrain`` and ``simssl finetune`` (``torchrun -m simssl.cli pretrain ...`` for data-parallel runs)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ def add_pretrain_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "pretrain",
         help="pretrain an encoder with self-supervised tasks on crystals and/or your trajectories",
-        description="Multi-task self-supervised pretraining (noisy bonds, shift, denoising, distance denoising, nearest bond, "
-        "autoencoder, frame classification) on idealized crystals and optional trajectories. Runs on CPU or GPU (AMP on "
+        description="Multi-task self-supervised pretraining (noisy bonds, shift, denoising, distance denoising, "
+        "nearest bond, autoencoder, frame classification) on idealized crystals and optional trajectories. "
+        "Runs on CPU or GPU (AMP on "
         "CUDA); launch with `torchrun --nproc_per_node N -m simssl.cli pretrain ...` for data-parallel training.",
     )
     parser.add_argument(
@@ -78,7 +79,8 @@ def run_pretrain(args) -> None:
         metrics = card["metrics"]
         print(
             f"{args.output}: {metrics['epochs_run']} epoch(s), best epoch {metrics['best_epoch']}, "
-            f"{card['data']['environments']} environments of {len(card['data']['structures'])} structures, {card['wall_seconds']:.1f} s"
+            f"{card['data']['environments']} environments of {len(card['data']['structures'])} structures, "
+            f"{card['wall_seconds']:.1f} s"
         )
         for split in ("train", "val"):
             print(f"  {split}: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics[split].items()))
@@ -89,7 +91,8 @@ def add_finetune_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "finetune",
         help="train a small head on a pretrained encoder from a few labeled particles",
-        description="Transfer learning: embed the frames with a (frozen, unless --unfreeze) encoder and train a linear or MLP "
+        description="Transfer learning: embed the frames with a (frozen, unless --unfreeze) encoder "
+        "and train a linear or MLP "
         "head on a fraction of the labeled particles; reports held-out accuracy (or RMSE).",
     )
     options.add_model_options(parser)
@@ -104,7 +107,8 @@ def add_finetune_parser(subparsers) -> None:
     parser.add_argument(
         "--labels",
         required=True,
-        help="labels: .npz with 'labels' (per particle, all frames concatenated) or 'frame_labels' (one per frame), or .npy",
+        help="labels: .npz with 'labels' (per particle, all frames concatenated) "
+        "or 'frame_labels' (one per frame), or .npy",
     )
     options.add_output(parser, "output file of the fine-tuned model (.pt)", aliases=("--out",))
     parser.add_argument("--task", choices=["classification", "regression"], default="classification")

@@ -35,7 +35,8 @@ def detect_format(path, format: str | None = None) -> str:
     if extension not in EXTENSIONS:
         known = ", ".join(sorted(EXTENSIONS))
         raise SimsslError(
-            f"{path}: cannot tell the format from the extension {extension or '(none)'!r}; use one of {known} or pass format="
+            f"{path}: cannot tell the format from the extension {extension or '(none)'!r}; "
+            f"use one of {known} or pass format="
         )
     return EXTENSIONS[extension]
 

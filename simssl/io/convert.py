@@ -124,14 +124,16 @@ def check_lammps_supported(lmp) -> None:
     ranks = lmp.extract_setting("world_size")
     if ranks > 1:
         raise SimsslError(
-            f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only (gathering atoms from the ranks is not implemented)"
+            f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only "
+            "(gathering atoms from the ranks is not implemented)"
         )
     if lmp.extract_setting("dimension") != 3:
         raise SimsslError(f"{LAMMPS_SOURCE}: the system is two-dimensional; simssl analyses 3D systems only")
     periodic = lmp.extract_box()[5]
     if not all(periodic):
         raise SimsslError(
-            f"{LAMMPS_SOURCE}: the box is not periodic in {''.join(a for a, p in zip('xyz', periodic) if not p)}; simssl analyses fully periodic boxes only"
+            f"{LAMMPS_SOURCE}: the box is not periodic in {''.join(a for a, p in zip('xyz', periodic) if not p)}; "
+            "simssl analyses fully periodic boxes only"
         )
 
 

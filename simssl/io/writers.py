@@ -62,7 +62,10 @@ class _AtomicWriter(AtomicFile):
 
 
 class GSDWriter(_AtomicWriter):
-    """Frames with per-particle log arrays; gsd reads them as ``frame.log['particles/simssl/q6']``, OVITO as properties."""
+    """Frames with per-particle log arrays.
+
+    gsd reads them as ``frame.log['particles/simssl/q6']``, OVITO as particle properties.
+    """
 
     def __init__(self, path: str, resume: bool = False):
         super().__init__(path, resume)
