@@ -1,10 +1,15 @@
 """Compute objects: the one path from a Frame (and its shared Neighborhoods) to per-particle quantities.
 
-In the freud style, a compute object is configured once and then applied to frames::
+In the freud style, a compute object is configured once and then applied to frames:
 
-    hood = simssl.compute_neighborhoods(frame, k=16)
-    simssl.Steinhardt(l=(4, 6), average=True).compute(frame, hood)   # {'q4', 'q6', 'q4_avg', 'q6_avg'}
-    simssl.Embedding(simssl.load_model(), average=True).compute(frame, hood)   # {'embedding', 'embedding_avg'}
+>>> import simssl
+>>> frame = simssl.read(simssl.example_path())
+>>> hood = simssl.compute_neighborhoods(frame, k=16)
+>>> list(simssl.Steinhardt(l=(4, 6), average=True).compute(frame, hood))
+['q4', 'q6', 'q4_avg', 'q6_avg']
+>>> values = simssl.Embedding(simssl.load_model(), average=True).compute(frame, hood)
+>>> {name: value.shape for name, value in values.items()}
+{'embedding': (4000, 32), 'embedding_avg': (4000, 32)}
 
 Each declares the quantities it produces (``names``, known before any frame is seen) and the
 nearest neighbors it reads (``num_neighbors``), so :func:`analyze_frame` can query freud once per

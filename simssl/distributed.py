@@ -18,7 +18,13 @@ from .processor import AnalysisOptions, RunOptions
 
 
 def expand_inputs(patterns) -> list[str]:
-    """Input paths, with quoted glob patterns (``'runs/*.gsd'``) expanded in sorted order."""
+    """Input paths (list of str), with quoted glob patterns (``'runs/*.gsd'``) expanded in sorted order.
+
+    Parameters
+    ----------
+    patterns : iterable of str
+        Paths or glob patterns; a pattern matching nothing, or a path given twice, is an error.
+    """
     paths = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) and not os.path.exists(pattern) else [pattern]

@@ -43,7 +43,19 @@ class Frame:
 
 
 def box_from_parameters(parameters, source: str | None = None, index: int | None = None) -> freud.box.Box:
-    """A 3D freud box from ``(Lx, Ly, Lz, xy, xz, yz)``, refusing non-finite or zero-volume boxes."""
+    """A 3D freud box from HOOMD-style parameters, refusing non-finite or zero-volume boxes.
+
+    Parameters
+    ----------
+    parameters : sequence of 6 float
+        ``(Lx, Ly, Lz, xy, xz, yz)``, tilts dimensionless (HOOMD/GSD convention).
+    source, index : str or None, int or None
+        File and frame named in the error message.
+
+    Returns
+    -------
+    freud.box.Box
+    """
     values = np.asarray(parameters, dtype=np.float64).ravel()
     if values.shape != (6,) or not np.all(np.isfinite(values)):
         raise SimsslError(
@@ -69,8 +81,34 @@ def make_frame(
 ) -> Frame:
     """Validate raw arrays and wrap positions into ``box`` (freud's centered convention).
 
+    Parameters
+    ----------
+    box : freud.box.Box
+        A 3D box with positive volume.
+    positions : array_like, (N, 3)
+        Cartesian coordinates, centered on the box origin; stored as wrapped float32.
+    types : array_like of int, (N,), optional
+        Type ids indexing ``type_names`` (default: all 0).
+    type_names : sequence of str, optional
+        Names of the type ids (default ``'0'``, ``'1'``, ...).
+    step : int, optional
+        Simulation timestep.
+    source, index : str or None, int or None
+        File and frame, for error messages.
+
+    Returns
+    -------
+    Frame
+
     Raises :class:`SimsslError` naming the file and frame for 2D data, degenerate boxes, empty
     frames, non-finite coordinates and mismatched array shapes.
+
+    Examples
+    --------
+    >>> import freud, numpy as np
+    >>> frame = make_frame(freud.box.Box.cube(10), np.zeros((1, 3)))
+    >>> frame.n_particles, frame.type_names
+    (1, ('0',))
     """
 
     def fail(problem: str):
@@ -125,8 +163,18 @@ def frame_from_lattice(lattice_rows, positions, origin=None, **kwargs) -> Frame:
 
     Any right-handed cell is accepted: it is rotated into freud's upper-triangular form (QR
     decomposition, the same rotation applied to positions), so arbitrarily oriented cells such as
-    ase's or rotated extXYZ lattices give exactly the same structure. ``origin`` is the cell's lower
-    corner (LAMMPS ``xlo ylo zlo``); positions are then centered and wrapped.
+    ase's or rotated extXYZ lattices give exactly the same structure.
+
+    Parameters
+    ----------
+    lattice_rows : array_like, (3, 3)
+        Lattice vectors a, b, c as rows.
+    positions : array_like, (N, 3)
+        Cartesian positions in the same frame as the lattice, measured from ``origin``.
+    origin : array_like, (3,), optional
+        The cell's lower corner (LAMMPS ``xlo ylo zlo``); positions are then centered and wrapped.
+    **kwargs
+        ``types``, ``type_names``, ``step``, ``source``, ``index`` as in :func:`make_frame`.
     """
     source, index = kwargs.get("source"), kwargs.get("index")
     cell = np.asarray(lattice_rows, dtype=np.float64)

@@ -73,7 +73,20 @@ def _half_plane_distance(box: freud.box.Box) -> float:
 def query_neighbor_list(
     frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None
 ) -> freud.locality.NeighborList:
-    """freud's k-nearest (or, with ``r_max``, ball) neighbor list of a frame, excluding self-bonds."""
+    """freud's k-nearest (or, with ``r_max``, ball) neighbor list of a frame, excluding self-bonds.
+
+    Parameters
+    ----------
+    frame : Frame
+    k : int
+        Nearest neighbors per particle (ignored with ``r_max``); the frame needs more than ``k`` particles.
+    r_max : float, optional
+        Ball radius, below half the box's smallest width.
+
+    Returns
+    -------
+    freud.locality.NeighborList
+    """
     n = frame.n_particles
     if r_max is not None:
         limit = _half_plane_distance(frame.box)
@@ -114,7 +127,7 @@ def _padded(nlist, center_types, width, scale, n_types) -> Neighborhoods:
 
 
 def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
-    """Median over particles (with neighbors) of the distance to their nearest neighbor."""
+    """Median over particles (with neighbors) of the distance to their nearest neighbor: the frame's length unit."""
     counts = nlist.neighbor_counts
     starts = nlist.segments[counts > 0]
     return float(np.median(np.minimum.reduceat(nlist.distances, starts)))
@@ -127,6 +140,28 @@ def compute_neighborhoods(
 
     For a ball query the width is the largest neighbor count (capped at ``max_neighbors``, keeping
     the nearest); bond vectors are exactly freud's ``NeighborList.vectors``.
+
+    Parameters
+    ----------
+    frame : Frame
+    k : int
+        Nearest neighbors per particle (default 16, an encoder's neighborhood).
+    r_max : float, optional
+        Ball query radius instead of ``k`` nearest.
+    max_neighbors : int, optional
+        Cap on the width of a ball query.
+
+    Returns
+    -------
+    Neighborhoods
+        ``vectors`` float32 (N, k, 3), ``mask`` (N, k), ``indices`` (N, k), types and ``scale``.
+
+    Examples
+    --------
+    >>> import simssl
+    >>> hood = simssl.compute_neighborhoods(simssl.read(simssl.example_path()), k=12)
+    >>> hood.vectors.shape[1:]
+    (12, 3)
     """
     nlist = query_neighbor_list(frame, k=k, r_max=r_max)
     if len(nlist.distances) == 0:
@@ -139,7 +174,7 @@ def compute_neighborhoods(
 
 
 def truncate(neighborhoods: Neighborhoods, num_neighbors: int) -> Neighborhoods:
-    """Keep only each particle's ``num_neighbors`` nearest bonds."""
+    """Neighborhoods (N, ``num_neighbors``) with only each particle's ``num_neighbors`` nearest bonds."""
     nlist = neighborhoods.neighbor_list(num_neighbors)
     return _padded(nlist, neighborhoods.center_types, num_neighbors, neighborhoods.scale, neighborhoods.n_types)
 
@@ -147,8 +182,19 @@ def truncate(neighborhoods: Neighborhoods, num_neighbors: int) -> Neighborhoods:
 def neighbor_average(values, neighborhoods: Neighborhoods):
     """Per particle, the mean of its own row of ``values`` and its neighbors' rows (Lechner-Dellago style).
 
-    ``values`` is (N, ...) numpy or torch; the loop runs over the k neighbor slots, not particles,
-    so memory stays O(N x D) whatever k.
+    The one neighbor averaging of simssl (``embedding_avg``, ``model.embed(average=True)``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray or torch.Tensor, (N, ...)
+        Per-particle values (a torch tensor may live on a GPU).
+    neighborhoods : Neighborhoods
+        Whose ``indices``/``mask`` (N, k) name each particle's neighbors.
+
+    Returns
+    -------
+    Same type and shape as ``values``. The loop runs over the k neighbor slots, not particles, so
+    memory stays O(N x D) whatever k.
     """
     indices, mask = np.maximum(neighborhoods.indices, 0), neighborhoods.mask
     if not isinstance(values, np.ndarray):  # a torch tensor, possibly on a GPU

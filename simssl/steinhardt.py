@@ -53,13 +53,33 @@ def steinhardt(
 
     Parameters
     ----------
-    l: degrees, e.g. ``(4, 6)`` or ``"4,6,8"``.
-    wl: also return normalized w_l (``w4``, ...).
-    average: also return Lechner-Dellago averages (``q6_avg``, ...); ``raw=False`` returns only those.
-    weighted: use Voronoi neighbors weighted by facet area instead of nearest neighbors.
-    num_neighbors: nearest neighbors per particle (12 by default: FCC's first shell).
-    neighbors: reuse a :class:`Neighborhoods` (its ``num_neighbors`` nearest are taken) or a freud
+    frame : Frame
+    l : sequence of int or str
+        Degrees, e.g. ``(4, 6)`` or ``"4,6,8"``.
+    wl : bool
+        Also return normalized w_l (``w4``, ...).
+    average : bool
+        Also return Lechner-Dellago averages (``q6_avg``, ...); ``raw=False`` returns only those.
+    raw : bool
+        Return the plain q_l (and w_l).
+    weighted : bool
+        Use Voronoi neighbors weighted by facet area instead of nearest neighbors.
+    num_neighbors : int
+        Nearest neighbors per particle (12 by default: FCC's first shell).
+    neighbors : Neighborhoods or freud.locality.NeighborList, optional
+        Reuse a :class:`Neighborhoods` (its ``num_neighbors`` nearest are taken) or a freud
         NeighborList instead of querying again.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        float32 (N,) columns in the order of :func:`column_names`.
+
+    Examples
+    --------
+    >>> import simssl
+    >>> sorted(simssl.steinhardt(simssl.read(simssl.example_path()), l=(6,), average=True))
+    ['q6', 'q6_avg']
     """
     degrees = parse_degrees(l)
     if not (raw or average):

@@ -1,0 +1,15 @@
+"""The runnable examples in docstrings run (and so stay true)."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["simssl.frame", "simssl.neighbors", "simssl.steinhardt", "simssl.compute", "simssl.io", "simssl.processor"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0
