@@ -3,53 +3,58 @@
 Read trajectories (GSD, LAMMPS dumps, XYZ/extXYZ) into :class:`Frame` objects, build freud
 neighborhoods, compute Steinhardt baselines and learned order embeddings, and write them next to
 the trajectory. See the README for the command line.
+
+Every name below is imported on first use, so ``import simssl`` (and ``simssl --help``) stays fast;
+freud, matplotlib and torch load only when something needs them.
 """
 
 import importlib
 
-from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
-from .data import example_path
 from .errors import SimsslError
-from .frame import Frame, frame_from_lattice, make_frame
-from .io import read, read_frames
-from .neighbors import Neighborhoods, compute_neighborhoods
-from .processor import AnalysisOptions, ProcessResult, RunOptions, process
-from .steinhardt import steinhardt
+from .version import __version__
 
-__version__ = "0.1.0"
-
-#: another name of :func:`read_frames` (``for frame in simssl.frames(path)``)
-frames = read_frames
+#: public name -> (module, attribute); ``frames`` is another name of ``read_frames``
+_EXPORTS = {
+    "AnalysisOptions": (".processor", "AnalysisOptions"),
+    "Embedding": (".compute", "Embedding"),
+    "EmbeddingAnalyzer": (".compute", "EmbeddingAnalyzer"),
+    "Frame": (".frame", "Frame"),
+    "Neighborhoods": (".neighbors", "Neighborhoods"),
+    "ProcessResult": (".processor", "ProcessResult"),
+    "RunOptions": (".processor", "RunOptions"),
+    "Steinhardt": (".compute", "Steinhardt"),
+    "SteinhardtAnalyzer": (".compute", "SteinhardtAnalyzer"),
+    "analyze_frame": (".compute", "analyze_frame"),
+    "compute_neighborhoods": (".neighbors", "compute_neighborhoods"),
+    "example_path": (".data", "example_path"),
+    "frame_from_lattice": (".frame", "frame_from_lattice"),
+    "frames": (".io", "read_frames"),
+    "load_model": (".model", "load_model"),
+    "make_frame": (".frame", "make_frame"),
+    "process": (".processor", "process"),
+    "read": (".io", "read"),
+    "read_frames": (".io", "read_frames"),
+    "steinhardt": (".steinhardt", "steinhardt"),
+}
+#: submodules reachable as attributes without an import statement (``simssl.model.Encoder``)
+_SUBMODULES = {"cli", "compare", "compute", "io", "live", "model", "neighbors", "processor", "training"}
 
 
 def __getattr__(name):
-    """``simssl.load_model`` and ``simssl.model`` import torch only when first used."""
-    if name in ("load_model", "model"):
-        model = importlib.import_module(".model", __name__)
-        return model if name == "model" else model.load_model
-    raise AttributeError(f"module 'simssl' has no attribute {name!r}")
+    """Import the module behind a public name on first access, and cache it."""
+    if name in _EXPORTS:
+        module, attribute = _EXPORTS[name]
+        value = getattr(importlib.import_module(module, __name__), attribute)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'simssl' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "AnalysisOptions",
-    "Embedding",
-    "EmbeddingAnalyzer",
-    "Frame",
-    "Neighborhoods",
-    "ProcessResult",
-    "RunOptions",
-    "SimsslError",
-    "Steinhardt",
-    "SteinhardtAnalyzer",
-    "analyze_frame",
-    "compute_neighborhoods",
-    "example_path",
-    "frame_from_lattice",
-    "frames",
-    "load_model",
-    "make_frame",
-    "process",
-    "read",
-    "read_frames",
-    "steinhardt",
-]
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
+
+
+__all__ = ["SimsslError", "__version__", *sorted(_EXPORTS)]

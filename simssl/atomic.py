@@ -32,8 +32,12 @@ class AtomicFile:
     path: str or PathLike, the final file.
     force: bool, replace an existing ``path`` (otherwise :class:`SimsslError` before anything is written).
     keep_partial: bool, keep the temporary file when the body is interrupted (KeyboardInterrupt), so
-        that a resumable writer can continue it; any other exception removes it.
+        that a resumable writer can continue it; any other exception removes it, except one that
+        ends a resumed run (``reuse_partial`` of an existing file): an earlier run's frames are kept.
     reuse_partial: bool, keep a temporary file found at the start (resume) instead of removing it.
+    replace_partial: bool, with ``keep_partial``: an interrupted run's temporary file found at the
+        start may be discarded (``--force``); otherwise it is refused, so that finished work is
+        never deleted silently. Files without ``keep_partial`` always replace stale temporaries.
 
     Example
     -------
@@ -41,7 +45,14 @@ class AtomicFile:
     ...     Path(target.temporary).write_text("{}")
     """
 
-    def __init__(self, path, force: bool = False, keep_partial: bool = False, reuse_partial: bool = False):
+    def __init__(
+        self,
+        path,
+        force: bool = False,
+        keep_partial: bool = False,
+        reuse_partial: bool = False,
+        replace_partial: bool = False,
+    ):
         self.path = os.fspath(path)
         refuse_overwrite(self.path, force)
         directory = os.path.dirname(os.path.abspath(self.path))
@@ -49,7 +60,14 @@ class AtomicFile:
             raise SimsslError(f"{self.path}: the directory {directory} does not exist")
         self.temporary = partial_path(self.path)
         self.keep_partial = keep_partial
+        #: a resumed run's partial file holds earlier work: no failure deletes it
+        self.keep_on_error = keep_partial and reuse_partial and os.path.exists(self.temporary)
         if not reuse_partial and os.path.exists(self.temporary):
+            if keep_partial and not replace_partial:
+                raise SimsslError(
+                    f"{self.path}: an interrupted run left its partial output {self.temporary}; continue it with "
+                    "--resume (resume=True), or pass --force (force=True) to discard it and start over"
+                )
             os.remove(self.temporary)  # left by an earlier run that was killed
 
     def __enter__(self) -> AtomicFile:
@@ -61,6 +79,6 @@ class AtomicFile:
                 os.replace(self.temporary, self.path)
         finally:
             interrupted = kind is not None and issubclass(kind, KeyboardInterrupt) and self.keep_partial
-            if os.path.exists(self.temporary) and not interrupted:
+            if os.path.exists(self.temporary) and not interrupted and not (kind is not None and self.keep_on_error):
                 os.remove(self.temporary)
         return False

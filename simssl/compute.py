@@ -70,6 +70,17 @@ class Steinhardt:
         """The quantities :meth:`compute` returns, in order (``['q4', 'q6', ...]``)."""
         return column_names(self.l, self.wl, self.average)
 
+    def parameters(self) -> dict:
+        """Everything that decides the results (JSON-like), for a run's record."""
+        return {
+            "kind": "Steinhardt",
+            "l": list(self.l),
+            "wl": self.wl,
+            "average": self.average,
+            "weighted": self.weighted,
+            "num_neighbors": self.num_neighbors,
+        }
+
     def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
         """``{name: float32 (N,)}`` for ``frame``, reading the nearest of ``neighborhoods`` when given."""
         return steinhardt(
@@ -115,6 +126,21 @@ class Embedding:
     def names(self) -> list[str]:
         return ["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])
 
+    def parameters(self) -> dict:
+        """Everything that decides the results (JSON-like): the model's identity (a hash of its config and
+        weights), averaging, device and compilation (they change round-off)."""
+        return {
+            "kind": "Embedding",
+            "model": model_identity(self.model),
+            "average": self.average,
+            "device": self.device,
+            "compile": self.compile,
+        }
+
+    def __post_init__(self):
+        if self.batch_size is not None and self.batch_size < 1:
+            raise SimsslError(f"the batch size must be a positive number of particles, got {self.batch_size}")
+
     def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
         """``{'embedding': (N, D)[, 'embedding_avg': (N, D)]}`` float32 for ``frame``."""
         known = self.model.config.n_types
@@ -136,6 +162,28 @@ class Embedding:
         return {"embedding": embedding, "embedding" + AVERAGE_SUFFIX: neighbor_average(embedding, neighborhoods)}
 
     __call__ = compute
+
+
+def model_identity(model) -> dict:
+    """``{'name': ..., 'sha256': ...}``: the model card's name and a hash of the config and every weight."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(model.config.to_dict(), sort_keys=True).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return {"name": model.card.get("name", "encoder"), "sha256": digest.hexdigest()}
+
+
+def check_neighbors(computes, k: int | None) -> None:
+    """Refuse a neighborhood width ``k`` below what a computation reads (it would be silently widened)."""
+    needs = {type(item).__name__: item.num_neighbors for item in computes if item.num_neighbors}
+    if k is not None and needs and k < max(needs.values()):
+        wanted = ", ".join(f"{name} {count}" for name, count in needs.items())
+        raise SimsslError(
+            f"--k {k} (k={k}) is fewer nearest neighbors than the analyses read ({wanted}); omit it or raise it"
+        )
 
 
 def _cuda_available() -> bool:

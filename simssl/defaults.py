@@ -15,3 +15,5 @@ OUTPUT_SUFFIX = ".simssl.gsd"
 #: frames at least this large are embedded with ``torch.compile`` on the CPU when ``compile`` is None:
 #: compilation costs ~10-20 s once (then cached on disk) and makes the encoder ~7x faster.
 COMPILE_MIN_PARTICLES = 20_000
+#: trajectory formats the readers know (``--format`` choices)
+INPUT_FORMATS: tuple[str, ...] = ("gsd", "lammpsdump", "xyz")

@@ -206,7 +206,8 @@ def neighbor_average(values, neighborhoods: Neighborhoods):
         weight = mask[:, slot].reshape((-1,) + (1,) * (values.ndim - 1))
         total += values[indices[:, slot]] * weight
     counts = 1 + mask.sum(1)
-    return total / counts.reshape((-1,) + (1,) * (values.ndim - 1))
+    counts = counts.to(values.dtype) if not isinstance(values, np.ndarray) else counts.astype(values.dtype)
+    return total / counts.reshape((-1,) + (1,) * (values.ndim - 1))  # same dtype as ``values``
 
 
 def model_inputs(neighborhoods: Neighborhoods, rows=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame
+from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame, check_neighbors
 from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
+from .devices import resolve_device
 from .errors import SimsslError
 from .frame import Frame
-from .io import read_frames
+from .io import detect_format, read_frames
+from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
 from .steinhardt import parse_degrees
+from .version import __version__
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,12 @@ class AnalysisOptions:
         if isinstance(self.model, os.PathLike):
             object.__setattr__(self, "model", os.fspath(self.model))
         if self.device is not None:
+            resolve_device(self.device)  # an unknown or absent device: one sentence, before any work
             object.__setattr__(self, "device", str(self.device))
+        for name in ("batch_size", "steinhardt_k"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise SimsslError(f"{name.replace('_', '-')} must be a positive number, got {value}")
 
 
 def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
@@ -133,7 +141,7 @@ class ProcessResult:
     n_frames: int = 0
     n_particles: int = 0
     frames: list[dict[str, np.ndarray]] = field(default_factory=list)  #: results per frame, when no output file
-    resumed: int = 0  #: frames found already done in an interrupted run's partial output (not counted above)
+    resumed: int = 0  #: of :attr:`n_frames`, those kept from an interrupted run's partial output
     running: RunningStats = field(default_factory=RunningStats, repr=False)
 
     @property
@@ -143,13 +151,17 @@ class ProcessResult:
 
     def record(self, frame: Frame, quantities: dict[str, np.ndarray], writer=None) -> None:
         """Count a computed frame and write it (or keep it in :attr:`frames` without a writer)."""
-        self.running.add(quantities)
-        self.n_frames += 1
-        self.n_particles += frame.n_particles
+        self.count(frame.n_particles, quantities)
         if writer is not None:
             writer.write(frame, quantities)
         else:
             self.frames.append(quantities)
+
+    def count(self, n_particles: int, quantities: dict[str, np.ndarray]) -> None:
+        """Add one frame of ``n_particles`` to the counts and statistics."""
+        self.running.add(quantities)
+        self.n_frames += 1
+        self.n_particles += n_particles
 
     def summary(self) -> str:
         lines = [
@@ -157,7 +169,7 @@ class ProcessResult:
             + (f" -> {self.output}" if self.output else "")
         ]
         if self.resumed:
-            lines[0] += f" ({self.resumed} earlier frame(s) kept from the interrupted run)"
+            lines[0] += f" ({self.resumed} of them kept from the interrupted run)"
         lines += [f"  {name:<14} mean {mean:10.5g}   std {std:10.5g}" for name, (mean, std) in self.statistics.items()]
         return "\n".join(lines)
 
@@ -183,7 +195,10 @@ def process(
     Steinhardt q_l for the degrees in ``steinhardt``. ``k`` widens the shared neighborhoods to at
     least ``k`` nearest neighbors (analyzers otherwise get exactly what they declare). ``resume``
     continues a killed or interrupted run into a ``.gsd`` output: frames already in its partial
-    file are kept, not recomputed, and the result equals an uninterrupted run.
+    file are kept, not recomputed, and the result equals an uninterrupted run. Every output records
+    the run (:func:`run_fingerprint`: input, frame selection, analyzers with their parameters and
+    model hash, version); a resume whose record differs is refused, naming what differs. Without
+    ``resume`` an interrupted run's partial file is refused too, unless ``force``.
     """
     if analyzers is None:
         analyzers = [Steinhardt(steinhardt)]
@@ -196,13 +211,18 @@ def process(
             if output is None
             else f"{output}: is already complete; nothing to resume (pass --force to recompute it)"
         )
+    check_neighbors(analyzers, k)
     if output is not None:
         output = check_output_path(output, force=force or resume, inputs=[input] if os.path.exists(input) else [])
     reader = read_frames(input, frames=frames, format=format, box=box)
     result = ProcessResult(output)
+    record = run_fingerprint(input, analyzers, frames=frames, format=format, box=box, k=k) if output else None
     bar = tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress)
-    with open_writer(output, resume) if output is not None else nullcontext() as writer, bar:
+    with open_writer(output, resume, force, record) if output is not None else nullcontext() as writer, bar:
         result.resumed = writer.n_written if writer is not None else 0
+        if result.resumed:
+            for n_particles, quantities in writer.written():
+                result.count(n_particles, quantities)
         for position, frame in enumerate(bar):
             if position < result.resumed:
                 if position == result.resumed - 1 and (frame.step or 0) != writer.last_step:
@@ -214,9 +234,41 @@ def process(
                     )
                 continue
             result.record(frame, analyze_frame(frame, analyzers, k=k), writer)
-        if result.n_frames + result.resumed == 0:
-            raise SimsslError(f"{input}: the frame selection {frames!r} contains no frames")
+        if result.n_frames == 0:
+            raise empty_selection(input, frames)
     return result
+
+
+def empty_selection(path, frames) -> SimsslError:
+    """The error for a frame selection that selects nothing (shared by ``process`` and ``info``)."""
+    return SimsslError(f"{path}: the frame selection {frames!r} contains no frames")
+
+
+def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None) -> dict:
+    """The record of a run (JSON-like) that decides its output: what a resume must match.
+
+    Input path, size and modification time; the frame selection; format, box and ``k``; every
+    analyzer's parameters (the model by a hash of its config and weights); the simssl version.
+    """
+    stat = os.stat(input)
+    selection = parse_frames(frames)
+    if box is not None and hasattr(box, "Lx"):
+        box = [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
+    describe = [
+        item.parameters()
+        if hasattr(item, "parameters")
+        else {"kind": f"{type(item).__module__}.{type(item).__qualname__}"}
+        for item in analyzers
+    ]
+    return {
+        "simssl": __version__,
+        "input": {"path": os.path.abspath(input), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
+        "frames": [selection.start, selection.stop, selection.step],
+        "format": detect_format(input, format),
+        "box": None if box is None else [float(x) for x in np.atleast_1d(box)],
+        "k": k,
+        "analyzers": describe,
+    }
 
 
 @dataclass(frozen=True)

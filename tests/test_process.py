@@ -44,7 +44,8 @@ def test_gsd_output_holds_frames_and_log_arrays(trajectory, tmp_path):
             assert frame_out.configuration.step == frame_in.configuration.step
             np.testing.assert_allclose(frame_out.configuration.box, frame_in.configuration.box)
             expected = simssl.steinhardt(frame, l=(4, 6, 8))
-            assert sorted(frame_out.log) == sorted(f"particles/simssl/{name}" for name in expected)
+            quantities = [key for key in frame_out.log if key != "simssl/fingerprint"]  # the run record (frame 0)
+            assert sorted(quantities) == sorted(f"particles/simssl/{name}" for name in expected)
             for name, values in expected.items():
                 np.testing.assert_array_equal(frame_out.log[f"particles/simssl/{name}"], values)
     log = gsd.hoomd.read_log(str(output))
@@ -119,6 +120,7 @@ def test_ovito_reads_the_output(trajectory, tmp_path):
 
 
 def test_cli_process_summary_and_exit_code(trajectory, tmp_path, capsys):
+    """The summary, exit code and quantities; the run record is a non-particle log entry (tested in test_resume)."""
     output = tmp_path / "cli.gsd"
     assert (
         main(
@@ -129,7 +131,7 @@ def test_cli_process_summary_and_exit_code(trajectory, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "2 frame(s), 1000 particle(s)" in printed and "q6_avg" in printed and "w6" in printed
     log = gsd.hoomd.read_log(str(output))
-    assert set(k for k in log if k.startswith("log/")) == {
+    assert set(k for k in log if k.startswith("log/particles/")) == {
         "log/particles/simssl/q6",
         "log/particles/simssl/w6",
         "log/particles/simssl/q6_avg",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import __version__
 from ..errors import SimsslError
+from ..version import __version__
 from .compare import add_compare_parser
 from .plot import add_plot_parser
 from .process import add_info_parser, add_process_parser
@@ -44,6 +44,9 @@ def main(argv=None) -> int:
     except SimsslError as error:
         print(f"simssl: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (``simssl info x | head``): not an error
+        sys.stderr.close()
+        return 0
     except OSError as error:
         print(f"simssl: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2

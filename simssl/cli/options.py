@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..defaults import STEINHARDT_DEGREES
+from ..defaults import INPUT_FORMATS, STEINHARDT_DEGREES
 from ..errors import SimsslError
-from ..io import FORMATS
-from ..steinhardt import parse_degrees
 
 INPUT_HELP = "trajectory (.gsd, .lammpstrj/.dump/.lammpsdump, .xyz/.extxyz)"
 
@@ -23,7 +21,7 @@ def add_input(parser: argparse.ArgumentParser, nargs=None, help: str = INPUT_HEL
 
 def add_reader_options(parser: argparse.ArgumentParser) -> None:
     """``--format``, ``--box`` and ``--frames``: how trajectories are read (every command that reads them)."""
-    parser.add_argument("--format", choices=FORMATS, help="input format (default: from the extension)")
+    parser.add_argument("--format", choices=INPUT_FORMATS, help="input format (default: from the extension)")
     parser.add_argument(
         "--box", help="box for plain XYZ files without a lattice: 'L', 'Lx,Ly,Lz' or 'Lx,Ly,Lz,xy,xz,yz'"
     )
@@ -90,6 +88,8 @@ def parse_box(text: str | None) -> tuple[float, ...] | None:
 
 def parse_steinhardt(text: str) -> tuple[int, ...]:
     """``--steinhardt``: ``'4,6,8'`` -> (4, 6, 8); ``'none'`` or empty -> () (no Steinhardt)."""
+    from ..steinhardt import parse_degrees  # freud: imported when a command runs, not for --help
+
     return () if text.strip().lower() in ("", "none") else parse_degrees(text)
 
 

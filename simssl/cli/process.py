@@ -145,7 +145,11 @@ def _run_distributed(args, sources, analysis, run) -> int:
 
 def run_info(args) -> None:
     from ..io import read_frames
+    from ..processor import empty_selection
 
+    if args.input.lower().endswith(".npz"):
+        return _describe_npz(args.input)
+    _refuse_missing_with_partial(args.input)
     count = 0
     for frame in read_frames(args.input, **options.reader_kwargs(args)):
         if count == 0:
@@ -154,6 +158,70 @@ def run_info(args) -> None:
                 f"{args.input}: first frame: {frame.n_particles} particles, "
                 f"types {', '.join(frame.type_names)}, step {frame.step}"
             )
-            print(f"  box Lx={b.Lx:.6g} Ly={b.Ly:.6g} Lz={b.Lz:.6g} xy={b.xy:.6g} xz={b.xz:.6g} yz={b.yz:.6g}")
+            print(f"  box Lx={b.Lx:.6g} Ly={b.Ly:.6g} Lz={b.Lz:.6g}")
+            print(f"  tilt factors (HOOMD/GSD, dimensionless): xy={b.xy:.6g} xz={b.xz:.6g} yz={b.yz:.6g}")
+            print(
+                f"  tilts (LAMMPS, absolute lengths):         xy={b.xy * b.Ly:.6g} xz={b.xz * b.Lz:.6g} "
+                f"yz={b.yz * b.Lz:.6g}"
+            )
         count += 1
+    if count == 0:
+        raise empty_selection(args.input, args.frames)
     print(f"  {count} frame(s)")
+    if args.input.lower().endswith(".gsd"):
+        _describe_gsd_quantities(args.input)
+
+
+def _refuse_missing_with_partial(path: str) -> None:
+    """A missing file whose interrupted run left a partial output: say how to continue or clean up."""
+    import os
+
+    from ..atomic import partial_path
+
+    partial = partial_path(path)
+    if not os.path.exists(path) and os.path.exists(partial):
+        raise SimsslError(
+            f"{path}: no such file, but an interrupted run left {partial}: continue it with "
+            "`simssl process ... -o {path} --resume`, or delete that file".replace("{path}", path)
+        )
+
+
+def _describe_gsd_quantities(path: str) -> None:
+    """The simssl quantities (and run record) stored in a processed GSD file's first frame."""
+    import gsd.hoomd
+
+    from ..defaults import LOG_PREFIX
+    from ..io.writers import read_fingerprint
+
+    with gsd.hoomd.open(path, "r") as trajectory:
+        log = trajectory[0].log
+    stored = {key[len(LOG_PREFIX) :]: value for key, value in log.items() if key.startswith(LOG_PREFIX)}
+    if stored:
+        print("  simssl quantities (per particle, log/particles/simssl/<name>):")
+        for name, value in stored.items():
+            print(f"    {name:<16} shape {tuple(value.shape)}  {value.dtype}")
+    record = read_fingerprint(log)
+    if record is not None:
+        print(
+            f"  made by simssl {record['simssl']} from {record['input']['path']} "
+            f"({', '.join(item['kind'] for item in record['analyzers'])})"
+        )
+
+
+def _describe_npz(path: str) -> None:
+    """Arrays of a ``simssl process`` .npz output: names, shapes, dtypes."""
+    import os
+
+    import numpy as np
+
+    if not os.path.exists(path):
+        raise SimsslError(f"{path}: no such file")
+    try:
+        data = np.load(path)
+    except Exception as error:
+        raise SimsslError(f"{path}: not a readable .npz file ({error})") from None
+    with data:
+        print(f"{path}: {len(data.files)} array(s)")
+        for name in data.files:
+            value = data[name]
+            print(f"    {name:<16} shape {tuple(value.shape)}  {value.dtype}")

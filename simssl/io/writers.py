@@ -8,6 +8,7 @@ partial file holds every frame completed before the kill.
 
 from __future__ import annotations
 
+import json
 import os
 
 import gsd.hoomd
@@ -20,6 +21,8 @@ from ..frame import Frame
 
 __all__ = ["GSDWriter", "LOG_PREFIX", "NPZWriter", "check_output_path", "open_writer", "partial_path"]
 OUTPUT_FORMATS = {".gsd": "gsd", ".npz": "npz"}
+#: GSD log key of the run record (input, frames, analyzers, model, version) stored in the first frame
+FINGERPRINT_KEY = "simssl/fingerprint"
 
 
 def check_output_path(path, force: bool = False, inputs=()) -> str:
@@ -42,8 +45,8 @@ class _AtomicWriter(AtomicFile):
     """Base: an :class:`~simssl.atomic.AtomicFile` that keeps its partial file when interrupted (for
     ``resume``) and finishes the file format before the rename; subclasses add frames."""
 
-    def __init__(self, path: str, resume: bool = False):
-        super().__init__(path, force=True, keep_partial=True, reuse_partial=resume)
+    def __init__(self, path: str, resume: bool = False, force: bool = False):
+        super().__init__(path, force=True, keep_partial=True, reuse_partial=resume, replace_partial=force)
 
     def __exit__(self, kind, error, trace):
         if kind is None:
@@ -67,20 +70,37 @@ class GSDWriter(_AtomicWriter):
     gsd reads them as ``frame.log['particles/simssl/q6']``, OVITO as particle properties.
     """
 
-    def __init__(self, path: str, resume: bool = False):
-        super().__init__(path, resume)
+    def __init__(self, path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None):
+        super().__init__(path, resume, force)
         #: frames already in the partial file of an interrupted run (resume), and the last one's step
         self.n_written, self.last_step = 0, None
+        #: the run record of the partial file (None: none stored), see :func:`read_fingerprint`
+        self.previous_fingerprint: dict | None = None
+        self.fingerprint = fingerprint
         if resume and os.path.exists(self.temporary):
             try:
                 with gsd.hoomd.open(self.temporary, "r") as done:
                     self.n_written = len(done)
                     self.last_step = done[-1].configuration.step if self.n_written else None
+                    self.previous_fingerprint = read_fingerprint(done[0].log) if self.n_written else None
             except Exception as error:
                 raise SimsslError(
-                    f"{self.temporary}: the partial output cannot be resumed ({error}); run again without --resume"
+                    f"{self.temporary}: the partial output cannot be resumed ({error}); "
+                    "run again without --resume, with --force"
                 ) from None
+            if self.n_written and fingerprint is not None:  # refused before the file is touched
+                refuse_other_run(self.temporary, self.previous_fingerprint, fingerprint)
         self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
+
+    def written(self):
+        """``(n_particles, {name: array})`` of every frame already in the partial file (for the run's summary)."""
+        with gsd.hoomd.open(self.temporary, "r") as done:
+            for index in range(self.n_written):
+                snapshot = done[index]
+                quantities = {
+                    key[len(LOG_PREFIX) :]: value for key, value in snapshot.log.items() if key.startswith(LOG_PREFIX)
+                }
+                yield int(snapshot.particles.N), quantities
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
         snapshot = gsd.hoomd.Frame()
@@ -92,6 +112,8 @@ class GSDWriter(_AtomicWriter):
         snapshot.particles.typeid = frame.types.astype(np.uint32)
         snapshot.particles.types = list(frame.type_names)
         snapshot.log = {LOG_PREFIX + name: np.ascontiguousarray(value) for name, value in quantities.items()}
+        if self.fingerprint is not None and self.n_written == 0 and len(self._file) == 0:
+            snapshot.log[FINGERPRINT_KEY] = encode_fingerprint(self.fingerprint)
         self._file.append(snapshot)
         self._file.flush()  # every completed frame is on disk, so a killed run can resume
 
@@ -114,13 +136,14 @@ class NPZWriter(_AtomicWriter):
     and ``box`` (Lx, Ly, Lz, xy, xz, yz) are stored per frame.
     """
 
-    def __init__(self, path: str, resume: bool = False):
+    def __init__(self, path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None):
         if resume:
             raise SimsslError(
                 f"{path}: --resume works with .gsd outputs; .npz files are written in one piece at the end"
             )
-        super().__init__(path)
+        super().__init__(path, force=force)
         self.n_written, self.last_step = 0, None
+        self.fingerprint = fingerprint
         self._columns: dict[str, list[np.ndarray]] = {}
         self._meta: dict[str, list] = {"step": [], "frame": [], "n_particles": [], "box": []}
 
@@ -146,11 +169,75 @@ class NPZWriter(_AtomicWriter):
         arrays.update({key: np.asarray(values) for key, values in self._meta.items()})
         arrays["layout"] = np.asarray("stacked" if stacked else "ragged")
         arrays["frame_offsets"] = np.concatenate([[0], np.cumsum(counts)])
+        if self.fingerprint is not None:
+            arrays["fingerprint"] = np.asarray(json.dumps(self.fingerprint, sort_keys=True))
         with open(self.temporary, "wb") as handle:
             np.savez(handle, **arrays)
 
 
-def open_writer(path: str, resume: bool = False):
-    """The writer for ``path``'s extension (call :func:`check_output_path` first)."""
+def open_writer(path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None):
+    """The writer for ``path``'s extension (call :func:`check_output_path` first).
+
+    Parameters
+    ----------
+    path : str
+        ``.gsd`` or ``.npz`` output.
+    resume : bool
+        Continue the partial file of an interrupted run (``.gsd`` only).
+    force : bool
+        Discard an interrupted run's partial file instead of refusing to start.
+    fingerprint : dict, optional
+        The run record (JSON-like) stored with the output, compared on ``resume``.
+    """
     kind = OUTPUT_FORMATS[os.path.splitext(path)[1].lower()]
-    return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume)
+    return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume, force, fingerprint)
+
+
+def encode_fingerprint(fingerprint: dict) -> np.ndarray:
+    """A run record as a GSD log array: its sorted JSON text as uint8 bytes."""
+    return np.frombuffer(json.dumps(fingerprint, sort_keys=True).encode(), dtype=np.uint8)
+
+
+def read_fingerprint(log: dict) -> dict | None:
+    """The run record stored in a GSD frame's ``log`` (None if it has none)."""
+    value = log.get(FINGERPRINT_KEY)
+    return None if value is None else json.loads(np.asarray(value, dtype=np.uint8).tobytes().decode())
+
+
+def refuse_other_run(partial: str, previous: dict | None, current: dict) -> None:
+    """Raise unless the partial output was made by a run with this same record, saying what differs."""
+    if previous is None:
+        raise SimsslError(
+            f"{partial}: the partial output has no run record (an older simssl wrote it); "
+            "start over with --force instead of --resume"
+        )
+    if previous == current:
+        return
+    differences = _differences(previous, current)
+    raise SimsslError(
+        f"{partial}: the partial output belongs to another run ({'; '.join(differences[:4])}); "
+        "resume with the same input and options, or start over with --force"
+    )
+
+
+def _differences(old, new, where: str = "") -> list[str]:
+    """Human-readable ``key: old -> new`` lines of two JSON-like values."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [
+            line
+            for key in sorted(set(old) | set(new), key=str)
+            for line in _differences(old.get(key), new.get(key), f"{where}.{key}" if where else str(key))
+        ]
+    if isinstance(old, list) and isinstance(new, list) and where.endswith("analyzers"):
+        pairs = [
+            (old[i] if i < len(old) else None, new[i] if i < len(new) else None) for i in range(max(len(old), len(new)))
+        ]
+        return [line for index, (a, b) in enumerate(pairs) for line in _differences(a, b, f"{where}[{index}]")]
+    if old == new:
+        return []
+
+    def short(value):
+        text = json.dumps(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    return [f"{where}: {short(old)} then, {short(new)} now"]
