@@ -73,15 +73,16 @@ def main(argv=None) -> int:
     entry = "\n".join(
         [
             *entry_header("dask_scaling.py", argv),
-            f"- workload: {args.inputs} trajectories x {args.frames} frames x {4 * args.cells**3:,} particles; Steinhardt l=4..12 + averages"
-            + (f", embeddings (model `{args.model}`)" if args.model else ""),
+            f"- workload: {args.inputs} trajectories x {args.frames} frames x {4 * args.cells**3:,} particles; "
+            "Steinhardt l=4..12 + averages" + (f", embeddings (model `{args.model}`)" if args.model else ""),
             "",
             "| local workers | wall (s), cluster start-up included | speed-up |",
             "|---:|---:|---:|",
             f"| 1 | {seconds[1]:.1f} | 1.00 |",
             f"| 2 | {seconds[2]:.1f} | {speedup:.2f} |",
             "",
-            f"- outputs of the two runs byte-identical: {identical}; goal speed-up >= {GOAL}: {'met' if speedup >= GOAL else 'NOT met'}",
+            f"- outputs of the two runs byte-identical: {identical}; "
+            f"goal speed-up >= {GOAL}: {'met' if speedup >= GOAL else 'NOT met'}",
         ]
     )
     print(entry)

@@ -181,7 +181,8 @@ def main(argv=None) -> int:
     torch.manual_seed(0)
     model = Encoder(config).eval()
     print(
-        f"machine: {machine_description()}\n{n} particles, {args.threads} threads, torch {torch.__version__}, freud {freud.__version__}"
+        f"machine: {machine_description()}\n{n} particles, {args.threads} threads, "
+        f"torch {torch.__version__}, freud {freud.__version__}"
     )
 
     def steinhardt():
@@ -214,7 +215,10 @@ def main(argv=None) -> int:
     )
     reduced = model.embed(arrays, device="cpu", batch_size=args.batch_size, autocast="bf16")
     relative = np.linalg.norm(reduced - exact, axis=1) / np.linalg.norm(exact, axis=1)
-    accuracy = f"bf16 autocast vs float32 embeddings, per-particle relative error: median {np.median(relative):.2e}, max {relative.max():.2e} (TF32 affects only CUDA matmuls)"
+    accuracy = (
+        "bf16 autocast vs float32 embeddings, per-particle relative error: "
+        f"median {np.median(relative):.2e}, max {relative.max():.2e} (TF32 affects only CUDA matmuls)"
+    )
     if not args.no_compile:
         start = time.perf_counter()
         model.embed(neighborhoods, device="cpu", batch_size=args.batch_size, compile=True)  # compiles once
@@ -254,18 +258,25 @@ def main(argv=None) -> int:
     encoder = rates[encoder_key]
     freud_rate = rates["freud Steinhardt l=4..12 (12 NN, query included)"]
     lines = [
-        f"### {datetime.datetime.now().isoformat(timespec='minutes')}, {n} particles (noisy FCC, sigma {args.noise} a), {args.threads} threads",
+        f"### {datetime.datetime.now().isoformat(timespec='minutes')}, {n} particles "
+        f"(noisy FCC, sigma {args.noise} a), {args.threads} threads",
         "",
-        f"Machine: {machine_description()}. torch {torch.__version__}, freud {freud.__version__}, Python {platform.python_version()}.",
-        f"Command: `{command}`. Encoder: k=16, D=32, 3 blocks + reducing attention, rank 2, activation {config.activation}, random weights.",
+        f"Machine: {machine_description()}. torch {torch.__version__}, freud {freud.__version__}, "
+        f"Python {platform.python_version()}.",
+        f"Command: `{command}`. Encoder: k=16, D=32, 3 blocks + reducing attention, rank 2, "
+        f"activation {config.activation}, random weights.",
         "",
         "| measurement | particles/s |",
         "|---|---:|",
         *(f"| {name} | {rate:,.0f} |" for name, rate in rates.items()),
         "",
-        f"- encoder / freud Steinhardt: {encoder / freud_rate:.2f}x (goal >= 0.7x); encoder / reference: {encoder / rates[reference_key]:.0f}x (goal >= 30x); goal >= 15,000 particles/s: {'met' if encoder >= 15000 else 'NOT met'}",
-        f"- FLOPs per particle: {total / 1e6:.2f} M analytic (all ops), of which {counted / 1e6:.2f} M matmul (torch.utils.flop_counter)",
-        f"- measured fp32 matmul rate: {peak / 1e9:.1f} GFLOP/s; encoder achieves {achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.1f}% of it",
+        f"- encoder / freud Steinhardt: {encoder / freud_rate:.2f}x (goal >= 0.7x); "
+        f"encoder / reference: {encoder / rates[reference_key]:.0f}x (goal >= 30x); "
+        f"goal >= 15,000 particles/s: {'met' if encoder >= 15000 else 'NOT met'}",
+        f"- FLOPs per particle: {total / 1e6:.2f} M analytic (all ops), "
+        f"of which {counted / 1e6:.2f} M matmul (torch.utils.flop_counter)",
+        f"- measured fp32 matmul rate: {peak / 1e9:.1f} GFLOP/s; "
+        f"encoder achieves {achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.1f}% of it",
         f"- {accuracy}",
     ]
     entry = "\n".join(lines)

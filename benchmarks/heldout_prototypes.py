@@ -1,4 +1,6 @@
-"""Do the features generalize to structures the model never saw? Nearest-reference identification of the 44 held-out prototypes.
+"""Do the features generalize to structures the model never saw?
+
+Nearest-reference identification of the 44 held-out prototypes.
 
 The seed paper's split (``prototype_names('held_out')``: 44 one-component AFLOW prototypes that the
 paper did not train on). For every prototype a reference crystal (noise ``--reference-sigma``, 0.02
@@ -32,7 +34,10 @@ HEADING = "## heldout_prototypes"
 
 
 def nearest_reference(reference: np.ndarray, reference_labels: np.ndarray, test: np.ndarray) -> dict[str, np.ndarray]:
-    """Index of the nearest per-class mean reference for every test row, by Euclidean distance and by cosine similarity."""
+    """Index of the nearest per-class mean reference for every test row, by two measures.
+
+    The measures are Euclidean distance and cosine similarity.
+    """
     mean, std = reference.mean(axis=0), reference.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     classes, codes, counts = np.unique(reference_labels, return_inverse=True, return_counts=True)
@@ -69,11 +74,14 @@ def main(argv=None) -> int:
         worst[name] = ", ".join(f"{names[i]} {per_prototype[i]:.2f}" for i in np.argsort(per_prototype)[:5])
     card = getattr(model, "card", {}) or {}
     lines = [
-        f"- workload: {len(names)} held-out prototypes, ~{args.particles} particles each; reference noise {args.reference_sigma:g}, "
+        f"- workload: {len(names)} held-out prototypes, ~{args.particles} particles each; "
+        f"reference noise {args.reference_sigma:g}, "
         f"test noise {args.sigma:g} (another draw), in nearest-neighbor distances; chance {1 / len(names):.4f}",
-        f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
+        f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; "
         f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks)",
-        "- protocol: reference = mean standardized feature vector of the reference crystal; each test particle takes the nearest "
+        "- protocol: reference = mean standardized feature vector of the reference crystal; "
+        "each test particle takes the nearest "
         "reference (standardized with all reference particles)",
         "",
         "| features | nearest (Euclidean) | nearest (cosine) | hardest five (Euclidean, per-prototype accuracy) |",
@@ -86,7 +94,8 @@ def main(argv=None) -> int:
             )
         ),
         "",
-        f"- embeddings vs Steinhardt (Euclidean): {100 * (accuracy['embedding']['euclidean'] - accuracy['steinhardt']['euclidean']):+.1f} points",
+        "- embeddings vs Steinhardt (Euclidean): "
+        f"{100 * (accuracy['embedding']['euclidean'] - accuracy['steinhardt']['euclidean']):+.1f} points",
     ]
     publish(args, argv, lines, HEADING)
     return 0

@@ -13,7 +13,7 @@ written to a GSD file: 20 frames, steps 0-38000, type name 'A'.
 Regenerate with (libmpi.so.12 from the mpich wheel must be on the loader path)::
 
     LD_LIBRARY_PATH=$(python -c "import sys; print(sys.prefix)")/lib \
-        python -m simssl.data.make_example --out simssl/data/example.gsd
+        python benchmarks/make_example.py --out simssl/data/example.gsd
 
 Run time: 2.5-3.5 min on a shared 2-core machine (serial LAMMPS); output is
 bitwise reproducible for a given seed. File size ~0.97 MB. Fraction of particles

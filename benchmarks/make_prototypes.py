@@ -6,7 +6,7 @@ packages need ``pkg_resources`` and ``np.product``, so run this in a throwaway e
 
     python -m venv /tmp/pyr
     /tmp/pyr/bin/pip install 'setuptools<81' 'numpy<2' pyriodic-structures pyriodic-aflow
-    /tmp/pyr/bin/python simssl/data/make_prototypes.py
+    /tmp/pyr/bin/python benchmarks/make_prototypes.py
 
 Selection (deterministic): every cell whose particles all share one type, the first database row
 per name (the row ``select ... where name = ? limit 1`` returns, as the seed paper's loader did).
@@ -34,7 +34,8 @@ PAPER_HELD_OUT = (
     "tI8-C tP12-C tP12-Si tP4-Np tP50-B"
 ).split()
 SNAP = 48  # special positions are multiples of 1/48 in every AFLOW one-component cell
-OUTPUT = Path(__file__).with_name("prototypes.json")
+#: the shipped data file (simssl/data/prototypes.json), written from this script outside the package
+OUTPUT = Path(__file__).resolve().parents[1] / "simssl" / "data" / "prototypes.json"
 
 
 def lattice_rows(box) -> np.ndarray:
@@ -80,7 +81,8 @@ def main() -> None:
     lines = [json.dumps(entries[name], separators=(",", ":")) for name in sorted(entries)]
     OUTPUT.write_text(json.dumps(header, indent=1)[:-2] + ',\n "prototypes": [\n' + ",\n".join(lines) + "\n]}\n")
     print(
-        f"wrote {len(entries)} prototypes ({sum(e['paper'] is not None for e in entries.values())} from the seed paper) to {OUTPUT}"
+        f"wrote {len(entries)} prototypes "
+        f"({sum(e['paper'] is not None for e in entries.values())} from the seed paper) to {OUTPUT}"
     )
 
 

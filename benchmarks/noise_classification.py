@@ -93,7 +93,10 @@ def features(frames, model, args) -> dict[str, np.ndarray]:
 
 
 def ptm_accuracy(frames, labels) -> float | None:
-    """Fraction of particles whose PTM structure (FCC/BCC/HCP/SC/cubic diamond, no RMSD cutoff) is their label; None without ovito."""
+    """Fraction of particles whose PTM structure is their label; None without ovito.
+
+    PTM: FCC/BCC/HCP/SC/cubic diamond, no RMSD cutoff.
+    """
     try:
         from ovito.data import DataCollection
         from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
@@ -129,7 +132,10 @@ def cell(value: float | None) -> str:
 
 
 def publish(args, argv, lines: list[str], heading: str) -> None:
-    """Print ``lines`` and, unless ``--no-append``, append them with date, machine, command and versions under ``heading``."""
+    """Print ``lines`` and, unless ``--no-append``, append them under ``heading``.
+
+    The appended entry also records date, machine, command and versions.
+    """
     print("\n".join(lines))
     if args.no_append:
         return
@@ -185,12 +191,16 @@ def main(argv=None) -> int:
     card = getattr(model, "card", {}) or {}
     at_least = all(s["embedding"] >= s["steinhardt"] for s in scores.values())
     lines = [
-        f"- workload: {', '.join(f'{k} ({v})' for k, v in STRUCTURES.items())}, ~{args.particles} particles each per frame; "
+        f"- workload: {', '.join(f'{k} ({v})' for k, v in STRUCTURES.items())}, "
+        f"~{args.particles} particles each per frame; "
         f"train and test frames are separate noise draws; noise sigma in nearest-neighbor distances",
-        f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); embeddings: raw + neighbor-averaged ({2 * model.config.dim} columns)",
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
+        f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; "
+        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); "
+        f"embeddings: raw + neighbor-averaged ({2 * model.config.dim} columns)",
         "- Steinhardt: 12 nearest neighbors, q4, q6, q8, q10, q12, w4, w6, raw + averaged (14 columns); both probes: "
-        "simssl.compare.LogisticRegression (L2 1e-4, standardized); PTM: OVITO, no RMSD cutoff, FCC/BCC/HCP/SC/cubic diamond",
+        "simssl.compare.LogisticRegression (L2 1e-4, standardized); "
+        "PTM: OVITO, no RMSD cutoff, FCC/BCC/HCP/SC/cubic diamond",
         "",
         "| sigma | embeddings + LR | Steinhardt + LR | PTM | Steinhardt + LR (earlier) | PTM (earlier) |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -201,7 +211,8 @@ def main(argv=None) -> int:
     if GOAL_SIGMA in scores:
         value = scores[GOAL_SIGMA]["embedding"]
         lines.append(
-            f"- goal embeddings >= {GOAL_ACCURACY} at sigma {GOAL_SIGMA}: {value:.4f} ({'met' if value >= GOAL_ACCURACY else 'MISSED'})"
+            f"- goal embeddings >= {GOAL_ACCURACY} at sigma {GOAL_SIGMA}: "
+            f"{value:.4f} ({'met' if value >= GOAL_ACCURACY else 'MISSED'})"
         )
     drift = {
         s: abs(v["steinhardt"] - REFERENCE["Steinhardt + LR"][s])

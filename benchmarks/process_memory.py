@@ -1,4 +1,6 @@
-"""Peak memory of ``simssl process`` with the encoder on one large frame (goal: <= 4 GB RSS for 1,000,000 particles on CPU).
+"""Peak memory of ``simssl process`` with the encoder on one large frame.
+
+Goal: <= 4 GB RSS for 1,000,000 particles on CPU.
 
 Generates a noisy FCC frame of ``4 * cells**3`` particles (63 cells: 1,000,188 particles) as GSD in a
 temporary directory, then runs ``simssl process IN -o OUT --model MODEL`` (Steinhardt q4, q6 and the
@@ -73,7 +75,8 @@ def main(argv=None) -> int:
         [
             *entry_header("process_memory.py", argv),
             f"- `simssl process` (q4, q6, embedding {shape}, model `{args.model}`) on one frame of {n:,} particles: "
-            f"peak RSS {peak / 1e9:.2f} GB (goal <= 4 GB: {verdict}), wall time {seconds:.1f} s ({n / seconds:,.0f} particles/s end to end, start-up and compilation included)",
+            f"peak RSS {peak / 1e9:.2f} GB (goal <= 4 GB: {verdict}), wall time {seconds:.1f} s "
+            f"({n / seconds:,.0f} particles/s end to end, start-up and compilation included)",
         ]
     )
     print(entry)

@@ -166,7 +166,8 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         n_particles = generate(source, args.particles_cells, args.frames, args.noise)
         print(
-            f"generated {args.frames} frames x {n_particles} particles ({source.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s"
+            f"generated {args.frames} frames x {n_particles} particles ({source.stat().st_size / 1e6:.1f} MB) "
+            f"in {time.perf_counter() - start:.1f} s"
         )
 
         api_output = workdir / "api.gsd"
@@ -230,7 +231,8 @@ def main(argv=None) -> int:
     )
     check = f"q4/q6 max |simssl - freud loop|: API {difference_api:.3g}, CLI {difference_cli:.3g}"
     workload = (
-        f"{args.frames} frames x {n_particles:,} particles (FCC {args.particles_cells}^3 cells, noise {args.noise:g} + 0.01*frame), "
+        f"{args.frames} frames x {n_particles:,} particles "
+        f"(FCC {args.particles_cells}^3 cells, noise {args.noise:g} + 0.01*frame), "
         f"Steinhardt l={L_VALUES}, {NUM_NEIGHBORS} nearest neighbors, {args.rounds} interleaved round(s)"
     )
     print()
@@ -244,7 +246,8 @@ def main(argv=None) -> int:
             [
                 *entry_header("process_vs_freud.py", argv),
                 f"- workload: {workload}",
-                f"- simssl CLI runs `{' '.join(os.path.basename(c) for c in simssl_command())} process ... --quiet` (interpreter start-up included); "
+                f"- simssl CLI runs `{' '.join(os.path.basename(c) for c in simssl_command())} process ... --quiet` "
+                "(interpreter start-up included); "
                 "the freud loop writes nothing, simssl writes the output GSD",
                 "",
                 table,

@@ -75,12 +75,15 @@ def main(argv=None) -> int:
         }
         print(f"sigma {sigma:g}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()), flush=True)
         rows.append(
-            f"| {sigma:.2f} | {cell(scores['supervised'])} | {cell(scores['embedding'])} | {cell(scores['steinhardt'])} |"
+            f"| {sigma:.2f} | {cell(scores['supervised'])} | {cell(scores['embedding'])} | "
+            f"{cell(scores['steinhardt'])} |"
         )
     lines = [
-        f"- supervised: the architecture of `{args.model}` ({', '.join(f'{k}={reference.config.to_dict()[k]}' for k in ('k', 'dim', 'blocks'))}) "
+        f"- supervised: the architecture of `{args.model}` "
+        f"({', '.join(f'{k}={reference.config.to_dict()[k]}' for k in ('k', 'dim', 'blocks'))}) "
         f"trained from scratch on frame classification of {', '.join(STRUCTURES)} at sigma {args.train_sigma:g} "
-        f"(2 draws x ~4096 particles, {args.epochs} epochs, default-preset optimizer); scored as in noise_classification "
+        f"(2 draws x ~4096 particles, {args.epochs} epochs, default-preset optimizer); "
+        "scored as in noise_classification "
         f"(~{args.particles} particles per structure, raw + averaged embeddings, logistic regression)",
         "",
         f"| sigma | supervised + LR | `{args.model}` + LR | Steinhardt + LR |",

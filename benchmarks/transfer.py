@@ -40,7 +40,10 @@ GOAL_POINTS = 20.0
 
 
 def probe_accuracy(x: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> float:
-    """Held-out accuracy of logistic regression on per-particle features ``x`` of the labeled particles finetune would pick."""
+    """Held-out accuracy of logistic regression on per-particle features ``x``.
+
+    It is trained on the labeled particles finetune would pick.
+    """
     train = np.zeros(len(labels), dtype=bool)
     train[choose_labeled(labels, fraction, "classification", np.random.default_rng(seed))] = True  # finetune's own draw
     return float(np.mean(LogisticRegression().fit(x[train], labels[train]).predict(x[~train]) == labels[~train]))
@@ -106,10 +109,13 @@ def main(argv=None) -> int:
     gain = 100 * (mean["pretrained, frozen (linear head)"] - mean["scratch (random init), unfrozen"])
     card = getattr(model, "card", {}) or {}
     lines = [
-        f"- task: {len(CLASSES)}-class noisy crystals ({', '.join(f'{k} {v}' for k, v in CLASSES.items())}), sigma {args.sigma:g} "
-        f"nearest-neighbor distances, {len(labels)} particles; {labeled} labeled ({args.fraction:g}, stratified), the rest held out",
-        f"- model: `{args.model}` ({card.get('name', 'encoder')}, {'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); simssl.training.finetune, {args.epochs} epochs, "
+        f"- task: {len(CLASSES)}-class noisy crystals ({', '.join(f'{k} {v}' for k, v in CLASSES.items())}), "
+        f"sigma {args.sigma:g} nearest-neighbor distances, {len(labels)} particles; "
+        f"{labeled} labeled ({args.fraction:g}, stratified), the rest held out",
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
+        f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; "
+        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); "
+        f"simssl.training.finetune, {args.epochs} epochs, "
         f"default lr and batch size; {args.seeds} seed(s)",
         "",
         "| model | held-out accuracy (mean +- std) | per seed |",
@@ -119,7 +125,8 @@ def main(argv=None) -> int:
             for name, values in accuracy.items()
         ),
         "",
-        f"- pretrained (frozen) - scratch: {gain:+.1f} points (goal >= {GOAL_POINTS:g}: {'met' if gain >= GOAL_POINTS else 'MISSED'})",
+        f"- pretrained (frozen) - scratch: {gain:+.1f} points "
+        f"(goal >= {GOAL_POINTS:g}: {'met' if gain >= GOAL_POINTS else 'MISSED'})",
     ]
     publish(args, argv, lines, HEADING)
     return 0

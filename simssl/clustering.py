@@ -14,6 +14,22 @@ def principal_components(x: np.ndarray, n_components: int = 2, fit_rows: int = 2
     """Project rows of ``x`` (N, D) onto its first principal components (fitted on a row sample).
 
     Signs are fixed (largest loading positive) so the same data always gives the same picture.
+
+    Parameters
+    ----------
+    x : array_like
+        (N, D) points.
+    n_components : int
+        Components kept.
+    fit_rows : int
+        The components are fitted on a random sample of at most this many rows.
+    seed : int
+        Seed of that sample.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, n_components) float32.
     """
     x = np.asarray(x, dtype=np.float64)
     sample = x if len(x) <= fit_rows else x[np.random.default_rng(seed).choice(len(x), fit_rows, replace=False)]
@@ -30,6 +46,34 @@ def kmeans(
     """k-means++ then Lloyd iterations on a row sample; returns (labels (N,), centers (n_clusters, D)).
 
     Clusters are numbered by decreasing size (on the fitted sample), so ids are stable across runs.
+
+    Parameters
+    ----------
+    x : array_like
+        (N, D) points.
+    n_clusters : int
+        Between 1 and N; others raise ``SimsslError``.
+    seed : int
+        Seed of the sample and the k-means++ start.
+    iterations : int
+        At most this many Lloyd iterations.
+    fit_rows : int
+        Fit on a random sample of at most this many rows; every point is then labelled.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        (N,) int32 cluster ids.
+    centers : numpy.ndarray
+        (n_clusters, D) float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simssl.clustering import kmeans
+    >>> labels, centers = kmeans(np.array([[0.0], [0.1], [5.0], [5.1], [5.2]]), 2)
+    >>> labels.tolist()
+    [1, 1, 0, 0, 0]
     """
     x = np.asarray(x, dtype=np.float64)
     if not 1 <= n_clusters <= len(x):

@@ -49,21 +49,52 @@ OUTPUT_FILES = ("roc.png", "pca.png", "report.json")
 
 
 def steinhardt_features(frame: Frame) -> np.ndarray:
-    """(N, 14) float32: the :data:`STEINHARDT_COLUMNS` of ``frame`` over its 12 nearest neighbors."""
+    """(N, 14) float32: the :data:`STEINHARDT_COLUMNS` of ``frame`` over its 12 nearest neighbors.
+
+    Parameters
+    ----------
+    frame : Frame
+        The snapshot.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 14) float32, columns in the order of :data:`STEINHARDT_COLUMNS`.
+    """
     columns = Steinhardt(l=STEINHARDT_L, wl=True, average=True, num_neighbors=STEINHARDT_K).compute(frame)
     return np.stack([columns[name] for name in STEINHARDT_COLUMNS], axis=1)
 
 
 def embedding_features(model, frame: Frame, device=None, compile: bool = False) -> np.ndarray:
-    """(N, 2 D) float32: the model's embeddings, then their neighbor averages (one forward pass)."""
+    """(N, 2 D) float32: the model's embeddings, then their neighbor averages (one forward pass).
+
+    Parameters
+    ----------
+    model : Encoder
+        The encoder (embedding size D).
+    frame : Frame
+        The snapshot.
+    device : str, torch.device or None
+        Where the encoder runs.
+    compile : bool
+        Use ``torch.compile``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 2 D) float32.
+    """
     columns = Embedding(model, device=device, compile=compile, average=True).compute(frame)
     return np.concatenate([columns["embedding"], columns["embedding_avg"]], axis=1)
 
 
 @contextlib.contextmanager
 def one_thread():
-    """Run torch on one thread for a while: the probes' small full-batch steps are faster so, and much
-    faster than two threads fighting other processes for a busy machine's cores."""
+    """Run torch on one thread for a while (a context manager; the thread count is restored after).
+
+    The probes' small full-batch steps are faster so, and much faster than two threads fighting
+    other processes for a busy machine's cores.
+    """
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -78,12 +109,42 @@ class LogisticRegression:
     Minimizes ``mean cross-entropy + l2 / 2 * |W|^2`` (intercepts unpenalized) in float64: a strictly
     convex problem started from zero, so the fit is deterministic. ``l2 = 1 / (C n)`` matches
     scikit-learn's ``LogisticRegression(C=C)`` on the same standardized data.
+
+    Parameters
+    ----------
+    l2 : float
+        The L2 penalty.
+    max_iter : int
+        L-BFGS iterations.
+
+    Attributes
+    ----------
+    classes_ : numpy.ndarray
+        The sorted distinct labels (after :meth:`fit`).
+    coef_ : numpy.ndarray
+        (classes, F) float64 weights on standardized features.
+    intercept_ : numpy.ndarray
+        (classes,) float64.
+    mean_, scale_ : numpy.ndarray
+        (F,) float64 standardization.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simssl.compare import LogisticRegression
+    >>> x = np.array([[0.0], [0.1], [1.0], [1.1]])
+    >>> LogisticRegression().fit(x, ["a", "a", "b", "b"]).predict([[0.05], [1.05]]).tolist()
+    ['a', 'b']
     """
 
     def __init__(self, l2: float = DEFAULT_L2, max_iter: int = 500):
         self.l2, self.max_iter = float(l2), int(max_iter)
 
     def fit(self, x, y) -> LogisticRegression:
+        """Fit to features ``x`` (N, F) and labels ``y`` (N,); returns ``self``.
+
+        Raises ``SimsslError`` on non-finite features or fewer than two classes.
+        """
         x = np.asarray(x, dtype=np.float64)
         if not np.all(np.isfinite(x)):
             raise SimsslError(f"{np.sum(~np.isfinite(x).all(axis=1))} sample(s) have NaN or infinite features")
@@ -119,18 +180,18 @@ class LogisticRegression:
         return self
 
     def decision_function(self, x) -> np.ndarray:
-        """Logits (N, classes) in the order of ``classes_``."""
+        """Logits (N, classes) float64 of features ``x`` (N, F), in the order of ``classes_``."""
         return ((np.asarray(x, dtype=np.float64) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
 
     def predict_proba(self, x) -> np.ndarray:
-        """Class probabilities (N, classes): the softmax of the logits."""
+        """Class probabilities (N, classes) float64 of features ``x`` (N, F): the softmax of the logits."""
         logits = self.decision_function(x)
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     def predict(self, x) -> np.ndarray:
-        """The most probable class of every row, as the original label values."""
+        """The most probable class of every row of ``x`` (N, F), as the original label values, (N,)."""
         return self.classes_[self.decision_function(x).argmax(axis=1)]
 
 
@@ -152,8 +213,26 @@ def _binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
 
 
 def roc_auc(labels, scores) -> float:
-    """ROC AUC from ranks: binary with 1-D ``scores`` (the larger label is positive), or one-vs-rest
-    macro average with ``scores`` (N, classes) whose columns follow the sorted distinct labels."""
+    """ROC AUC from ranks, binary or one-vs-rest macro-averaged.
+
+    Parameters
+    ----------
+    labels : array_like
+        (N,) labels.
+    scores : array_like
+        (N,) for two classes (the larger label is positive), or (N, classes) whose columns follow
+        the sorted distinct labels (one-vs-rest macro average).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    SimsslError
+        If the shapes and the number of classes do not match, or a class has no positive or no
+        negative samples.
+    """
     labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
     classes = np.unique(labels)
     if scores.ndim == 1:
@@ -168,7 +247,20 @@ def roc_auc(labels, scores) -> float:
 
 
 def roc_curve(positive, scores) -> tuple[np.ndarray, np.ndarray]:
-    """(false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1)."""
+    """(false positive rate, true positive rate) at every distinct threshold, from (0, 0) to (1, 1).
+
+    Parameters
+    ----------
+    positive : array_like
+        (N,) bool, the positive samples.
+    scores : array_like
+        (N,) scores; larger means more positive.
+
+    Returns
+    -------
+    fpr, tpr : numpy.ndarray
+        Equal-length float64 arrays.
+    """
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     ordered, hits = np.asarray(scores)[order], np.asarray(positive, dtype=bool)[order]
     cuts = np.r_[np.flatnonzero(np.diff(ordered)), len(ordered) - 1]
@@ -178,8 +270,25 @@ def roc_curve(positive, scores) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stratified_folds(labels, folds: int = 5, seed: int = 0) -> np.ndarray:
-    """Fold id (0 .. folds-1) per sample: shuffled within each class and dealt round-robin, so every
-    fold holds each class in proportion (counts differ by at most one) and fold sizes balance."""
+    """Fold id (0 .. folds-1) per sample, stratified by class.
+
+    Samples are shuffled within each class and dealt round-robin, so every fold holds each class
+    in proportion (counts differ by at most one) and fold sizes balance.
+
+    Parameters
+    ----------
+    labels : array_like
+        (N,) labels.
+    folds : int
+        At least 2, and at most the smallest class's count.
+    seed : int
+        Seed of the shuffle.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) int64.
+    """
     labels = np.asarray(labels)
     classes, counts = np.unique(labels, return_counts=True)
     if folds < 2:
@@ -197,7 +306,17 @@ def stratified_folds(labels, folds: int = 5, seed: int = 0) -> np.ndarray:
 
 @dataclass
 class ProbeScores:
-    """Cross-validated scores of one feature set: per-fold accuracy and ROC AUC, out-of-fold probabilities."""
+    """Cross-validated scores of one feature set: per-fold accuracy and ROC AUC, out-of-fold probabilities.
+
+    Attributes
+    ----------
+    features : int
+        Feature columns F.
+    accuracy, auc : numpy.ndarray
+        (folds,) float64.
+    probabilities : numpy.ndarray
+        (N, classes) float64 out-of-fold class probabilities.
+    """
 
     features: int
     accuracy: np.ndarray
@@ -205,6 +324,7 @@ class ProbeScores:
     probabilities: np.ndarray = field(repr=False)
 
     def summary(self) -> dict:
+        """JSON-like scores: feature count, and mean, std and per-fold values of accuracy and ROC AUC."""
         return {
             "features": self.features,
             **{
@@ -215,8 +335,23 @@ class ProbeScores:
 
 
 def cross_validate(features, labels, fold, l2: float = DEFAULT_L2) -> ProbeScores:
-    """Scores of :class:`LogisticRegression` on ``features`` (N, F) for ``labels`` (N,), each fold of
-    ``fold`` (a fold id per sample, e.g. from :func:`stratified_folds`) held out in turn."""
+    """Scores of :class:`LogisticRegression` on ``features`` for ``labels``, each fold held out in turn.
+
+    Parameters
+    ----------
+    features : array_like
+        (N, F) features.
+    labels : array_like
+        (N,) labels.
+    fold : array_like
+        (N,) int fold id per sample, e.g. from :func:`stratified_folds`.
+    l2 : float
+        The probe's L2 penalty.
+
+    Returns
+    -------
+    ProbeScores
+    """
     features, labels, fold = np.asarray(features), np.asarray(labels), np.asarray(fold)
     classes, folds = np.unique(labels), int(fold.max()) + 1
     probabilities = np.empty((len(labels), len(classes)))
@@ -231,8 +366,26 @@ def cross_validate(features, labels, fold, l2: float = DEFAULT_L2) -> ProbeScore
 
 
 def particle_labels(counts: Sequence[int], labels) -> np.ndarray:
-    """One label per particle from a flat array over all frames' particles, or from a sequence with one
-    entry per frame (a per-particle array, or one label for the whole frame)."""
+    """One label per particle from labels given per particle or per frame.
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Particles per frame.
+    labels : array_like, sequence or scalar
+        A flat array over all frames' particles, or a sequence with one entry per frame (a
+        per-particle array, or one label for the whole frame); a scalar labels a single frame.
+
+    Returns
+    -------
+    numpy.ndarray
+        (sum(counts),).
+
+    Raises
+    ------
+    SimsslError
+        If the number of labels does not match.
+    """
     total = int(sum(counts))
     if not hasattr(labels, "__len__") or isinstance(labels, str):  # one label for a single frame
         labels = [labels]
@@ -252,7 +405,23 @@ def particle_labels(counts: Sequence[int], labels) -> np.ndarray:
 
 @dataclass
 class Report:
-    """What :func:`compare` found: class counts and cross-validated scores per feature set."""
+    """What :func:`compare` found: class counts and cross-validated scores per feature set.
+
+    Attributes
+    ----------
+    classes : list
+        Distinct labels, sorted.
+    counts : list of int
+        Particles per class.
+    frames, folds, seed : int
+        As in :func:`compare`.
+    model : dict
+        The encoder's name, whether it is trained, and its config.
+    probes : dict of str to ProbeScores
+        Keyed by the names in :data:`PROBES`.
+    files : list of str
+        Files written (with ``out_dir``).
+    """
 
     classes: list
     counts: list[int]
@@ -264,6 +433,7 @@ class Report:
     files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """JSON-like report (what ``report.json`` holds)."""
         return {
             "frames": self.frames,
             "particles": int(sum(self.counts)),
@@ -288,7 +458,8 @@ class Report:
         ]
         for name, scores in self.probes.items():
             lines.append(
-                f"{PROBES[name]:<{width}}  {scores.features:>7}  {scores.accuracy.mean():>6.4f} +- {scores.accuracy.std():.4f}"
+                f"{PROBES[name]:<{width}}  {scores.features:>7}  "
+                f"{scores.accuracy.mean():>6.4f} +- {scores.accuracy.std():.4f}"
                 f"  {scores.auc.mean():>6.4f} +- {scores.auc.std():.4f}"
             )
         return "\n".join(lines)
@@ -312,6 +483,31 @@ def compare(
     curves of both probes, one-vs-rest per class when there are more than two),
     ``pca.png`` (embedding principal components colored by label and by q6) and ``report.json``;
     with ``force=False`` existing files there are refused before any work is done.
+
+    Parameters
+    ----------
+    frames : Frame or iterable of Frame
+        The labeled snapshots.
+    labels : array_like or sequence
+        Per particle or per frame, as :func:`particle_labels` reads them; at least two classes.
+    model : Encoder
+        The encoder whose embeddings are probed.
+    folds : int
+        Cross-validation folds.
+    seed : int
+        Seed of the folds and of the PCA plot's sample.
+    out_dir : str, PathLike or None
+        Where the pictures and ``report.json`` go (None: nothing is written).
+    device : str, torch.device or None
+        Where the encoder runs.
+    l2 : float
+        The probes' L2 penalty.
+    force : bool
+        Overwrite existing output files.
+
+    Returns
+    -------
+    Report
     """
     files = [os.path.join(out_dir, name) for name in OUTPUT_FILES] if out_dir is not None else []
     for path in files:
@@ -351,7 +547,22 @@ def compare(
 
 
 def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
-    """Out-of-fold ROC curves of every probe: one panel per class (one-vs-rest), one panel when binary."""
+    """Out-of-fold ROC curves of every probe: one panel per class (one-vs-rest), one panel when binary.
+
+    Parameters
+    ----------
+    report : Report
+        Supplies the classes and the out-of-fold probabilities.
+    labels : numpy.ndarray
+        (N,) labels, in the probabilities' row order.
+    path : str
+        The picture's file.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     plt = pyplot()
     shown = report.classes[1:] if len(report.classes) == 2 else report.classes
     columns = min(len(shown), 4)
@@ -364,7 +575,10 @@ def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
             axis.plot(
                 fpr,
                 tpr,
-                label=f"{PROBES[name].split(' (')[0]} (AUC {_binary_auc(labels == value, scores.probabilities[:, column]):.3f})",
+                label=(
+                    f"{PROBES[name].split(' (')[0]} "
+                    f"(AUC {_binary_auc(labels == value, scores.probabilities[:, column]):.3f})"
+                ),
             )
         axis.plot([0, 1], [0, 1], ":", color="gray")
         axis.set(
@@ -380,7 +594,26 @@ def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
 
 
 def plot_pca(embeddings: np.ndarray, labels: np.ndarray, q6: np.ndarray, path: str, seed: int = 0) -> str:
-    """Embedding PC1 vs PC2 (a seeded sample of at most :data:`PLOT_POINTS` particles), colored by label and by q6."""
+    """Embedding PC1 vs PC2 (a seeded sample of at most :data:`PLOT_POINTS` particles), colored by label and by q6.
+
+    Parameters
+    ----------
+    embeddings : numpy.ndarray
+        (N, D) embeddings.
+    labels : numpy.ndarray
+        (N,) labels.
+    q6 : numpy.ndarray
+        (N,) q6 values.
+    path : str
+        The picture's file.
+    seed : int
+        Seed of the sample and of the PCA.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     from .clustering import principal_components
 
     plt = pyplot()
@@ -400,7 +633,20 @@ def plot_pca(embeddings: np.ndarray, labels: np.ndarray, q6: np.ndarray, path: s
 
 
 def write_json(data: dict, path: str) -> str:
-    """Write ``data`` as indented JSON through a partial file renamed into place."""
+    """Write ``data`` as indented JSON through a partial file renamed into place.
+
+    Parameters
+    ----------
+    data : dict
+        JSON-serializable data.
+    path : str
+        Target file; replaced if it exists.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     with AtomicFile(path, force=True) as target, open(target.temporary, "w") as handle:
         json.dump(data, handle, indent=2)
         handle.write("\n")

@@ -37,11 +37,13 @@ def resolve_device(device=None):
         if not torch.cuda.is_available():
             build = "a CPU-only torch build" if torch.version.cuda is None else "no usable NVIDIA GPU"
             raise SimsslError(
-                f"device {str(device)!r} is not available: this is {build} (torch {torch.__version__}); devices here: {here}"
+                f"device {str(device)!r} is not available: this is {build} (torch {torch.__version__}); "
+                f"devices here: {here}"
             )
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
             raise SimsslError(
-                f"device {str(device)!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s); devices here: {here}"
+                f"device {str(device)!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s); "
+                f"devices here: {here}"
             )
     elif resolved.type == "mps" and "mps" not in available_devices():
         raise SimsslError(f"device {str(device)!r} is not available; devices here: {here}")

@@ -16,7 +16,22 @@ def pyplot():
 
 
 def save_figure(figure, path: str, dpi: int = 110) -> str:
-    """Save ``figure`` as a PNG at ``path`` atomically (replacing an existing file), close it, return ``path``."""
+    """Save ``figure`` as a PNG at ``path`` atomically (replacing an existing file), close it, return ``path``.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure (closed afterwards, even on failure).
+    path : str
+        Target file.
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     plt = pyplot()
     try:
         with AtomicFile(path, force=True) as target:

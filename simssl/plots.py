@@ -21,7 +21,17 @@ from .figures import pyplot, save_figure
 
 @dataclass
 class Processed:
-    """Per-frame quantities of a processed file (and the last frame's positions for snapshots)."""
+    """Per-frame quantities of a processed file (and the last frame's positions for snapshots).
+
+    Attributes
+    ----------
+    steps : numpy.ndarray
+        (frames,) timestep of every frame.
+    columns : dict of str to list of numpy.ndarray
+        Per quantity name, one (N, ...) array per frame.
+    last_positions : numpy.ndarray or None
+        (N, 3) positions of the last frame (GSD files only).
+    """
 
     steps: np.ndarray
     columns: dict[str, list[np.ndarray]]
@@ -29,7 +39,22 @@ class Processed:
 
 
 def load_processed(path) -> Processed:
-    """Read a ``simssl process`` output (.gsd or .npz)."""
+    """Read a ``simssl process`` output (.gsd or .npz).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The processed file.
+
+    Returns
+    -------
+    Processed
+
+    Raises
+    ------
+    SimsslError
+        If the file is missing, of another format, unreadable, or holds no simssl quantities.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise SimsslError(f"{path}: no such file")
@@ -66,7 +91,7 @@ def _load_gsd(path: str) -> Processed:
 def _load_npz(path: str) -> Processed:
     data = np.load(path)
     offsets = data["frame_offsets"]
-    skip = {"step", "frame", "n_particles", "box", "layout", "frame_offsets"}
+    skip = {"step", "frame", "n_particles", "box", "layout", "frame_offsets", "fingerprint"}  # not per particle
     ragged = str(data["layout"]) == "ragged"
     columns = {}
     for name in (key for key in data.files if key not in skip):
@@ -82,6 +107,25 @@ def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: flo
 
     The "ordered" cluster is the k-means cluster (on embeddings of all frames) whose mean q6 is
     highest: the embeddings themselves know no labels, q6 only names the cluster.
+
+    Parameters
+    ----------
+    processed : Processed
+        The file's quantities; uses ``q6_avg`` (else ``q6``) and ``embedding`` when present.
+    n_clusters : int
+        k-means clusters.
+    q6_threshold : float
+        Particles with q6 above it count as ordered.
+    seed : int
+        Seed of k-means and the PCA.
+
+    Returns
+    -------
+    dict
+        ``q6_name`` (str or None); with q6, ``q6``: (frames,) fractions; with embeddings,
+        ``labels`` (one (N,) int32 array per frame), ``components`` (all particles, 2) float32,
+        ``component_bounds`` (frames + 1,); with both, ``ordered_cluster`` (int) and ``clusters``
+        (frames,) fractions.
     """
     q6_name = "q6_avg" if "q6_avg" in processed.columns else "q6" if "q6" in processed.columns else None
     result = {"q6_name": q6_name}
@@ -114,6 +158,23 @@ def plot(
     """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default).
 
     With ``force=False`` existing pictures are refused before anything is drawn.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A ``simssl process`` output (.gsd or .npz).
+    out_dir : str, PathLike or None
+        Folder of the pictures (created if needed; default: the file's folder).
+    n_clusters, q6_threshold, seed
+        As in :func:`order_fractions`.
+    force : bool
+        Overwrite existing pictures.
+
+    Returns
+    -------
+    list of str
+        The pictures written, named after the file with the :data:`PICTURES` suffixes (no snapshot
+        for .npz files, which hold no positions).
     """
     plt = pyplot()
     processed = load_processed(path)

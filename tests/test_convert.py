@@ -1,4 +1,7 @@
-"""The conversion layer: each foreign object (arrays + tags, MDAnalysis, OVITO, LAMMPS) gives the Frame the file reader gives."""
+"""The conversion layer: each foreign object gives the Frame the file reader gives.
+
+Foreign objects: arrays + tags, MDAnalysis, OVITO, LAMMPS.
+"""
 
 import warnings
 

@@ -86,7 +86,10 @@ dump_modify positions format float %.17g
 
 
 def test_triclinic_perfect_fcc(tmp_path):
-    """A perfect fcc crystal in a box tilted by one cubic cell (lattice units) stays perfect at rest: q6 = 0.5745, 12 neighbors."""
+    """A perfect fcc crystal in a box tilted by one cubic cell (lattice units) stays perfect at rest.
+
+    q6 = 0.5745, 12 neighbors.
+    """
     cells = 4
     lmp = new_lammps(
         SYSTEM.format(cells=cells)
@@ -151,6 +154,9 @@ def test_clear_errors(monkeypatch):
 def test_start_lammps_without_library_path():
     """start_lammps finds the mpich wheel's libmpi even when LD_LIBRARY_PATH does not name it."""
     environment = {key: value for key, value in os.environ.items() if key != "LD_LIBRARY_PATH"}
-    code = "from simssl.plugins.lammps import start_lammps; print(start_lammps(cmdargs=['-log', 'none', '-screen', 'none']).version())"
+    code = (
+        "from simssl.plugins.lammps import start_lammps; "
+        "print(start_lammps(cmdargs=['-log', 'none', '-screen', 'none']).version())"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and int(done.stdout) >= 20200101, done.stderr

@@ -1,4 +1,7 @@
-"""The MDAnalysis analysis class on real LAMMPS dumps: exact triclinic boxes, equal to `simssl process`, parallel = serial."""
+"""The MDAnalysis analysis class on real LAMMPS dumps.
+
+Exact triclinic boxes, equal to `simssl process`, parallel = serial.
+"""
 
 import pickle
 import warnings

@@ -1,4 +1,4 @@
-"""Files shipped inside the package: the bundled example trajectory (and, later, the default model)."""
+"""Files shipped inside the package: the bundled example trajectory, the default model and the prototype table."""
 
 from __future__ import annotations
 
@@ -9,5 +9,11 @@ EXAMPLE = "example.gsd"
 
 
 def example_path() -> Path:
-    """Path of the bundled example: a LAMMPS Lennard-Jones melt crystallizing (see ``make_example.py``)."""
+    """Path of the bundled example: a LAMMPS Lennard-Jones melt crystallizing (see ``benchmarks/make_example.py``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``simssl/data/example.gsd``.
+    """
     return Path(str(resources.files(__name__).joinpath(EXAMPLE)))

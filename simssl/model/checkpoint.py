@@ -22,8 +22,21 @@ VERSION = 1
 def write_checkpoint(path, config: dict, state_dict: dict, card: dict) -> None:
     """Write a model payload to ``path`` atomically (temporary file beside it, then rename; replaces ``path``).
 
-    ``config``: the EncoderConfig as a dict; ``state_dict``: tensors; ``card``: JSON-like data that
-    describes training data, task and metrics for whoever loads the file.
+    Parameters
+    ----------
+    path : str or PathLike
+        Target file; an existing file is replaced.
+    config : dict
+        The EncoderConfig as a dict.
+    state_dict : dict of str to torch.Tensor
+        The weights; stored detached, on the CPU.
+    card : dict
+        JSON-like data that describes training data, task and metrics for whoever loads the file.
+
+    Raises
+    ------
+    ValueError
+        If ``card`` is not JSON-serializable.
     """
     try:
         json.dumps(card)
@@ -41,7 +54,23 @@ def write_checkpoint(path, config: dict, state_dict: dict, card: dict) -> None:
 
 
 def read_checkpoint(path) -> dict:
-    """The payload of a checkpoint file (``format``, ``version``, ``config``, ``state_dict``, ``card``), validated."""
+    """The payload of a checkpoint file (``format``, ``version``, ``config``, ``state_dict``, ``card``), validated.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A checkpoint written by :func:`write_checkpoint`.
+
+    Returns
+    -------
+    dict
+        The payload, with tensors on the CPU.
+
+    Raises
+    ------
+    SimsslError
+        If the file is missing, unreadable, not a simssl checkpoint, or of a newer version.
+    """
     path = Path(path)
     if not path.exists():
         raise SimsslError(f"{path}: model file does not exist")

@@ -30,7 +30,10 @@ from .layers import ACTIVATIONS, CovariantAttention, GAAttention
 
 @dataclass(frozen=True)
 class EncoderConfig:
-    """Hyperparameters of an :class:`Encoder`; stored (as a plain dict) in every checkpoint."""
+    """Hyperparameters of an :class:`Encoder`; stored (as a plain dict) in every checkpoint.
+
+    Each field is documented where it is declared. Invalid values raise ``ValueError``.
+    """
 
     k: int = ENCODER_NEIGHBORS  #: neighbors per particle when the encoder builds neighborhoods from a Frame
     dim: int = 32  #: embedding size D (and bond feature width)
@@ -62,6 +65,7 @@ class EncoderConfig:
         return self.hidden or self.dim
 
     def to_dict(self) -> dict:
+        """The fields as a plain dict (what checkpoints store)."""
         return asdict(self)
 
 
@@ -76,7 +80,25 @@ class Geometry(NamedTuple):
 
 
 def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool) -> Geometry:
-    """Bond, pair and (at rank 3) triplet invariants; at rank 3 each triplet also sees its three pairs."""
+    """Bond, pair and (at rank 3) triplet invariants; at rank 3 each triplet also sees its three pairs.
+
+    Parameters
+    ----------
+    bonds : torch.Tensor
+        Unit-free bond vectors, shape (B, k, 3).
+    mask : torch.Tensor
+        Real bonds, shape (B, k) bool.
+    rank : int
+        2 (pairs) or 3 (triplets).
+    normalize : bool
+        Also include the invariants of unit-normalized products.
+
+    Returns
+    -------
+    Geometry
+        ``tuples`` is (B, k, k, P) at rank 2 and (B, k, k, k, 3 P + T) at rank 3, where P and T are
+        2 (4 with ``normalize``).
+    """
     pairs = ga.pair_invariants(bonds, normalize)
     tuples = pairs
     if rank == 3:
@@ -97,14 +119,39 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool
 def type_features(
     center_types: torch.Tensor, neighbor_types: torch.Tensor, mask: torch.Tensor, n_types: int
 ) -> torch.Tensor:
-    """[onehot(t_j) - onehot(t_i), onehot(t_j) + onehot(t_i)] per bond, (B, k, 2 n_types); t_j = 0 on padding."""
+    """[onehot(t_j) - onehot(t_i), onehot(t_j) + onehot(t_i)] per bond, (B, k, 2 n_types); t_j = 0 on padding.
+
+    Parameters
+    ----------
+    center_types : torch.Tensor
+        Center type ids, shape (B,) integer.
+    neighbor_types : torch.Tensor
+        Neighbor type ids, shape (B, k) integer (-1 on padding).
+    mask : torch.Tensor
+        Real bonds, shape (B, k) bool.
+    n_types : int
+        Number of particle types (one-hot width).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (B, k, 2 n_types), integer (cast by the caller).
+    """
     neighbor = F.one_hot(neighbor_types.long().clamp_min(0), n_types) * mask[..., None]
     center = F.one_hot(center_types.long(), n_types)[:, None, :]
     return torch.cat([neighbor - center, neighbor + center], dim=-1)
 
 
 class Block(nn.Module):
-    """Pre-norm residual block: f <- f + dropout(GAAttention([LayerNorm(f), |r|], invariants))."""
+    """Pre-norm residual block: f <- f + dropout(GAAttention([LayerNorm(f), |r|], invariants)).
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        Width, rank, activation and dropout of the block.
+    n_invariants : int
+        Invariant columns per tuple (last axis of ``Geometry.tuples``).
+    """
 
     def __init__(self, config: EncoderConfig, n_invariants: int):
         super().__init__()
@@ -122,12 +169,28 @@ class Block(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
+        """Updated per-bond features (B, k, D) from ``features`` (B, k, D) and the batch's ``geo``."""
         x = torch.cat([self.norm(features), geo.lengths], dim=-1)
         return features + self.dropout(self.attention(x, geo.tuples, geo.mask))
 
 
 def covariant_apply(head: CovariantAttention, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
-    """A covariant head on per-bond ``features`` (B, k, D): vectors in the frame of ``geo.bonds``."""
+    """A covariant head on per-bond ``features`` (B, k, D): vectors in the frame of ``geo.bonds``.
+
+    Parameters
+    ----------
+    head : CovariantAttention
+        The vector head.
+    features : torch.Tensor
+        Per-bond features, shape (B, k, D).
+    geo : Geometry
+        The batch's invariants and bonds.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (B, n_vectors, 3) (a reducing head) or (B, k, n_vectors, 3).
+    """
     return head(torch.cat([features, geo.lengths], dim=-1), geo.pairs, geo.mask, geo.bonds)
 
 
@@ -136,6 +199,22 @@ class Encoder(nn.Module):
 
     ``forward(bonds, mask, center_types, neighbor_types)`` takes unit-free bonds (B, k, 3) and
     returns embeddings (B, D). Use :meth:`embed` for Frames / Neighborhoods of any size.
+
+    Parameters
+    ----------
+    config : EncoderConfig or None
+        Hyperparameters (default: ``EncoderConfig()``).
+    card : dict or None
+        Model card: plain JSON-like data saved in checkpoints (default: empty).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from simssl.model import Encoder, EncoderConfig
+    >>> model = Encoder(EncoderConfig(k=4, dim=8, blocks=1)).eval()
+    >>> bonds, mask = torch.randn(5, 4, 3), torch.ones(5, 4, dtype=torch.bool)
+    >>> model(bonds, mask, torch.zeros(5, dtype=torch.long), torch.zeros(5, 4, dtype=torch.long)).shape
+    torch.Size([5, 8])
     """
 
     def __init__(self, config: EncoderConfig | None = None, card: dict | None = None):
@@ -173,11 +252,15 @@ class Encoder(nn.Module):
         )
 
     def extra_repr(self) -> str:
+        """The config, and a warning when the weights are untrained (shown by ``repr``)."""
         trained = "" if self.card.get("trained", True) else ", UNTRAINED (random weights)"
         return f"{self.config}{trained}"
 
     def bond_features(self, bonds, mask, center_types, neighbor_types) -> tuple[torch.Tensor, Geometry]:
-        """Per-bond features (B, k, D) after the residual blocks, normalized, and the batch's Geometry."""
+        """Per-bond features (B, k, D) after the residual blocks, normalized, and the batch's Geometry.
+
+        Parameters are those of :meth:`forward`.
+        """
         geo = geometry(bonds, mask, self.config.rank, self.config.normalize_products)
         features = self.type_embedding(
             type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype)
@@ -187,25 +270,80 @@ class Encoder(nn.Module):
         return self.final_norm(features), geo
 
     def pool(self, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
-        """The embedding (B, D): the reducing attention over per-bond ``features`` (B, k, D)."""
+        """The embedding (B, D): the reducing attention over per-bond ``features``.
+
+        Parameters
+        ----------
+        features : torch.Tensor
+            Per-bond features, (B, k, D), as :meth:`bond_features` returns them.
+        geo : Geometry
+            The batch's invariants.
+        """
         return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.mask)
 
     def forward(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
-        """Embeddings (B, D) of unit-free bonds (B, k, 3) with mask (B, k) and type ids (B,), (B, k)."""
+        """Embeddings (B, D) of unit-free bonds (B, k, 3) with mask (B, k) and type ids (B,), (B, k).
+
+        Parameters
+        ----------
+        bonds : torch.Tensor
+            Unit-free bond vectors, shape (B, k, 3), in the model's dtype.
+        mask : torch.Tensor
+            Real (not padded) bonds, shape (B, k) bool.
+        center_types : torch.Tensor
+            Center type ids, shape (B,) integer, each < ``config.n_types``.
+        neighbor_types : torch.Tensor
+            Neighbor type ids, shape (B, k) integer (-1 on padding).
+
+        Returns
+        -------
+        torch.Tensor
+            Embeddings, shape (B, D) with D = ``config.dim``.
+        """
         return self.pool(*self.bond_features(bonds, mask, center_types, neighbor_types))
 
     def vectors(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
-        """Covariant vector outputs (B, vector_outputs, 3) of the vector head; they rotate with the bonds."""
+        """Covariant vector outputs (B, vector_outputs, 3) of the vector head; they rotate with the bonds.
+
+        Parameters are those of :meth:`forward`. Raises ``ValueError`` without a vector head.
+        """
         if self.vector_head is None:
             raise ValueError("this encoder has no vector head (EncoderConfig.vector_outputs = 0)")
         return covariant_apply(self.vector_head, *self.bond_features(bonds, mask, center_types, neighbor_types))
 
     def equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=None) -> dict:
-        """Gradient-based equivariant outputs; see :func:`simssl.model.gradients.equivariant_outputs`."""
+        """Gradient-based equivariant outputs; see :func:`simssl.model.gradients.equivariant_outputs`.
+
+        Parameters
+        ----------
+        bonds, mask, center_types, neighbor_types
+            As in :meth:`forward`.
+        create_graph : bool or None
+            Keep the autograd graph (default: ``self.training``).
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``'scalars'`` (B, n), ``'vectors'`` (B, n, 3), ``'tensors'`` (B, n, 3, 3).
+        """
         return equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=create_graph)
 
     def embed(self, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, average=False):
-        """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays; see :func:`simssl.model.inference.embed`."""
+        """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays.
+
+        Parameters
+        ----------
+        source : Frame, Neighborhoods, or tuple/list
+            A tuple/list is ``(bonds, mask, center_types, neighbor_types)`` with unit-free bonds
+            (N, k, 3).
+        device, batch_size, autocast, compile, to_numpy, average
+            As in :func:`simssl.model.inference.embed`.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            (N, D) float32.
+        """
         return embed(
             self,
             source,
@@ -218,5 +356,13 @@ class Encoder(nn.Module):
         )
 
     def save(self, path, card: dict | None = None) -> None:
-        """Write config, weights and model card (default: :attr:`card`) to ``path`` atomically (:mod:`.checkpoint`)."""
+        """Write config, weights and model card (default: :attr:`card`) to ``path`` atomically (:mod:`.checkpoint`).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Target checkpoint file; replaced if it exists.
+        card : dict or None
+            JSON-like model card (default: :attr:`card`).
+        """
         write_checkpoint(path, self.config.to_dict(), self.state_dict(), dict(self.card if card is None else card))

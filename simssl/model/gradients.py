@@ -22,6 +22,31 @@ def equivariant_outputs(model, bonds, mask, center_types, neighbor_types, create
 
     ``create_graph`` (default: ``model.training``) keeps the graph so losses on z, u and T can be
     backpropagated to the weights; without it the outputs are detached.
+
+    Parameters
+    ----------
+    model : Encoder
+        An encoder with a gradient head (``EncoderConfig.gradient_outputs = n > 0``).
+    bonds : torch.Tensor
+        Unit-free bond vectors, shape (B, k, 3), floating point.
+    mask : torch.Tensor
+        Real (not padded) bonds, shape (B, k) bool.
+    center_types : torch.Tensor
+        Type ids of the centers, shape (B,) integer.
+    neighbor_types : torch.Tensor
+        Type ids of the neighbors, shape (B, k) integer (-1 on padding).
+    create_graph : bool or None
+        Keep the autograd graph (default: ``model.training``).
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        ``'scalars'`` (B, n), ``'vectors'`` (B, n, 3) and ``'tensors'`` (B, n, 3, 3), in the bonds' dtype.
+
+    Raises
+    ------
+    ValueError
+        If the model has no gradient head.
     """
     if model.gradient_head is None:
         raise ValueError("this encoder has no gradient head (EncoderConfig.gradient_outputs = 0)")

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..devices import resolve_device
 from ..errors import SimsslError
 from .gradients import equivariant_outputs
 
@@ -23,19 +24,45 @@ _BUDGET = {"cpu": 64 * 2**20, "cuda": 2 * 2**30}
 
 
 def default_device() -> torch.device:
-    """CUDA when available, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """CUDA when available, else CPU.
+
+    Returns
+    -------
+    torch.device
+    """
+    return resolve_device(None)
 
 
 def default_batch_size(config, device: torch.device) -> int:
-    """Particles per batch keeping the per-tuple intermediates within the device's budget."""
+    """Particles per batch keeping the per-tuple intermediates within the device's budget.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        Supplies ``k``, ``rank``, ``width`` and ``score_hidden``.
+    device : torch.device
+        CPU budgets are small (cache friendly); other devices get the GPU budget.
+
+    Returns
+    -------
+    int
+        Between 16 and 65536.
+    """
     per_particle = _BYTES_PER_TUPLE_UNIT * config.k**config.rank * (config.width + config.score_hidden)
     return int(max(16, min(65536, _BUDGET.get(device.type, _BUDGET["cuda"]) // per_particle)))
 
 
 @contextlib.contextmanager
 def precision(autocast: str | None, device: torch.device):
-    """Reduced-precision context: None (exact float32), 'tf32' (TF32 matmuls) or 'bf16' (bfloat16 autocast)."""
+    """Reduced-precision context: None (exact float32), 'tf32' (TF32 matmuls) or 'bf16' (bfloat16 autocast).
+
+    Parameters
+    ----------
+    autocast : {None, 'tf32', 'bf16'}
+        The precision mode; anything else raises ``ValueError``.
+    device : torch.device
+        Device whose autocast is used for 'bf16'.
+    """
     if autocast is None:
         yield
     elif autocast == "bf16":
@@ -53,11 +80,30 @@ def precision(autocast: str | None, device: torch.device):
 
 
 def neighborhood_arrays(model, source) -> list:
-    """Model inputs ``[bonds, mask, center_types, neighbor_types]`` from Neighborhoods, a Frame, or a tuple of arrays/tensors.
+    """Model inputs ``[bonds, mask, center_types, neighbor_types]`` from Neighborhoods, a Frame, or arrays.
 
     Neighborhoods (and a Frame's, built with ``model.config.k`` neighbors) go through
     :func:`simssl.neighbors.model_inputs`, the one place where bonds become unit-free; a tuple/list
-    ``(bonds, mask, center_types, neighbor_types)`` is taken as already unit-free.
+    ``(bonds, mask, center_types, neighbor_types)`` of arrays or tensors is taken as already unit-free.
+
+    Parameters
+    ----------
+    model : Encoder
+        Supplies ``config.k`` and ``config.n_types``.
+    source : Frame, Neighborhoods, or tuple/list of 4 arrays or tensors
+        Arrays: bonds (N, k, 3) float, mask (N, k) bool, center_types (N,) int, neighbor_types (N, k) int.
+
+    Returns
+    -------
+    list
+        The four arrays (numpy float32 bonds, bool mask, int32 types from Neighborhoods; given arrays as is).
+
+    Raises
+    ------
+    SimsslError
+        If the length scale is not positive or a type id is beyond the model's ``n_types``.
+    ValueError
+        If a tuple/list does not hold four arrays.
     """
     from ..neighbors import compute_neighborhoods, model_inputs
 
@@ -90,6 +136,26 @@ def map_batches(function, arrays, batch_size: int, device: torch.device, pad: bo
 
     With ``pad`` the last chunk is padded (masked-out rows) to ``batch_size``, so a compiled
     function sees one shape only. Outputs are numpy float32 (``to_numpy``) or tensors on ``device``.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(*chunk) -> dict`` of tensors with the chunk's rows first.
+    arrays : sequence of arrays or tensors
+        Equal length N along axis 0.
+    batch_size : int
+        Rows per chunk.
+    device : torch.device
+        Where chunks are sent.
+    pad : bool
+        Pad the last chunk to ``batch_size``.
+    to_numpy : bool
+        Return numpy arrays instead of tensors.
+
+    Returns
+    -------
+    dict
+        Per name, float32 outputs of shape (N, ...).
     """
     n = len(arrays[0])
     outputs = {}
@@ -123,10 +189,15 @@ def _compiled_forward(model):
 
 
 def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
-    """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode."""
+    """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode.
+
+    ``function(bonds, mask, center_types, neighbor_types)`` maps one chunk (bonds in the model's
+    dtype, mask bool) to a dict of tensors; the other parameters are those of :func:`embed`. The
+    model's training mode is restored afterwards.
+    """
     arrays = neighborhood_arrays(model, source)
     device = (
-        torch.device(device)
+        resolve_device(device)
         if device is not None
         else (arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device())
     )
@@ -155,6 +226,31 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
     Returns float32 numpy, or a float32 tensor on the device with ``to_numpy=False``.
     ``average=True`` returns, per particle, the mean embedding of the particle and its neighbors
     (the analogue of Lechner-Dellago averaged q_l; needs a Frame or Neighborhoods).
+
+    Parameters
+    ----------
+    model : Encoder
+        The encoder (moved to ``device``).
+    source : Frame, Neighborhoods, or tuple/list
+        A tuple/list is ``(bonds, mask, center_types, neighbor_types)``: unit-free bonds (N, k, 3),
+        mask (N, k) bool, type ids (N,) and (N, k), as numpy arrays or tensors.
+    device : str, torch.device or None
+        Where to run.
+    batch_size : int or None
+        Particles per chunk.
+    autocast : {None, 'tf32', 'bf16'}
+        Reduced precision.
+    compile : bool
+        Use ``torch.compile``.
+    to_numpy : bool
+        Return numpy (True) or a tensor on the device.
+    average : bool
+        Average each embedding with its neighbors'.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        Embeddings, shape (N, D) float32.
     """
     if average:
         from ..neighbors import compute_neighborhoods, neighbor_average
@@ -188,7 +284,20 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
 
 
 def equivariant(model, source, device=None, batch_size=None, to_numpy=True) -> dict:
-    """Batched :func:`~simssl.model.gradients.equivariant_outputs` (scalars, vectors, tensors) of a whole frame."""
+    """Batched :func:`~simssl.model.gradients.equivariant_outputs` (scalars, vectors, tensors) of a whole frame.
+
+    Parameters
+    ----------
+    model : Encoder
+        An encoder with a gradient head (``gradient_outputs = n > 0``).
+    source, device, batch_size, to_numpy
+        As in :func:`embed`.
+
+    Returns
+    -------
+    dict
+        ``'scalars'`` (N, n), ``'vectors'`` (N, n, 3), ``'tensors'`` (N, n, 3, 3), float32.
+    """
 
     def function(*inputs):
         return equivariant_outputs(model, *inputs, create_graph=False)

@@ -30,7 +30,13 @@ SOFTMAX_RANGE = 30.0
 
 
 def smooth_relu(x: torch.Tensor) -> torch.Tensor:
-    """ReLU with a quadratic knee on [-1, 1]: continuously differentiable (for gradient outputs), no exp."""
+    """ReLU with a quadratic knee on [-1, 1]: continuously differentiable (for gradient outputs), no exp.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Any shape; the result has the same shape.
+    """
     knee = torch.clamp(x, -1.0, 1.0) + 1.0
     return 0.25 * knee * knee + torch.relu(x - 1.0)
 
@@ -45,7 +51,15 @@ def _slot(terms: torch.Tensor, slot: int, rank: int) -> torch.Tensor:
 
 
 def tuple_mask(mask: torch.Tensor, rank: int) -> torch.Tensor:
-    """(B, k, ..., k) True where every bond of the tuple is real."""
+    """(B, k, ..., k) True where every bond of the tuple is real.
+
+    Parameters
+    ----------
+    mask : torch.Tensor
+        Real bonds, shape (B, k) bool.
+    rank : int
+        Bonds per tuple (the number of k axes of the result).
+    """
     result = _slot(mask[..., None], 0, rank)
     for slot in range(1, rank):
         result = result & _slot(mask[..., None], slot, rank)
@@ -57,6 +71,20 @@ def masked_softmax(scores: torch.Tensor, valid: torch.Tensor, start: int) -> tor
 
     Logits more than ``SOFTMAX_RANGE`` below the row maximum are raised to it (weights >= e^-30,
     ~1e-13): this keeps denormal numbers, which are very slow on x86 CPUs, out of the weights.
+
+    Parameters
+    ----------
+    scores : torch.Tensor
+        Logits, shape (B, k, ..., k).
+    valid : torch.Tensor
+        Entries that take part, bool, same shape as ``scores``.
+    start : int
+        First axis of the softmax; axes ``start:`` are normalized together.
+
+    Returns
+    -------
+    torch.Tensor
+        Weights, same shape as ``scores``.
     """
     flat, valid_flat = scores.flatten(start), valid.flatten(start)
     top = flat.masked_fill(~valid_flat, torch.finfo(flat.dtype).min).amax(-1, keepdim=True)
@@ -72,6 +100,17 @@ class TupleInput(nn.Module):
     ``forward(x, invariants)`` with x (B, k, n_in) and invariants (B, k, ..., k, n_invariants)
     returns the pre-activation (B, k, ..., k, width) equal to ``Linear(concat(x_j, x_l, ..,
     invariants_jl..))`` without ever building that concatenation.
+
+    Parameters
+    ----------
+    n_in : int
+        Per-bond input features.
+    n_invariants : int
+        Invariant columns per tuple.
+    width : int
+        Output (hidden) width.
+    rank : int
+        Bonds per tuple (2 or 3).
     """
 
     def __init__(self, n_in: int, n_invariants: int, width: int, rank: int):
@@ -83,6 +122,7 @@ class TupleInput(nn.Module):
         self.invariant = nn.Parameter(torch.empty(n_invariants, width).uniform_(-bound, bound))
 
     def forward(self, x: torch.Tensor, invariants: torch.Tensor) -> torch.Tensor:
+        """Pre-activation (B, k, ..., k, width) of ``x`` (B, k, n_in), ``invariants`` (B, k, ..., k, n_invariants)."""
         terms = self.bond(x).chunk(self.rank, dim=-1)
         z = _slot(terms[0], 0, self.rank)
         for slot in range(1, self.rank):
@@ -98,6 +138,21 @@ class TupleAttention(nn.Module):
     ``reduce=False``: each bond j attends over its partners (l[, m]) -> weights (B, k, k^(rank-1)).
     ``reduce=True``: the whole neighborhood's tuples compete -> weights (B, k^rank).
     Subclasses turn the weights into invariant features or covariant vectors.
+
+    Parameters
+    ----------
+    n_in : int
+        Per-bond input features.
+    n_invariants : int
+        Invariant columns per tuple.
+    score_width : int
+        Hidden width of the score MLP.
+    rank : int
+        Bonds per tuple (2 or 3).
+    reduce : bool
+        Pool the whole neighborhood (True) or keep one output per bond (False).
+    activation : str
+        A key of :data:`ACTIVATIONS`.
     """
 
     def __init__(self, n_in: int, n_invariants: int, score_width: int, rank: int, reduce: bool, activation: str):
@@ -109,7 +164,17 @@ class TupleAttention(nn.Module):
         self.score_out = nn.Parameter(torch.empty(score_width).uniform_(-1, 1) / math.sqrt(score_width))
 
     def attention(self, x: torch.Tensor, invariants: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Attention weights (B, k, ..., k); exactly zero on tuples containing a padded bond."""
+        """Attention weights (B, k, ..., k); exactly zero on tuples containing a padded bond.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Per-bond features, shape (B, k, n_in).
+        invariants : torch.Tensor
+            Tuple invariants, shape (B, k, ..., k, n_invariants).
+        mask : torch.Tensor
+            Real bonds, shape (B, k) bool.
+        """
         scores = (self.activation(self.score_in(x, invariants)) * self.score_out).sum(-1)
         return masked_softmax(scores, tuple_mask(mask, self.rank), start=1 if self.reduce else 2)
 
@@ -123,6 +188,15 @@ class GAAttention(TupleAttention):
 
     Output (B, k, n_out) per bond (``reduce=False``, zero on padded bonds) or (B, n_out) per
     neighborhood (``reduce=True``).
+
+    Parameters
+    ----------
+    n_in, n_invariants, score_width, rank, reduce, activation
+        As in :class:`TupleAttention`.
+    width : int
+        Hidden width of the value MLP.
+    n_out : int
+        Output features.
     """
 
     def __init__(self, n_in, n_invariants, width, score_width, n_out, rank=2, reduce=False, activation="relu"):
@@ -131,6 +205,7 @@ class GAAttention(TupleAttention):
         self.value_out = nn.Linear(width, n_out)
 
     def forward(self, x: torch.Tensor, invariants: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, k, n_out) or, with ``reduce``, (B, n_out); inputs as in :meth:`TupleAttention.attention`."""
         weights = self.attention(x, invariants, mask)
         hidden = self.activation(self.value_in(x, invariants))
         pooled = (weights[..., None] * hidden).sum(self.summed_axes())
@@ -146,6 +221,19 @@ class CovariantAttention(TupleAttention):
     ``r_j x r_l`` is the dual of the bivector r_j ^ r_l, a pseudovector: under a reflection the
     output is not simply mirrored unless ``use_duals=False``. Output (B, k, n_vectors, 3) or
     (B, n_vectors, 3) with ``reduce``.
+
+    Parameters
+    ----------
+    n_in, n_invariants, score_width, activation
+        As in :class:`TupleAttention` (the rank is always 2).
+    width : int
+        Hidden width of the value MLP.
+    n_vectors : int
+        Output vectors.
+    reduce : bool
+        Pool the whole neighborhood (default) or keep one output per bond.
+    use_duals : bool
+        Include the ``r_j x r_l`` term.
     """
 
     def __init__(
@@ -158,6 +246,11 @@ class CovariantAttention(TupleAttention):
         self.value_out = nn.Linear(width, n_vectors * (3 if use_duals else 2))
 
     def forward(self, x, invariants, mask, bonds):
+        """Vectors (B, n_vectors, 3), or (B, k, n_vectors, 3) without ``reduce``.
+
+        ``x`` (B, k, n_in), ``invariants`` (B, k, k, n_invariants), ``mask`` (B, k) bool and the
+        ``bonds`` (B, k, 3) whose frame the vectors are expressed in.
+        """
         weights = self.attention(x, invariants, mask)
         coefficients = self.value_out(self.activation(self.value_in(x, invariants)))
         coefficients = coefficients.unflatten(-1, (-1, self.n_vectors)) * weights[..., None, None]

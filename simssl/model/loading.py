@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from ..devices import resolve_device
 from ..errors import SimsslError
 from .checkpoint import read_checkpoint
 from .encoder import Encoder, EncoderConfig
@@ -23,17 +24,48 @@ RANDOM = "random"
 
 
 def default_model_path() -> Path:
-    """Where the shipped default model lives: ``simssl/data/default_model.pt``."""
+    """Where the shipped default model lives: ``simssl/data/default_model.pt``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path (the file may be missing if no default model is shipped).
+    """
     return Path(str(resources.files("simssl.data").joinpath(DEFAULT_MODEL)))
 
 
 def save(model: Encoder, path, card: dict | None = None) -> None:
-    """Write ``model`` (config, weights, model card; ``card`` defaults to ``model.card``) to ``path`` atomically."""
+    """Write ``model`` (config, weights, model card; ``card`` defaults to ``model.card``) to ``path`` atomically.
+
+    Parameters
+    ----------
+    model : Encoder
+        The model to save.
+    path : str or PathLike
+        Target checkpoint file; replaced if it exists.
+    card : dict or None
+        JSON-like model card (default: ``model.card``).
+    """
     model.save(path, card=card)
 
 
 def random_model(seed: int = 0, **config) -> Encoder:
-    """An UNTRAINED encoder with seeded random weights, labelled as such in its card (tests, smoke runs)."""
+    """An UNTRAINED encoder with seeded random weights, labelled as such in its card (tests, smoke runs).
+
+    The global torch random state is left unchanged.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the weights.
+    **config
+        :class:`EncoderConfig` fields, e.g. ``n_types=2``.
+
+    Returns
+    -------
+    Encoder
+        In eval mode, on the CPU.
+    """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = Encoder(
@@ -48,13 +80,28 @@ def load_model(path_or_name=None, device=None, **random_config) -> Encoder:
 
     Parameters
     ----------
-    path_or_name: None or ``"default"`` (the shipped default model), ``"random"`` (a clearly
-        labelled untrained model for tests; config overrides such as ``n_types=2`` may be given as
-        keywords), or a checkpoint path (str or PathLike).
-    device: torch device to move the model to (default: CPU).
+    path_or_name : None, str or PathLike
+        None or ``"default"`` (the shipped default model), ``"random"`` (a clearly labelled
+        untrained model for tests), or a checkpoint path.
+    device : str, torch.device or None
+        Torch device to move the model to (default: CPU).
+    **random_config
+        :class:`EncoderConfig` overrides such as ``n_types=2``; only with ``"random"``.
+
+    Returns
+    -------
+    Encoder
+        In eval mode.
+
+    Raises
+    ------
+    SimsslError
+        If the default model is not shipped, or the checkpoint is missing or invalid.
+    TypeError
+        If config overrides are given for anything but ``"random"``.
     """
     if isinstance(path_or_name, str) and path_or_name == RANDOM:
-        return random_model(**random_config).to(device or "cpu")
+        return random_model(**random_config).to(resolve_device(device or "cpu"))
     if random_config:
         raise TypeError(f"config overrides {sorted(random_config)} apply only to load_model('random')")
     if path_or_name is None or (isinstance(path_or_name, str) and path_or_name == DEFAULT):
@@ -69,4 +116,4 @@ def load_model(path_or_name=None, device=None, **random_config) -> Encoder:
     payload = read_checkpoint(path)
     model = Encoder(EncoderConfig(**payload["config"]), card=payload.get("card"))
     model.load_state_dict(payload["state_dict"])
-    return model.to(device or "cpu").eval()
+    return model.to(resolve_device(device or "cpu")).eval()

@@ -23,14 +23,15 @@ from .tasks import Environments
 
 @dataclass(frozen=True)
 class DataSpec:
-    """Which structures to generate: prototypes, random space groups, noise levels and draws."""
+    """Which structures to generate: prototypes, random space groups, noise levels and draws.
 
-    prototypes: str | tuple[str, ...] = (
-        "all"  #: prototype names, or a subset of the library ('all', 'paper', 'train', 'held_out')
-    )
-    random_space_groups: int = (
-        0  #: how many space groups (sampled without replacement from 1..230) get a random crystal
-    )
+    Each field is documented where it is declared.
+    """
+
+    #: prototype names, or a subset of the library ('all', 'paper', 'train', 'held_out')
+    prototypes: str | tuple[str, ...] = "all"
+    #: how many space groups (sampled without replacement from 1..230) get a random crystal
+    random_space_groups: int = 0
     noise: tuple[float, ...] = (0.03,)  #: Gaussian position noise, in nearest-neighbor distances
     draws: int = 1  #: independent noisy copies per structure and noise level
     n_particles: int = 4096  #: particles per generated frame (approximately, by replication)
@@ -39,7 +40,27 @@ class DataSpec:
 
 @dataclass
 class EnvironmentSet:
-    """All training environments as tensors (CPU), plus what they are (for model cards)."""
+    """All training environments as tensors (CPU), plus what they are (for model cards).
+
+    Attributes
+    ----------
+    bonds : torch.Tensor
+        Unit-free bond vectors, (N, k, 3) float32.
+    mask : torch.Tensor
+        Real bonds, (N, k) bool.
+    center_types : torch.Tensor
+        (N,) int64.
+    neighbor_types : torch.Tensor
+        (N, k) int64, -1 on padding.
+    structure : torch.Tensor
+        Structure id of each environment, (N,) int64.
+    structures : list of str
+        Structure id -> name.
+    n_types : int
+        Particle types seen.
+    sources : list of dict
+        One entry per frame: structure, noise, seed, particles, environments.
+    """
 
     bonds: torch.Tensor  # float32 (N, k, 3), unit-free
     mask: torch.Tensor  # bool (N, k)
@@ -48,14 +69,13 @@ class EnvironmentSet:
     structure: torch.Tensor  # int64 (N,)
     structures: list[str]  # structure id -> name
     n_types: int
-    sources: list[dict] = field(
-        default_factory=list
-    )  # one entry per frame: structure, noise, seed, particles, environments
+    sources: list[dict] = field(default_factory=list)  # one dict per frame (see above)
 
     def __len__(self) -> int:
         return len(self.bonds)
 
     def batch(self, indices: torch.Tensor) -> Environments:
+        """The environments at ``indices`` ((b,) int64 tensor) as :class:`~.tasks.Environments`."""
         return Environments(
             self.bonds[indices],
             self.mask[indices],
@@ -80,7 +100,19 @@ class EnvironmentSet:
 
 def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int, object]]:
     """(name, noise, seed, Frame) of the spec's prototypes and ``spec.random_space_groups`` random space
-    groups (chosen with ``seed``), at every noise level and draw: :func:`structures.library_frames`."""
+    groups (chosen with ``seed``), at every noise level and draw: :func:`structures.library_frames`.
+
+    Parameters
+    ----------
+    spec : DataSpec
+        The structures to generate.
+    seed : int
+        Seed of the space-group choice and of every frame.
+
+    Yields
+    ------
+    tuple of (str, float, int, Frame)
+    """
     from . import structures
 
     rng = np.random.default_rng(seed)
@@ -92,9 +124,20 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
 
 
 def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Iterator[tuple[str, None, None, object]]:
-    """(file name, None, None, Frame) for every selected frame of every user trajectory (one structure id per file).
+    """(file name, None, None, Frame) for every selected frame of every user trajectory.
 
-    ``read_options``: keyword arguments of :func:`simssl.read_frames` (``frames``, ``format``, ``box``).
+    Each file is one structure (named by its file name).
+
+    Parameters
+    ----------
+    paths : iterable of str
+        Trajectory files.
+    read_options : dict or None
+        Keyword arguments of :func:`simssl.read_frames` (``frames``, ``format``, ``box``).
+
+    Yields
+    ------
+    tuple of (str, None, None, Frame)
     """
     from ..io import read_frames
 
@@ -106,7 +149,31 @@ def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Itera
 def build(
     frames: Iterable[tuple], k: int, environments_per_frame: int | None = None, seed: int = 0, progress: bool = False
 ) -> EnvironmentSet:
-    """Neighborhoods of ``(name, noise, seed, Frame)`` tuples, subsampled per frame, as one EnvironmentSet."""
+    """Neighborhoods of ``(name, noise, seed, Frame)`` tuples, subsampled per frame, as one EnvironmentSet.
+
+    Parameters
+    ----------
+    frames : iterable of tuple
+        ``(name, noise, seed, Frame)``, e.g. from :func:`library_frames` or :func:`user_frames`;
+        frames with the same name share a structure id.
+    k : int
+        Neighbors per environment.
+    environments_per_frame : int or None
+        Keep this many random environments per frame (None: all).
+    seed : int
+        Seed of the subsampling.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    EnvironmentSet
+
+    Raises
+    ------
+    SimsslError
+        If ``frames`` is empty.
+    """
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
@@ -145,7 +212,22 @@ def build(
 
 
 def split(n: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train, validation) environment indices: a seeded random split, at least one environment on each side."""
+    """(train, validation) environment indices: a seeded random split, at least one environment on each side.
+
+    Parameters
+    ----------
+    n : int
+        Number of environments (at least 2).
+    validation_fraction : float
+        Share of the validation part (rounded, then clamped to 1..n-1).
+    seed : int
+        Seed of the permutation.
+
+    Returns
+    -------
+    train, validation : torch.Tensor
+        Sorted int64 indices.
+    """
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val = min(max(1, round(validation_fraction * n)), n - 1)
     return order[n_val:].sort().values, order[:n_val].sort().values
@@ -165,6 +247,25 @@ def batches(
     With ``world`` > 1 each rank takes an equal, disjoint shard (the remainder is dropped) so that
     every rank runs the same number of steps, as DDP requires. A last batch smaller than
     ``min_size`` is dropped (multi-task training needs one environment per sliced task).
+
+    Parameters
+    ----------
+    data : EnvironmentSet
+        All environments.
+    indices : torch.Tensor
+        Rows of ``data`` to draw from, (n,) int64.
+    batch_size : int
+        Environments per batch.
+    generator : torch.Generator or None
+        Shuffles ``indices``; None keeps their order.
+    rank, world : int
+        This process's rank and the number of processes.
+    min_size : int
+        Smallest last batch kept.
+
+    Yields
+    ------
+    Environments
     """
     if generator is not None:
         indices = indices[torch.randperm(len(indices), generator=generator)]
@@ -175,6 +276,18 @@ def batches(
 
 
 def n_batches(n: int, batch_size: int, world: int = 1, min_size: int = 1) -> int:
-    """Steps per epoch of :func:`batches` over ``n`` indices."""
+    """Steps per epoch of :func:`batches` over ``n`` indices.
+
+    Parameters
+    ----------
+    n : int
+        Number of indices.
+    batch_size, world, min_size : int
+        As in :func:`batches`.
+
+    Returns
+    -------
+    int
+    """
     per_rank = n // world
     return per_rank // batch_size + (per_rank % batch_size >= max(1, min_size))

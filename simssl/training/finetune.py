@@ -18,9 +18,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..atomic import AtomicFile
+from ..devices import resolve_device
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig
-from ..model.inference import default_device
 from ..neighbors import compute_neighborhoods, model_inputs
 
 FORMAT = "simssl-finetuned"
@@ -28,7 +28,24 @@ TASKS = ("classification", "regression")
 
 
 def make_head(dim: int, n_out: int, kind: str, hidden: int = 64) -> nn.Module:
-    """'linear': one layer; 'mlp': one hidden SiLU layer."""
+    """A head for ``dim``-wide embeddings: 'linear': one layer; 'mlp': one hidden SiLU layer.
+
+    Parameters
+    ----------
+    dim : int
+        Input width (the embedding size D).
+    n_out : int
+        Outputs (classes, or 1 for regression).
+    kind : {'linear', 'mlp'}
+        Others raise ``ValueError``.
+    hidden : int
+        Hidden width of the 'mlp' head.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps (B, dim) to (B, n_out).
+    """
     if kind == "linear":
         return nn.Linear(dim, n_out)
     if kind == "mlp":
@@ -37,7 +54,25 @@ def make_head(dim: int, n_out: int, kind: str, hidden: int = 64) -> nn.Module:
 
 
 class FineTuned(nn.Module):
-    """Encoder + standardization + head; :meth:`predict` gives per-particle labels (or values) of a frame."""
+    """Encoder + standardization + head; :meth:`predict` gives per-particle labels (or values) of a frame.
+
+    Parameters
+    ----------
+    encoder : Encoder
+        The (fine-tuned or frozen) encoder.
+    head : torch.nn.Module
+        From :func:`make_head`.
+    task : {'classification', 'regression'}
+        What the head predicts.
+    head_kind : {'linear', 'mlp'}
+        How ``head`` was made (stored so :meth:`load` can rebuild it).
+    classes : array_like or None
+        The original label values, in logit order (classification).
+    mean, std : array_like or None
+        Embedding standardization, (D,) float32 (default: 0 and 1).
+    metrics : dict or None
+        Scores, as :func:`score` returns them.
+    """
 
     def __init__(
         self,
@@ -59,23 +94,55 @@ class FineTuned(nn.Module):
         self.metrics = dict(metrics or {})
 
     def head_output(self, embedding: torch.Tensor) -> torch.Tensor:
-        """Logits (classification) or values (regression) of standardized embeddings."""
+        """Logits (B, classes) (classification) or values (B,) (regression) of embeddings (B, D).
+
+        The embeddings are standardized first.
+        """
         out = self.head((embedding - self.mean) / self.std)
         return out[:, 0] if self.task == "regression" else out
 
     def decision(self, source, device=None) -> np.ndarray:
-        """Per-particle logits (N, classes) or regression values (N,) of a Frame or Neighborhoods."""
+        """Per-particle logits (N, classes) or regression values (N,) of a Frame or Neighborhoods.
+
+        Parameters
+        ----------
+        source : Frame or Neighborhoods
+            What to label (also model-input arrays, as :func:`simssl.model.inference.embed` takes).
+        device : str, torch.device or None
+            Where the encoder runs.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32.
+        """
         embedding = self.encoder.embed(source, device=device, to_numpy=False)
         with torch.no_grad():
             return self.head_output(embedding.to(self.mean.device)).cpu().numpy()
 
     def predict(self, source, device=None) -> np.ndarray:
-        """Per-particle class labels (the original label values) or regression values."""
+        """Per-particle class labels (the original label values) or regression values.
+
+        Parameters are those of :meth:`decision`.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N,): labels of the classes' dtype, or float32 values.
+        """
         out = self.decision(source, device)
         return np.asarray(self.classes)[out.argmax(1)] if self.task == "classification" else out
 
     def save(self, path) -> None:
-        """Encoder (config, weights, card), head and standardization in one weights_only-loadable file, written atomically."""
+        """Encoder (config, weights, card), head and standardization in one file, written atomically.
+
+        The file is loadable with ``torch.load(weights_only=True)``.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Target file; replaced if it exists.
+        """
         payload = {
             "format": FORMAT,
             "task": self.task,
@@ -91,6 +158,13 @@ class FineTuned(nn.Module):
 
     @classmethod
     def load(cls, path) -> FineTuned:
+        """A model saved by :meth:`save`, in eval mode on the CPU.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The file; one of another format raises ``SimsslError``.
+        """
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise SimsslError(f"{path}: not a simssl fine-tuned model")
@@ -111,8 +185,27 @@ class FineTuned(nn.Module):
 def neighborhoods_and_labels(sources, labels, k: int):
     """Concatenated (bonds/scale, mask, center types, neighbor types) of every source, and one label per particle.
 
-    ``labels``: an array over all particles of all sources, or a list with one entry per source,
-    each a per-particle array or a scalar group label for the whole frame.
+    Parameters
+    ----------
+    sources : Frame, Neighborhoods, or a sequence of them
+        Frames get neighborhoods of ``k`` neighbors.
+    labels : array_like or list
+        An array over all particles of all sources, or a list with one entry per source, each a
+        per-particle array or a scalar group label for the whole frame.
+    k : int
+        Neighbors per particle for Frames.
+
+    Returns
+    -------
+    arrays : list of torch.Tensor
+        bonds (N, k, 3) float32, mask (N, k) bool, center types (N,) int32, neighbor types (N, k) int32.
+    labels : numpy.ndarray
+        (N,).
+
+    Raises
+    ------
+    SimsslError
+        If the number of labels does not match the number of particles.
     """
     sources = [sources] if hasattr(sources, "positions") or hasattr(sources, "vectors") else list(sources)
     hoods = [source if hasattr(source, "vectors") else compute_neighborhoods(source, k=k) for source in sources]
@@ -127,7 +220,24 @@ def neighborhoods_and_labels(sources, labels, k: int):
 
 
 def choose_labeled(labels: np.ndarray, fraction: float, task: str, rng: np.random.Generator) -> np.ndarray:
-    """Indices of the training particles: ``fraction`` of each class (at least one), or of all particles."""
+    """Indices of the training particles: ``fraction`` of each class (at least one), or of all particles.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (N,) labels.
+    fraction : float
+        In (0, 1]; others raise ``ValueError``.
+    task : {'classification', 'regression'}
+        Classification samples each class separately.
+    rng : numpy.random.Generator
+        Source of the choice.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted int64 indices.
+    """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     groups = (
@@ -160,10 +270,42 @@ def finetune(
 
     Classification uses cross-entropy over the distinct label values; regression the MSE of
     standardized targets. ``metrics`` reports train and held-out accuracy (or RMSE).
+
+    Parameters
+    ----------
+    model : Encoder
+        The pretrained encoder (copied; the original is not changed).
+    frames_or_neighborhoods : Frame, Neighborhoods, or a sequence of them
+        The labeled data.
+    labels : array_like or list
+        As in :func:`neighborhoods_and_labels`.
+    task : {'classification', 'regression'}
+        What to predict.
+    fraction : float
+        Share of the particles used for training, in (0, 1].
+    freeze : bool
+        Train the head only (True) or the encoder too (at a tenth of ``lr``).
+    epochs : int
+        Passes over the training particles.
+    seed : int
+        Seeds the choice of training particles, the head's weights and the shuffling.
+    head : {'linear', 'mlp'}
+        The head's kind.
+    lr : float
+        AdamW learning rate of the head.
+    batch_size : int
+        Particles per step.
+    device : str, torch.device or None
+        Default: CUDA when available, else the CPU.
+
+    Returns
+    -------
+    FineTuned
+        In eval mode, on ``device``.
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     rng = np.random.default_rng(seed)
     arrays, labels = neighborhoods_and_labels(frames_or_neighborhoods, labels, model.config.k)
     if task == "classification":
@@ -228,7 +370,24 @@ def finetune(
 
 @torch.no_grad()
 def score(result: FineTuned, embeddings: torch.Tensor, targets: torch.Tensor, train: torch.Tensor) -> dict:
-    """Accuracy (classification) or RMSE (regression) on the labeled and on the held-out particles."""
+    """Accuracy (classification) or RMSE (regression) on the labeled and on the held-out particles.
+
+    Parameters
+    ----------
+    result : FineTuned
+        The model whose head is scored.
+    embeddings : torch.Tensor
+        (N, D) embeddings of all particles.
+    targets : torch.Tensor
+        (N,) class indices (int64) or values (float32), on the embeddings' device.
+    train : torch.Tensor
+        Indices of the training particles.
+
+    Returns
+    -------
+    dict
+        ``labeled``, ``held_out`` (counts), ``train_<metric>`` and ``held_out_<metric>`` (NaN if empty).
+    """
     held_out = torch.ones(len(targets), dtype=torch.bool)
     held_out[train] = False
     out = result.head_output(embeddings)
@@ -242,7 +401,28 @@ def score(result: FineTuned, embeddings: torch.Tensor, targets: torch.Tensor, tr
 
 
 def read_labels(path, frames: int) -> np.ndarray | list:
-    """Labels from an ``.npz`` (``labels``: per particle, flat or (frames, N); or ``frame_labels``: one per frame) or ``.npy``."""
+    """Labels from an ``.npz`` or ``.npy`` file.
+
+    An ``.npz`` holds ``labels`` (per particle, flat or (frames, N)) or ``frame_labels`` (one per
+    frame); an ``.npy`` holds per-particle labels.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The label file.
+    frames : int
+        Number of frames (checked against ``frame_labels``).
+
+    Returns
+    -------
+    numpy.ndarray or list
+        Flat per-particle labels, or a list of one label per frame.
+
+    Raises
+    ------
+    SimsslError
+        If the file is missing or holds neither array, or the frame count does not match.
+    """
     path = Path(path)
     if not path.exists():
         raise SimsslError(f"{path}: label file does not exist")

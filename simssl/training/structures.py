@@ -35,15 +35,30 @@ SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", 
 
 @functools.cache
 def _prototypes() -> dict[str, dict]:
-    """The bundled prototype table (see ``simssl/data/make_prototypes.py``), keyed by name."""
+    """The bundled prototype table (see ``benchmarks/make_prototypes.py``), keyed by name."""
     text = resources.files("simssl.data").joinpath(PROTOTYPES).read_text()
     return {entry["name"]: entry for entry in json.loads(text)["prototypes"]}
 
 
 def prototype_names(subset: str = "all") -> list[str]:
-    """Sorted prototype names: ``"all"`` 60 one-component AFLOW cells, ``"paper"`` the seed paper's
-    50, or its ``"train"`` (6) and ``"held_out"`` (44) parts; ``"pretrain"`` (16) is every cell but
-    the held-out ones (what the default model trains on, so held-out tests stay unseen)."""
+    """Sorted prototype names of a subset of the bundled AFLOW table.
+
+    Parameters
+    ----------
+    subset : {"all", "paper", "train", "held_out", "pretrain"}
+        ``"all"``: 60 one-component AFLOW cells; ``"paper"``: the seed paper's 50, or its
+        ``"train"`` (6) and ``"held_out"`` (44) parts; ``"pretrain"`` (16): every cell but the
+        held-out ones (what the default model trains on, so held-out tests stay unseen).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    SimsslError
+        For an unknown subset.
+    """
     if subset not in SUBSETS:
         raise SimsslError(f"unknown prototype subset {subset!r}; choose one of {', '.join(SUBSETS)}")
     table = _prototypes()
@@ -66,21 +81,67 @@ def _entry(name: str) -> dict:
 
 
 def unit_cell(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A prototype's AFLOW unit cell: lattice vectors as rows (3, 3) in Angstrom and fractional
-    positions (n, 3) in [0, 1)."""
+    """A prototype's AFLOW unit cell.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`prototype_names`; unknown names raise ``SimsslError``.
+
+    Returns
+    -------
+    lattice : numpy.ndarray
+        Lattice vectors as rows, (3, 3) float64, in Angstrom.
+    positions : numpy.ndarray
+        Fractional positions, (n, 3) float64, in [0, 1).
+    """
     entry = _entry(name)
     return np.array(entry["lattice"], dtype=np.float64), np.array(entry["positions"], dtype=np.float64)
 
 
 def prototype_space_group(name: str) -> int:
-    """The prototype's space-group number (International Tables), as AFLOW lists it."""
+    """The prototype's space-group number (International Tables), as AFLOW lists it.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`prototype_names`.
+
+    Returns
+    -------
+    int
+        1-230.
+    """
     return int(_entry(name)["space_group"])
 
 
 def crystal(name: str, n_particles: int = 4096, noise: float = 0.0, seed=None) -> Frame:
-    """The prototype ``name`` with shortest distance 1, replicated to about ``n_particles`` particles,
-    plus Gaussian noise of standard deviation ``noise``; ``seed`` (int, SeedSequence or Generator)
-    makes the noise reproducible."""
+    """The prototype ``name`` with shortest distance 1, replicated to about ``n_particles`` particles.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`prototype_names`.
+    n_particles : int
+        Approximate number of particles (whole unit cells are replicated).
+    noise : float
+        Standard deviation of the Gaussian noise per Cartesian component, in units of the shortest
+        distance; must be finite and non-negative.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Makes the noise reproducible.
+
+    Returns
+    -------
+    Frame
+        One-component (type ``"A"``) periodic frame, positions (N, 3) float32.
+
+    Examples
+    --------
+    >>> from simssl.training.structures import crystal
+    >>> frame = crystal("cF4-Cu", n_particles=500, noise=0.05, seed=1)
+    >>> frame.n_particles, frame.type_names
+    (500, ('A',))
+    """
     lattice, positions = unit_cell(name)
     return replicated(lattice, positions, n_particles, noise, seed, source=f"prototype {name}")
 
@@ -97,7 +158,20 @@ def _cartesian_grid(lattice: np.ndarray, positions: np.ndarray, repeats) -> np.n
 
 
 def shortest_distance(lattice: np.ndarray, positions: np.ndarray) -> float:
-    """Shortest distance between two particles of the periodic crystal (periodic images included)."""
+    """Shortest distance between two particles of the periodic crystal (periodic images included).
+
+    Parameters
+    ----------
+    lattice : array_like
+        Lattice vectors as rows, (3, 3).
+    positions : array_like
+        Fractional positions, (n, 3).
+
+    Returns
+    -------
+    float
+        In the lattice's length unit.
+    """
     lattice = np.asarray(lattice, dtype=np.float64)
     # Every particle's nearest neighbor is no farther than its image one shortest lattice vector away,
     # so a supercell more than twice that wide in every direction holds it.
@@ -108,8 +182,25 @@ def shortest_distance(lattice: np.ndarray, positions: np.ndarray) -> float:
 
 
 def replication(lattice: np.ndarray, n_basis: int, n_particles: int) -> np.ndarray:
-    """Integer repeats along a, b, c that give close to ``n_particles`` particles in a box whose face
-    distances are as equal as possible (score: |log count ratio| + 0.5 log anisotropy)."""
+    """Integer repeats along a, b, c that give close to ``n_particles`` particles.
+
+    The box's face distances are made as equal as possible (score: |log count ratio| + 0.5 log
+    anisotropy).
+
+    Parameters
+    ----------
+    lattice : numpy.ndarray
+        Lattice vectors as rows, (3, 3).
+    n_basis : int
+        Particles per unit cell.
+    n_particles : int
+        Target number of particles.
+
+    Returns
+    -------
+    numpy.ndarray
+        Repeats, (3,) int, each >= 1.
+    """
     widths = _widths(lattice)
     ideal = np.cbrt(n_particles / n_basis * np.prod(widths)) / widths
     ranges = [np.arange(max(1, int(v) - 1), int(np.ceil(v)) + 2) for v in ideal]
@@ -124,8 +215,28 @@ def replication(lattice: np.ndarray, n_basis: int, n_particles: int) -> np.ndarr
 def replicated(
     lattice, positions, n_particles: int = 4096, noise: float = 0.0, seed=None, source: str | None = None
 ) -> Frame:
-    """A Frame of the crystal with unit cell (``lattice`` rows, fractional ``positions``), rescaled to
-    shortest distance 1, replicated to about ``n_particles`` and displaced by Gaussian ``noise``."""
+    """A Frame of a crystal, rescaled to shortest distance 1, replicated and displaced by Gaussian noise.
+
+    Parameters
+    ----------
+    lattice : array_like
+        Lattice vectors as rows, (3, 3).
+    positions : array_like
+        Fractional positions, (n, 3).
+    n_particles : int
+        Approximate number of particles; must be positive.
+    noise : float
+        Gaussian noise standard deviation in units of the shortest distance; finite, non-negative.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the noise.
+    source : str or None
+        Description stored in the Frame (for messages).
+
+    Returns
+    -------
+    Frame
+        One-component (type ``"A"``).
+    """
     if not np.isfinite(noise) or noise < 0:
         raise SimsslError(f"noise must be a finite non-negative standard deviation, got {noise}")
     if int(n_particles) < 1:
@@ -148,7 +259,18 @@ def _group_number(space_group) -> int:
 
 
 def crystal_system(space_group: int) -> str:
-    """The crystal system (``"triclinic"`` ... ``"cubic"``) of a space-group number 1-230."""
+    """The crystal system (``"triclinic"`` ... ``"cubic"``) of a space-group number 1-230.
+
+    Parameters
+    ----------
+    space_group : int
+        1-230; other numbers raise ``SimsslError``.
+
+    Returns
+    -------
+    str
+        One of :data:`SYSTEMS`.
+    """
     return SYSTEMS[int(np.searchsorted(SYSTEM_ENDS, _group_number(space_group)))]
 
 
@@ -195,8 +317,22 @@ def _place_sites(rotations, translations, cell, n_orbits, rng) -> list[np.ndarra
 
 
 def space_group_number(lattice, positions, symprec: float = SYMPREC) -> int | None:
-    """spglib's space-group number of a one-component crystal (lattice rows, fractional positions);
-    ``symprec`` is in the lattice's length unit. None when spglib finds no symmetry."""
+    """spglib's space-group number of a one-component crystal.
+
+    Parameters
+    ----------
+    lattice : array_like
+        Lattice vectors as rows, (3, 3).
+    positions : array_like
+        Fractional positions, (n, 3).
+    symprec : float
+        spglib tolerance, in the lattice's length unit.
+
+    Returns
+    -------
+    int or None
+        None when spglib finds no symmetry.
+    """
     import spglib
 
     cell = (
@@ -220,6 +356,25 @@ def random_unit_cell(space_group: int, seed=None) -> tuple[np.ndarray, np.ndarra
     collapses below ``MIN_SEPARATION`` or that spglib finds to have another group are redrawn. Single
     orbits of small or polar groups gain symmetry (e.g. a mirror), so each redraw adds an orbit.
     Returns lattice rows (3, 3) and fractional positions (n, 3) like :func:`unit_cell`.
+
+    Parameters
+    ----------
+    space_group : int
+        1-230.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the random draws.
+
+    Returns
+    -------
+    lattice : numpy.ndarray
+        (3, 3) float64, rows.
+    positions : numpy.ndarray
+        (n, 3) float64, fractional.
+
+    Raises
+    ------
+    SimsslError
+        If no valid cell is found after ``MAX_ATTEMPTS`` draws, or the group number is out of range.
     """
     from ase.geometry import cellpar_to_cell  # ase.spacegroup takes seconds to import: only load it here
     from ase.spacegroup import Spacegroup
@@ -248,7 +403,23 @@ def random_unit_cell(space_group: int, seed=None) -> tuple[np.ndarray, np.ndarra
 
 
 def random_crystal(space_group: int, n_particles: int = 4096, seed=None, noise: float = 0.0) -> Frame:
-    """A random crystal of ``space_group`` (see :func:`random_unit_cell`) as a Frame like :func:`crystal`."""
+    """A random crystal of ``space_group`` (see :func:`random_unit_cell`) as a Frame like :func:`crystal`.
+
+    Parameters
+    ----------
+    space_group : int
+        1-230.
+    n_particles : int
+        Approximate number of particles.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Seeds both the cell and the noise.
+    noise : float
+        Gaussian noise standard deviation in units of the shortest distance.
+
+    Returns
+    -------
+    Frame
+    """
     rng = np.random.default_rng(seed)
     lattice, positions = random_unit_cell(space_group, rng)
     return replicated(
@@ -271,6 +442,26 @@ def library_frames(
     ``numpy.random.Generator``) and returned, so any frame can be rebuilt on its own
     (``crystal(name, n, noise, frame_seed)``). Space groups whose random crystal cannot be built
     are skipped.
+
+    Parameters
+    ----------
+    prototypes : sequence of str
+        Prototype names.
+    space_groups : sequence of int
+        Space-group numbers (1-230) that each get a random crystal.
+    noise : sequence of float
+        Noise levels (standard deviations in shortest distances).
+    draws : int
+        Frames per structure and noise level.
+    n_particles : int
+        Approximate particles per frame.
+    seed : None, int or numpy.random.Generator
+        Generator of the per-frame seeds.
+
+    Yields
+    ------
+    tuple of (str, float, int, Frame)
+        ``(name, noise, frame_seed, frame)``; random crystals are named ``"spacegroup-<n>"``.
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     for level in noise:
@@ -294,9 +485,28 @@ def library(
     n_particles: int = 4096,
     names: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, Frame]]:
-    """Lazily yield ``(name, frame)`` for every prototype (or ``names``), then, with
-    ``include_random``, one random crystal per space group named ``"spacegroup-<n>"``
-    (see :func:`library_frames`, which this reads)."""
+    """Lazily yield ``(name, frame)`` for every prototype (or ``names``), then random crystals.
+
+    With ``include_random``, one random crystal per space group, named ``"spacegroup-<n>"``
+    (see :func:`library_frames`, which this reads).
+
+    Parameters
+    ----------
+    noise : float
+        Gaussian noise standard deviation in shortest distances.
+    seed : None, int or numpy.random.Generator
+        Seed of the per-frame seeds.
+    include_random : bool
+        Also yield one random crystal per space group 1-230.
+    n_particles : int
+        Approximate particles per frame.
+    names : sequence of str or None
+        Prototype names (default: all).
+
+    Yields
+    ------
+    tuple of (str, Frame)
+    """
     names = prototype_names() if names is None else list(names)
     groups = range(1, 231) if include_random else ()
     for name, _, _, frame in library_frames(names, groups, (noise,), 1, n_particles, seed):

@@ -1,4 +1,6 @@
-"""Self-supervised pretext tasks on particle neighborhoods (after Spellings et al., arXiv 2411.14680, and CDSSL, arXiv 2408.17255).
+"""Self-supervised pretext tasks on particle neighborhoods.
+
+After Spellings et al. (arXiv 2411.14680) and CDSSL (arXiv 2408.17255).
 
 Every task is a small ``nn.Module`` head on the shared :class:`~simssl.model.Encoder` with two
 halves:
@@ -41,12 +43,15 @@ class Environments(NamedTuple):
     structure: torch.Tensor  # long (B,): index into the dataset's structure names
 
     def slice(self, start: int, stop: int) -> Environments:
+        """Rows ``start:stop`` of every field."""
         return Environments(*(t[start:stop] for t in self))
 
     def to(self, device) -> Environments:
+        """Every field moved to ``device`` (str or torch.device)."""
         return Environments(*(t.to(device, non_blocking=True) for t in self))
 
     def with_bonds(self, bonds: torch.Tensor, mask: torch.Tensor | None = None) -> Environments:
+        """A copy with new ``bonds`` (B, k, 3) and, if given, a new ``mask`` (B, k) bool."""
         return self._replace(bonds=bonds, mask=self.mask if mask is None else mask)
 
 
@@ -58,29 +63,80 @@ class EncoderOutput(NamedTuple):
     embedding: torch.Tensor
 
     def slice(self, start: int, stop: int) -> EncoderOutput:
+        """Rows ``start:stop`` of the features, every Geometry field and the embedding."""
         geometry = type(self.geometry)(*(t[start:stop] for t in self.geometry))
         return EncoderOutput(self.features[start:stop], geometry, self.embedding[start:stop])
 
 
 def encode(encoder, inputs: Environments) -> EncoderOutput:
-    """One encoder pass: per-bond features and the embedding that ``Encoder.forward`` would return."""
+    """One encoder pass: per-bond features and the embedding that ``Encoder.forward`` would return.
+
+    Parameters
+    ----------
+    encoder : Encoder
+        The shared encoder.
+    inputs : Environments
+        A batch of B neighborhoods.
+
+    Returns
+    -------
+    EncoderOutput
+        Features (B, k, D), Geometry, embedding (B, D).
+    """
     features, geometry = encoder.bond_features(inputs.bonds, inputs.mask, inputs.center_types, inputs.neighbor_types)
     return EncoderOutput(features, geometry, encoder.pool(features, geometry))
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` (B, k, ...) over real bonds (and any trailing axes)."""
+    """Mean of ``values`` (B, k, ...) over real bonds (and any trailing axes).
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        Per-bond values, (B, k, ...).
+    mask : torch.Tensor
+        Real bonds, (B, k) bool.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar (0 when no bond is real).
+    """
     weights = mask.reshape(mask.shape + (1,) * (values.ndim - mask.ndim)).expand_as(values).to(values.dtype)
     return (values * weights).sum() / weights.sum().clamp_min(1.0)
 
 
 def gaussian(shape, sigma: float, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
-    """Seeded N(0, sigma^2) noise drawn on the generator's device, returned like ``like``."""
+    """Seeded N(0, sigma^2) noise drawn on the generator's device, returned like ``like``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the noise.
+    sigma : float
+        Standard deviation.
+    generator : torch.Generator
+        Source of the noise.
+    like : torch.Tensor
+        The result gets its dtype and device.
+    """
     return (sigma * torch.randn(shape, generator=generator, device=generator.device)).to(like)
 
 
 def covariant_head(config, n_vectors: int, reduce: bool) -> CovariantAttention:
-    """A rank-2 covariant attention head reading [features, |r|] and the pair invariants (reflection-equivariant: no duals)."""
+    """A rank-2 covariant attention head reading [features, |r|] and the pair invariants.
+
+    It has no duals, so it is reflection-equivariant.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config (dim, width, score_hidden, activation, normalize_products).
+    n_vectors : int
+        Output vectors.
+    reduce : bool
+        One output per neighborhood (True) or per bond (False).
+    """
     n_pair = 4 if config.normalize_products else 2
     return CovariantAttention(
         config.dim + 1,
@@ -95,26 +151,79 @@ def covariant_head(config, n_vectors: int, reduce: bool) -> CovariantAttention:
 
 
 def covariant_output(head: CovariantAttention, out: EncoderOutput) -> torch.Tensor:
-    """Apply a covariant head to an encoder output (vectors in the same frame as the input bonds)."""
+    """Apply a covariant head to an encoder output (vectors in the same frame as the input bonds).
+
+    Returns
+    -------
+    torch.Tensor
+        (B, n_vectors, 3) for a reducing head, else (B, k, n_vectors, 3).
+    """
     return covariant_apply(head, out.features, out.geometry)
 
 
 class Task(nn.Module):
-    """Base of the pretext tasks: a name, a ``prepare`` corruption and a head with its loss."""
+    """Base of the pretext tasks: a name, a ``prepare`` corruption and a head with its loss.
+
+    Subclasses take the encoder's :class:`~simssl.model.EncoderConfig` as first constructor
+    argument and implement ``forward(out: EncoderOutput) -> prediction``.
+    """
 
     name = "task"
-    #: True: the task reads every row of the multi-task batch (its prepare must not corrupt); False: a slice of its own
+    #: True: the task reads every row of the multi-task batch (its prepare must not corrupt);
+    #: False: a slice of its own
     whole_batch = False
 
     def prepare(self, batch: Environments, generator: torch.Generator) -> tuple[Environments, torch.Tensor]:
+        """Corrupt a clean batch: (corrupted inputs, targets).
+
+        Parameters
+        ----------
+        batch : Environments
+            B clean neighborhoods.
+        generator : torch.Generator
+            Source of the corruption (seeded, for reproducible runs).
+
+        Returns
+        -------
+        inputs : Environments
+            B corrupted neighborhoods.
+        targets : torch.Tensor
+            What :meth:`loss` compares the prediction with; its shape is given in each task's docstring.
+        """
         raise NotImplementedError
 
     def loss(self, prediction: torch.Tensor, targets: torch.Tensor, inputs: Environments) -> torch.Tensor:
+        """The scalar loss of ``prediction`` against ``targets``.
+
+        Parameters
+        ----------
+        prediction : torch.Tensor
+            The head's output (``forward(out)``), shaped like ``targets`` (logits for classification).
+        targets : torch.Tensor
+            From :meth:`prepare`.
+        inputs : Environments
+            The corrupted batch (its mask weights per-bond losses).
+
+        Returns
+        -------
+        torch.Tensor
+            A float32 scalar.
+        """
         raise NotImplementedError
 
 
 class NoisyBondTask(Task):
-    """Half of each neighborhood's bonds get N(0, noise^2) noise; classify every bond as noisy or clean (BCE)."""
+    """Half of each neighborhood's bonds get N(0, noise^2) noise; classify every bond as noisy or clean (BCE).
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config.
+    noise : float
+        Noise standard deviation (unit-free).
+
+    Targets: (B, k), 1.0 for noisy bonds; predictions: (B, k) logits.
+    """
 
     name = "noisy_bond"
 
@@ -141,7 +250,17 @@ class NoisyBondTask(Task):
 
 
 class ShiftTask(Task):
-    """The center is displaced: every bond moves by one random vector s ~ N(0, shift^2 I); regress s covariantly."""
+    """The center is displaced: every bond moves by one random vector s ~ N(0, shift^2 I); regress s covariantly.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config.
+    shift : float
+        Standard deviation of s per component (unit-free).
+
+    Targets and predictions: (B, 3).
+    """
 
     name = "shift"
 
@@ -162,7 +281,19 @@ class ShiftTask(Task):
 
 
 class DenoisingTask(Task):
-    """All bonds get N(0, noise^2) noise; predict each bond's clean-minus-noisy displacement with a per-bond covariant head."""
+    """All bonds get N(0, noise^2) noise; predict each bond's clean-minus-noisy displacement.
+
+    The prediction comes from a per-bond covariant head.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config.
+    noise : float
+        Noise standard deviation (unit-free).
+
+    Targets and predictions: (B, k, 3).
+    """
 
     name = "denoising"
 
@@ -183,7 +314,19 @@ class DenoisingTask(Task):
 
 
 class DistanceDenoisingTask(Task):
-    """CDSSL-style: all bonds get N(0, noise^2) noise; predict each bond's clean length (invariant head, as a correction)."""
+    """CDSSL-style: all bonds get N(0, noise^2) noise; predict each bond's clean length.
+
+    An invariant head predicts a correction to the noisy length.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config.
+    noise : float
+        Noise standard deviation (unit-free).
+
+    Targets and predictions: (B, k) lengths.
+    """
 
     name = "distance_denoising"
 
@@ -206,7 +349,15 @@ class DistanceDenoisingTask(Task):
 
 
 class NearestBondTask(Task):
-    """The nearest bond is removed (masked); regress its vector from the remaining ones with a covariant head."""
+    """The nearest bond is removed (masked); regress its vector from the remaining ones with a covariant head.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config.
+
+    Targets and predictions: (B, 3).
+    """
 
     name = "nearest_bond"
 
@@ -235,6 +386,20 @@ def invariant_descriptor(bonds: torch.Tensor, mask: torch.Tensor, bins: int) -> 
     The bond lengths in increasing order (padding as trailing zeros) followed by a soft histogram of
     the cosines of all bond-pair angles (Gaussian kernels on [-1, 1], normalized to sum 1): the
     radial and angular content of a neighborhood, both cheap and exactly invariant.
+
+    Parameters
+    ----------
+    bonds : torch.Tensor
+        Bond vectors, (B, k, 3).
+    mask : torch.Tensor
+        Real bonds, (B, k) bool.
+    bins : int
+        Histogram bins.
+
+    Returns
+    -------
+    torch.Tensor
+        (B, k + bins), in the bonds' dtype.
     """
     lengths = bonds.norm(dim=-1).masked_fill(~mask, float("inf")).sort(1).values
     lengths = lengths.masked_fill(lengths.isinf(), 0.0)
@@ -248,7 +413,21 @@ def invariant_descriptor(bonds: torch.Tensor, mask: torch.Tensor, bins: int) -> 
 
 
 class AutoencoderTask(Task):
-    """Bottleneck autoencoder: embedding -> ``bottleneck`` numbers -> MLP -> :func:`invariant_descriptor` of the clean neighborhood."""
+    """Bottleneck autoencoder: embedding -> ``bottleneck`` numbers -> MLP -> :func:`invariant_descriptor`.
+
+    The target is the descriptor of the clean neighborhood.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config (its ``k`` sets the descriptor's length).
+    bottleneck : int
+        Width of the bottleneck.
+    bins : int
+        Angle-histogram bins of the descriptor.
+
+    Targets and predictions: (B, k + bins).
+    """
 
     name = "autoencoder"
 
@@ -278,6 +457,15 @@ class FrameClassificationTask(Task):
     Under :class:`MultiTask` it reads every environment of the batch, the other tasks' corrupted
     ones included: the structure is still known, and the corruptions (shifted centers, noisy or
     missing bonds) teach the embedding to name the structure through noise, at no extra cost.
+
+    Parameters
+    ----------
+    config : EncoderConfig
+        The encoder's config.
+    n_structures : int
+        Number of structure ids (classes).
+
+    Targets: (B,) int64 structure ids; predictions: (B, n_structures) logits.
     """
 
     name = "frame_classification"
@@ -312,7 +500,23 @@ TASKS = {
 
 
 def build_task(name: str, config, n_structures: int, **options) -> Task:
-    """A task head by name; ``options`` are its constructor's keyword arguments (noise, shift, bottleneck, ...)."""
+    """A task head by name; ``options`` are its constructor's keyword arguments (noise, shift, bottleneck, ...).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`TASKS`; unknown names raise ``ValueError``.
+    config : EncoderConfig
+        The encoder's config.
+    n_structures : int
+        Structure ids (used by the frame-classification task only).
+    **options
+        Constructor keyword arguments of the task.
+
+    Returns
+    -------
+    Task
+    """
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose from {sorted(TASKS)}")
     if name == FrameClassificationTask.name:
@@ -327,6 +531,15 @@ class MultiTask(nn.Module):
     each; tasks marked ``whole_batch`` get no slice but read all the rows after that. The
     concatenated inputs go through the encoder once (on any device, under DDP too, since everything
     happens inside ``forward``).
+
+    Parameters
+    ----------
+    encoder : Encoder
+        The shared encoder.
+    tasks : dict of str to Task
+        The task heads by name.
+    weights : dict of str to float
+        Loss weight of every task in ``tasks``.
     """
 
     def __init__(self, encoder, tasks: dict[str, Task], weights: dict[str, float]):
@@ -341,7 +554,23 @@ class MultiTask(nn.Module):
         return sum(not task.whole_batch for task in self.tasks.values())
 
     def prepare(self, batch: Environments, generator: torch.Generator):
-        """(inputs, targets, bounds): concatenated corrupted inputs, per-task targets, per-task row ranges."""
+        """(inputs, targets, bounds): concatenated corrupted inputs, per-task targets, per-task row ranges.
+
+        Parameters
+        ----------
+        batch : Environments
+            Clean environments; at least :attr:`n_slices` rows.
+        generator : torch.Generator
+            Source of the corruptions.
+
+        Returns
+        -------
+        inputs : Environments
+            The corrupted rows, in task order (the same number of rows as ``batch``).
+        targets : dict of str to torch.Tensor
+        bounds : dict of str to tuple of (int, int)
+            Each task's ``(start, stop)`` rows of ``inputs``.
+        """
         sliced = [(name, task) for name, task in self.tasks.items() if not task.whole_batch]
         edges = torch.linspace(0, len(batch.bonds), len(sliced) + 1).round().long().tolist()
         parts, targets, bounds = [], {}, {}
@@ -357,6 +586,17 @@ class MultiTask(nn.Module):
         return inputs, targets, bounds
 
     def forward(self, inputs: Environments, targets: dict, bounds: dict) -> dict[str, torch.Tensor]:
+        """{task: scalar loss} from one encoder pass; tasks with an empty slice are left out.
+
+        Parameters
+        ----------
+        inputs : Environments
+            The corrupted rows from :meth:`prepare` (on the model's device).
+        targets : dict of str to torch.Tensor
+            Per-task targets from :meth:`prepare`.
+        bounds : dict of str to tuple of (int, int)
+            Per-task rows from :meth:`prepare`.
+        """
         out = encode(self.encoder, inputs)
         losses = {}
         for name, task in self.tasks.items():
@@ -366,5 +606,5 @@ class MultiTask(nn.Module):
         return losses
 
     def total(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The weighted sum of the task losses."""
+        """The weighted sum of the task losses (``losses`` as returned by :meth:`forward`)."""
         return sum(self.weights[name] * loss for name, loss in losses.items())

@@ -30,6 +30,7 @@ import torch
 import torch.distributed as dist
 
 from ..atomic import AtomicFile
+from ..devices import resolve_device
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig, save
 from . import dataset
@@ -40,7 +41,12 @@ CHECKPOINT_FORMAT = "simssl-pretrain-checkpoint"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a pretraining run depends on besides seed, device and file paths."""
+    """Everything a pretraining run depends on besides seed, device and file paths.
+
+    Fields without a comment: ``data`` (a :class:`~.dataset.DataSpec`), ``epochs``, ``batch_size``,
+    ``lr`` and ``weight_decay`` (AdamW), ``step_epochs`` and ``step_gamma`` (the 'step' schedule),
+    ``validation_fraction`` and ``grad_clip`` (gradient-norm clip).
+    """
 
     encoder: dict = field(default_factory=dict)  #: EncoderConfig overrides (n_types comes from the data)
     data: dataset.DataSpec = field(default_factory=dataset.DataSpec)
@@ -59,10 +65,12 @@ class TrainConfig:
     amp: str = "auto"  #: 'auto' (bf16, or fp16 + GradScaler, on CUDA; none on CPU), 'bf16', 'fp16', 'none'
 
     def to_dict(self) -> dict:
+        """The config as plain nested dicts (what checkpoints and model cards store)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
+        """The inverse of :meth:`to_dict` (lists from JSON become tuples again)."""
         values = dict(values)
         data = dict(values.pop("data"))
         data["noise"] = tuple(data["noise"])
@@ -134,7 +142,10 @@ PRESETS = {
 
 
 class Distributed:
-    """This process's place in a ``torchrun`` launch (rank 0 of 1 without one)."""
+    """This process's place in a ``torchrun`` launch (rank 0 of 1 without one).
+
+    Read from the ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK`` environment variables.
+    """
 
     def __init__(self):
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -143,18 +154,31 @@ class Distributed:
 
     @property
     def main(self) -> bool:
+        """Whether this is rank 0 (the one that writes files)."""
         return self.rank == 0
 
     def start(self, device: torch.device) -> None:
+        """Join the process group (nccl for a CUDA ``device``, else gloo) when there are several ranks."""
         if self.world > 1 and not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
     def stop(self) -> None:
+        """Leave the process group, if one was joined."""
         if self.world > 1 and dist.is_initialized():
             dist.destroy_process_group()
 
     def mean(self, values: dict[str, float]) -> dict[str, float]:
-        """Average a dict of numbers over ranks (same keys on every rank)."""
+        """Average a dict of numbers over ranks (same keys on every rank).
+
+        Parameters
+        ----------
+        values : dict of str to float
+
+        Returns
+        -------
+        dict of str to float
+            The same keys, values averaged over ranks.
+        """
         if self.world == 1:
             return values
         tensor = torch.tensor(list(values.values()), dtype=torch.float64)
@@ -163,14 +187,38 @@ class Distributed:
 
 
 def pick_device(device, ranks: Distributed) -> torch.device:
-    """The requested device; by default this rank's GPU when CUDA is available, else the CPU."""
+    """The requested device; by default this rank's GPU when CUDA is available, else the CPU.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        The requested device.
+    ranks : Distributed
+        Supplies the local rank (the GPU index).
+
+    Returns
+    -------
+    torch.device
+    """
     if device is not None:
-        return torch.device(device)
+        return resolve_device(device)
     return torch.device(f"cuda:{ranks.local_rank}") if torch.cuda.is_available() else torch.device("cpu")
 
 
 def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype of ``amp`` on ``device`` (None: full float32)."""
+    """The autocast dtype of ``amp`` on ``device`` (None: full float32).
+
+    Parameters
+    ----------
+    amp : {'auto', 'bf16', 'fp16', 'none'}
+        As :attr:`TrainConfig.amp`; other values raise ``ValueError``.
+    device : torch.device
+        'auto' means no autocast except on CUDA.
+
+    Returns
+    -------
+    torch.dtype or None
+    """
     if amp == "none" or (amp == "auto" and device.type != "cuda"):
         return None
     if amp == "auto":
@@ -181,7 +229,19 @@ def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
 
 
 def epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:
-    """A generator seeded from (seed, epoch, stream): the same numbers after a resume."""
+    """A generator seeded from (seed, epoch, stream): the same numbers after a resume.
+
+    Parameters
+    ----------
+    seed, epoch, stream : int
+        The run's seed, the epoch (-1 for validation) and the stream (0: shuffling, 1 + rank:
+        corruption).
+
+    Returns
+    -------
+    torch.Generator
+        A CPU generator.
+    """
     return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_009 + stream)
 
 
@@ -197,7 +257,19 @@ def git_commit() -> str | None:
 
 
 def build_model(config: TrainConfig, data: dataset.EnvironmentSet) -> MultiTask:
-    """Encoder (k and n_types matched to the data) plus the configured task heads."""
+    """Encoder (k and n_types matched to the data) plus the configured task heads.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Encoder overrides, tasks, weights and task options.
+    data : EnvironmentSet
+        Supplies k, n_types and the number of structures.
+
+    Returns
+    -------
+    MultiTask
+    """
     encoder = Encoder(EncoderConfig(**{**config.encoder, "k": data.bonds.shape[1], "n_types": data.n_types}))
     tasks = {
         name: build_task(name, encoder.config, len(data.structures), **config.task_options.get(name, {}))
@@ -207,7 +279,22 @@ def build_model(config: TrainConfig, data: dataset.EnvironmentSet) -> MultiTask:
 
 
 def make_schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
-    """Per-step LR schedule: cosine to zero over the run, or a step decay every ``step_epochs``."""
+    """Per-step LR schedule: cosine to zero over the run, or a step decay every ``step_epochs``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``schedule`` ('cosine' or 'step'; others raise ``ValueError``), ``epochs``, ``step_epochs``,
+        ``step_gamma``.
+    optimizer : torch.optim.Optimizer
+        The optimizer to schedule.
+    steps_per_epoch : int
+        Optimizer steps per epoch.
+
+    Returns
+    -------
+    torch.optim.lr_scheduler.LRScheduler
+    """
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, config.epochs * steps_per_epoch))
     if config.schedule == "step":
@@ -218,7 +305,28 @@ def make_schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
 
 
 class Trainer:
-    """State of one pretraining run; :meth:`fit` trains it, :meth:`save_checkpoint` / :meth:`load_checkpoint` persist it."""
+    """State of one pretraining run.
+
+    :meth:`fit` trains it, :meth:`save_checkpoint` / :meth:`load_checkpoint` persist it.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's configuration.
+    data : EnvironmentSet
+        All environments (split here into training and validation).
+    seed : int
+        Seeds the weights, the split and every epoch's generators.
+    device : str, torch.device or None
+        Default: this rank's GPU when CUDA is available, else the CPU.
+    progress : bool
+        Show progress bars (rank 0 only).
+
+    Raises
+    ------
+    SimsslError
+        If the validation split is too small for the number of tasks and ranks.
+    """
 
     def __init__(
         self, config: TrainConfig, data: dataset.EnvironmentSet, seed: int = 0, device=None, progress: bool = True
@@ -233,8 +341,9 @@ class Trainer:
         self.train_indices, self.val_indices = dataset.split(len(data), config.validation_fraction, seed)
         if len(self.val_indices) // self.ranks.world < self.model.n_slices:
             raise SimsslError(
-                f"the validation split ({len(self.val_indices)} environments) is too small for {self.model.n_slices} tasks "
-                f"on {self.ranks.world} rank(s): use more data or a larger validation fraction"
+                f"the validation split ({len(self.val_indices)} environments) is too small for "
+                f"{self.model.n_slices} tasks on {self.ranks.world} rank(s): "
+                "use more data or a larger validation fraction"
             )
         self.steps_per_epoch = dataset.n_batches(
             len(self.train_indices), config.batch_size, self.ranks.world, self.model.n_slices
@@ -255,9 +364,11 @@ class Trainer:
         self.elapsed = 0.0  # seconds of previous segments of a resumed run
 
     def autocast(self):
+        """The run's autocast context (a null context without mixed precision)."""
         return torch.autocast(self.device.type, dtype=self.dtype) if self.dtype is not None else nullcontext()
 
     def losses(self, batch, generator) -> dict[str, torch.Tensor]:
+        """{task: loss} of one clean batch (Environments), corrupted with ``generator`` (torch.Generator)."""
         inputs, targets, bounds = self.model.prepare(batch, generator)
         targets = {name: value.to(self.device, non_blocking=True) for name, value in targets.items()}
         with self.autocast():
@@ -326,7 +437,22 @@ class Trainer:
         return self.ranks.mean({name: value / max(1, count) for name, value in sums.items()})
 
     def fit(self, checkpoint_every: int = 0, checkpoint_dir: Path | None = None, log: Path | None = None) -> dict:
-        """Train until ``config.epochs`` or early stopping; returns the last epoch's record."""
+        """Train until ``config.epochs`` or early stopping; returns the last epoch's record.
+
+        Parameters
+        ----------
+        checkpoint_every : int
+            Save a checkpoint every this many epochs (0: never; needs ``checkpoint_dir``).
+        checkpoint_dir : pathlib.Path or None
+            Where ``epochNNNN.pt`` checkpoints go.
+        log : pathlib.Path or None
+            A JSON-lines file that gets one record per epoch (appended).
+
+        Returns
+        -------
+        dict
+            ``epoch``, ``step``, ``lr``, ``seconds``, ``train`` and ``val`` (per-task losses).
+        """
         start = time.perf_counter()
         record = self.history[-1] if self.history else {}
         while self.epoch < self.config.epochs and self.best["bad_epochs"] < self.config.patience:
@@ -368,7 +494,15 @@ class Trainer:
         return encoder.eval()
 
     def save_checkpoint(self, path: Path, seconds: float) -> None:
-        """Everything needed for an exact resume, written atomically (loadable with weights_only)."""
+        """Everything needed for an exact resume, written atomically (loadable with weights_only).
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            Target file (parent folders are created).
+        seconds : float
+            Training time so far, stored for the model card.
+        """
         payload = {
             "format": CHECKPOINT_FORMAT,
             "config": self.config.to_dict(),
@@ -392,6 +526,7 @@ class Trainer:
             torch.save(payload, target.temporary)
 
     def load_checkpoint(self, payload: dict) -> None:
+        """Restore the state saved by :meth:`save_checkpoint` (``payload`` from :func:`read_checkpoint`)."""
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
@@ -409,7 +544,22 @@ class Trainer:
 
 
 def read_checkpoint(path) -> dict:
-    """A training checkpoint's payload, refusing files that are not one."""
+    """A training checkpoint's payload, refusing files that are not one.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A file written by :meth:`Trainer.save_checkpoint`.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    SimsslError
+        If the file is missing or not a pretraining checkpoint.
+    """
     path = Path(path)
     if not path.exists():
         raise SimsslError(f"{path}: checkpoint does not exist")
@@ -427,8 +577,27 @@ def load_data(
     progress: bool = False,
     read_options: dict | None = None,
 ) -> dataset.EnvironmentSet:
-    """The run's EnvironmentSet: library crystals (unless ``library`` is False) and the frames of ``data_files``
-    (read with ``read_options``, keyword arguments of :func:`simssl.read_frames`)."""
+    """The run's EnvironmentSet: library crystals (unless ``library`` is False) and the frames of ``data_files``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Its ``data`` spec and the encoder's ``k``.
+    data_files : iterable of str
+        User trajectories, one structure per file.
+    seed : int
+        Seed of the library and of the subsampling.
+    library : bool
+        Include the library crystals of ``config.data``.
+    progress : bool
+        Show a progress bar.
+    read_options : dict or None
+        Keyword arguments of :func:`simssl.read_frames` for ``data_files``.
+
+    Returns
+    -------
+    EnvironmentSet
+    """
     from itertools import chain
 
     sources = chain(
@@ -448,6 +617,20 @@ def model_card(trainer: Trainer, data: dataset.EnvironmentSet, wall_seconds: flo
 
     ``wall_seconds`` is this invocation's time (data included); ``train_seconds`` sums the
     training time of every segment of a resumed run.
+
+    Parameters
+    ----------
+    trainer : Trainer
+        A trained run.
+    data : EnvironmentSet
+        Its data.
+    wall_seconds : float
+        This invocation's time.
+
+    Returns
+    -------
+    dict
+        Plain JSON-like data.
     """
     last = trainer.history[-1] if trainer.history else {}
     best = next((r for r in trainer.history if r["epoch"] == trainer.best["epoch"]), last)
@@ -500,6 +683,38 @@ def pretrain(
     (its config and seed are used; ``epochs`` may extend it); ``read_options``: how ``data_files``
     are read (``frames``, ``format``, ``box`` of :func:`simssl.read_frames`). Checkpoints go to
     ``<out>.checkpoints/epochNNNN.pt`` every ``checkpoint_every`` epochs (0: never).
+
+    Parameters
+    ----------
+    config : TrainConfig or str
+        A TrainConfig or a name of :data:`PRESETS`.
+    out : str or PathLike
+        Where the best encoder is saved.
+    data_files : iterable of str
+        User trajectories to train on besides (or instead of) the library.
+    seed : int
+        Seed of the run (ignored with ``resume``).
+    device : str, torch.device or None
+        Default: this rank's GPU when CUDA is available, else the CPU.
+    resume : str, PathLike or None
+        A pretraining checkpoint to continue from.
+    checkpoint_every : int
+        Epochs between checkpoints (0: never).
+    log : str, PathLike or None
+        A JSON-lines file with one record per epoch.
+    epochs : int or None
+        Override ``config.epochs``.
+    library : bool
+        Train on the library crystals of ``config.data``.
+    progress : bool
+        Show progress bars.
+    read_options : dict or None
+        How ``data_files`` are read.
+
+    Returns
+    -------
+    dict
+        The model card.
     """
     payload = read_checkpoint(resume) if resume is not None else None
     if payload is not None:
