@@ -39,8 +39,6 @@ from simssl.io.convert import frame_from_mdanalysis
 from simssl.io.types import type_ids
 from simssl.live import LiveAnalyzer
 
-#: ``results.steps`` entry for frames whose format records no timestep
-UNKNOWN_STEP = -1
 
 
 class OrderEmbedding(AnalysisBase):
@@ -65,7 +63,7 @@ class OrderEmbedding(AnalysisBase):
 
     After :meth:`run`, ``results`` holds one array per quantity with a leading frame axis
     (``q6`` (frames, N), ``embedding`` (frames, N, D)), ``frames`` (trajectory indices) and ``steps``
-    (the simulation timestep, ``UNKNOWN_STEP`` where the format has none). Atom types are the
+    (the simulation timestep; the trajectory index where the format records none). Atom types are the
     atomgroup's ``types``, numbered as ``simssl process`` numbers them ('2' before '10').
 
     ``run(backend="multiprocessing" | "dask", n_workers=n)`` splits the frames among workers; each
@@ -132,7 +130,7 @@ class OrderEmbedding(AnalysisBase):
             ts, self._atomgroup.positions, self._types, self._type_names, source=self._source, index=ts.frame
         )
         self.results.per_frame.append(self._live.analyze(frame))
-        self.results.steps.append(UNKNOWN_STEP if frame.step is None else frame.step)
+        self.results.steps.append(frame.output_step)
 
     def _get_aggregator(self):
         """Workers' per-frame lists concatenate in frame order (MDAnalysis keeps the workers' order)."""

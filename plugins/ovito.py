@@ -31,12 +31,12 @@ except ImportError as error:
         f"simssl.plugins.ovito needs the OVITO Python module ({error}); install it with `pip install ovito`"
     ) from error
 
+from simssl.bond_order import parse_degrees
 from simssl.clustering import kmeans, principal_components
 from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
 from simssl.errors import SimsslError
 from simssl.io.convert import frame_from_ovito
 from simssl.live import LiveAnalyzer
-from simssl.steinhardt import parse_degrees
 
 #: principal components of the embedding written as 'Order PC1', 'Order PC2'
 N_COMPONENTS = 2

@@ -10,7 +10,7 @@ freud, matplotlib and torch load only when something needs them.
 
 import importlib
 
-from .errors import SimsslError
+from .errors import SimsslError, SimsslWarning
 from .version import __version__
 
 #: public name -> (module, attribute); ``frames`` is another name of ``read_frames``
@@ -34,7 +34,7 @@ _EXPORTS = {
     "process": (".processor", "process"),
     "read": (".io", "read"),
     "read_frames": (".io", "read_frames"),
-    "steinhardt": (".steinhardt", "steinhardt"),
+    "steinhardt": (".bond_order", "steinhardt"),
 }
 #: submodules reachable as attributes without an import statement (``simssl.model.Encoder``)
 _SUBMODULES = {"cli", "compare", "compute", "io", "live", "model", "neighbors", "processor", "training"}
@@ -57,4 +57,4 @@ def __dir__():
     return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
 
 
-__all__ = ["SimsslError", "__version__", *sorted(_EXPORTS)]
+__all__ = ["SimsslError", "SimsslWarning", "__version__", *sorted(_EXPORTS)]

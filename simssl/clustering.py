@@ -104,3 +104,81 @@ def kmeans(
 def _squared_distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
     squared = (x**2).sum(axis=1)[:, None] - 2 * x @ centers.T + (centers**2).sum(axis=1)[None, :]
     return np.maximum(squared, 0.0)  # the expansion can dip below zero by round-off
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
+    """Mean silhouette coefficient of a clustering (on a seeded sample of at most ``sample`` rows).
+
+    For each point, ``(b - a) / max(a, b)`` with ``a`` its mean distance to its own cluster and ``b``
+    to the nearest other cluster: near 1 for compact, well separated clusters, near 0 when a split
+    cuts through one population.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (N, D) points.
+    labels : numpy.ndarray
+        (N,) cluster ids; at least two distinct.
+    sample, seed : int
+        Rows used (the cost is quadratic in them) and the seed of their choice.
+
+    Returns
+    -------
+    float
+    """
+    rows = np.random.default_rng(seed).permutation(len(x))[:sample]
+    points, ids = np.asarray(x, dtype=np.float64)[rows], np.asarray(labels)[rows]
+    clusters = np.unique(ids)
+    if len(clusters) < 2:
+        raise ValueError("a silhouette needs at least two clusters")
+    squared = (points**2).sum(1)
+    distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * points @ points.T, 0.0))
+    mean_to = np.stack([distances[:, ids == c].sum(1) for c in clusters], axis=1)
+    sizes = np.array([np.sum(ids == c) for c in clusters], dtype=np.float64)
+    own = np.searchsorted(clusters, ids)
+    own_size = sizes[own] - 1
+    a = np.where(own_size > 0, mean_to[np.arange(len(ids)), own] / np.maximum(own_size, 1), 0.0)
+    other = mean_to / sizes
+    other[np.arange(len(ids)), own] = np.inf
+    b = other.min(1)
+    scores = np.where(own_size > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    return float(scores.mean())
+
+
+#: below this best silhouette the data are called one population (Kaufman & Rousseeuw: < 0.5 is weak structure)
+MIN_SILHOUETTE = 0.5
+#: rows (a seeded sample) on which the number of clusters is chosen
+CHOICE_ROWS = 5000
+
+
+def choose_clusters(
+    x: np.ndarray, candidates=(2, 3, 4), seed: int = 0, min_silhouette: float = MIN_SILHOUETTE
+) -> tuple[int, dict]:
+    """The number of k-means clusters the data support: the candidate with the best silhouette, or 1.
+
+    One cluster is the answer when no split reaches ``min_silhouette``: a liquid or a perfect
+    crystal is one population, and forcing two clusters on it would invent a second phase.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (N, D) points.
+    candidates : sequence of int
+        Cluster counts tried.
+    seed : int
+        Seed of k-means and of the silhouette sample.
+    min_silhouette : float
+        Smallest silhouette that counts as real structure.
+
+    Returns
+    -------
+    (int, dict)
+        The chosen count and the silhouette of every candidate tried.
+    """
+    scores = {}
+    x = np.asarray(x)[np.random.default_rng(seed).permutation(len(x))[:CHOICE_ROWS]]  # the choice needs no more
+    for count in candidates:
+        labels, _ = kmeans(x, count, seed=seed)
+        scores[count] = silhouette(x, labels, seed=seed) if len(np.unique(labels)) > 1 else 0.0
+    best = max(scores, key=scores.get)
+    return (best if scores[best] >= min_silhouette else 1), scores

@@ -27,7 +27,7 @@ from torch.nn import functional as F
 
 from .atomic import AtomicFile, refuse_overwrite
 from .compute import Embedding, Steinhardt
-from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
+from .defaults import AVERAGE_SUFFIX, GROUPINGS, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .figures import pyplot, save_figure
 from .frame import Frame
@@ -304,6 +304,93 @@ def stratified_folds(labels, folds: int = 5, seed: int = 0) -> np.ndarray:
     return fold
 
 
+#: how each grouping of folds (:data:`~simssl.defaults.GROUPINGS`, see :func:`grouped_folds`) reads in the report
+GROUPING_WORDS = {
+    "frame": "grouped by frame (whole frames per fold)",
+    "block": "grouped by spatial block (slabs of each frame)",
+    "particle": "stratified per particle (neighbors shared between folds: optimistic)",
+}
+
+
+def grouped_folds(
+    labels, frames: list[Frame], folds: int = 5, seed: int = 0, by: str = "auto"
+) -> tuple[np.ndarray, str]:
+    """Fold id per particle such that test particles' neighbors are not in the training folds.
+
+    Features are neighbor-averaged, so a particle's features carry its neighbors' structure: with
+    folds drawn per particle (``by="particle"``, :func:`stratified_folds`) every test particle has
+    neighbors in the training set, and the probes are scored on leaked information.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (N,) labels of all particles of ``frames``, concatenated in frame order.
+    frames : list of Frame
+        The frames the particles come from (their positions place the blocks).
+    folds : int
+        Number of folds, at least 2.
+    seed : int
+        Seed of the assignment of frames to folds.
+    by : str
+        ``"frame"``: whole frames per fold (stratified by each frame's most common label);
+        ``"block"``: each frame cut into ``folds`` slabs along its first box vector, slab i in fold
+        i (only particles at slab faces have neighbors in other folds); ``"particle"``: per-particle
+        stratified folds (leaks; for comparison only); ``"auto"``: frames when every class spans
+        at least ``folds`` frames, else blocks.
+
+    Returns
+    -------
+    (numpy.ndarray, str)
+        (N,) int64 fold ids and the grouping used.
+    """
+    labels = np.asarray(labels)
+    if by not in GROUPINGS:
+        raise SimsslError(f"folds can be grouped by {', '.join(GROUPINGS)}, not {by!r}")
+    if folds < 2:
+        raise SimsslError(f"cross-validation needs at least 2 folds, got {folds}")
+    if by == "particle":
+        return stratified_folds(labels, folds, seed), by
+    classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < folds:
+        raise SimsslError(
+            f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer than the {folds} folds"
+        )
+    bounds = np.cumsum([0] + [frame.n_particles for frame in frames])
+    dominant = np.array([_most_common(labels[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
+    frames_per_class = [int(np.sum(dominant == value)) for value in classes]
+    if by == "auto":
+        by = "frame" if min(frames_per_class) >= folds else "block"
+    fold = np.empty(len(labels), dtype=np.int64)
+    if by == "frame":
+        if min(frames_per_class) < folds:
+            value = classes[int(np.argmin(frames_per_class))]
+            raise SimsslError(
+                f"class {value.item()!r} is the main label of {min(frames_per_class)} frame(s), fewer than the "
+                f"{folds} folds: folds grouped by frame need more frames (or --folds-by block)"
+            )
+        shuffled = np.random.default_rng(seed).permutation(len(frames))
+        dealt = shuffled[np.argsort(dominant[shuffled], kind="stable")]  # grouped by class, random within
+        for position, index in enumerate(dealt):
+            fold[bounds[index] : bounds[index + 1]] = position % folds
+    else:
+        for index, frame in enumerate(frames):
+            fractional = frame.box.make_fractional(frame.positions)[:, 0]
+            fold[bounds[index] : bounds[index + 1]] = np.clip((fractional * folds).astype(np.int64), 0, folds - 1)
+    for value in classes:
+        missing = [f for f in range(folds) if not np.any((labels == value) & (fold != f))]
+        if missing:
+            raise SimsslError(
+                f"with folds grouped by {by}, class {value.item()!r} has no training particles when fold "
+                f"{missing[0]} is tested; use fewer --folds or more frames of that class"
+            )
+    return fold, by
+
+
+def _most_common(values: np.ndarray):
+    found, counts = np.unique(values, return_counts=True)
+    return found[int(np.argmax(counts))]
+
+
 @dataclass
 class ProbeScores:
     """Cross-validated scores of one feature set: per-fold accuracy and ROC AUC, out-of-fold probabilities.
@@ -431,6 +518,7 @@ class Report:
     model: dict
     probes: dict[str, ProbeScores]
     files: list[str] = field(default_factory=list)
+    grouping: str = "particle"  #: how folds were drawn (see :func:`grouped_folds`)
 
     def to_dict(self) -> dict:
         """JSON-like report (what ``report.json`` holds)."""
@@ -440,6 +528,7 @@ class Report:
             "classes": self.classes,
             "counts": self.counts,
             "folds": self.folds,
+            "grouping": self.grouping,
             "seed": self.seed,
             "model": self.model,
             "probes": {name: scores.summary() for name, scores in self.probes.items()},
@@ -453,7 +542,7 @@ class Report:
         model = f"{self.model.get('name', 'encoder')}" + ("" if self.model.get("trained", True) else " (UNTRAINED)")
         lines = [
             f"{sum(self.counts)} particles in {self.frames} frame(s); classes {classes}; model {model}; "
-            f"{self.folds}-fold stratified cross-validation, multinomial logistic regression",
+            f"{self.folds}-fold cross-validation {GROUPING_WORDS[self.grouping]}, multinomial logistic regression",
             f"{'features':<{width}}  {'columns':>7}  {'accuracy':>15}  {'ROC AUC':>15}",
         ]
         for name, scores in self.probes.items():
@@ -475,6 +564,7 @@ def compare(
     device=None,
     l2: float = DEFAULT_L2,
     force: bool = True,
+    folds_by: str = "auto",
 ) -> Report:
     """Cross-validated linear probes of ``model``'s embeddings and of Steinhardt features on the same labels.
 
@@ -504,6 +594,10 @@ def compare(
         The probes' L2 penalty.
     force : bool
         Overwrite existing output files.
+    folds_by : str
+        How folds are grouped so that no test particle's neighbors train the probe: ``"auto"``
+        (frames when there are enough, else spatial blocks), ``"frame"``, ``"block"`` or
+        ``"particle"`` (the leaky per-particle split); see :func:`grouped_folds`.
 
     Returns
     -------
@@ -519,7 +613,7 @@ def compare(
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) < 2:
         raise SimsslError(f"every particle has the label {classes[0].item()!r}; comparing needs at least two classes")
-    fold = stratified_folds(labels, folds, seed)
+    fold, grouping = grouped_folds(labels, frames, folds, seed, by=folds_by)
     features = {
         "embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
         "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames]),
@@ -533,6 +627,7 @@ def compare(
         seed,
         {"name": card.get("name", "encoder"), "trained": card.get("trained", True), "config": model.config.to_dict()},
         {name: cross_validate(values, labels, fold, l2) for name, values in features.items()},
+        grouping=grouping,
     )
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)

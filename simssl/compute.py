@@ -24,11 +24,11 @@ from typing import Protocol
 
 import numpy as np
 
+from .bond_order import column_names, parse_degrees, steinhardt
 from .defaults import AVERAGE_SUFFIX, COMPILE_MIN_PARTICLES, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
 from .neighbors import Neighborhoods, compute_neighborhoods, neighbor_average, truncate
-from .steinhardt import column_names, parse_degrees, steinhardt
 
 
 class Compute(Protocol):

@@ -17,3 +17,5 @@ OUTPUT_SUFFIX = ".simssl.gsd"
 COMPILE_MIN_PARTICLES = 20_000
 #: trajectory formats the readers know (``--format`` choices)
 INPUT_FORMATS: tuple[str, ...] = ("gsd", "lammpsdump", "xyz")
+#: how ``simssl compare`` groups cross-validation folds (``--folds-by``)
+GROUPINGS: tuple[str, ...] = ("auto", "frame", "block", "particle")

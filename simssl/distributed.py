@@ -86,6 +86,8 @@ def process_many(
         raise SimsslError("distributed processing needs dask: pip install 'dask[distributed]'") from None
     from tqdm.auto import tqdm
 
+    if workers is not None and workers < 1:
+        raise SimsslError(f"--workers must be a positive number of processes, got {workers}")
     sources = expand_inputs(inputs)
     os.makedirs(output_dir, exist_ok=True)
     outputs = {source: output_path(source, output_dir, suffix) for source in sources}

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import freud
 import numpy as np
 
-from .errors import SimsslError, located
+from .errors import SimsslError, SimsslWarning, located
+
+#: every direction periodic: the default of every Frame
+ALL_PERIODIC = (True, True, True)
 
 
 @dataclass(frozen=True)
 class Frame:
-    """One 3D periodic snapshot in freud's centered convention.
+    """One 3D snapshot in freud's centered convention, periodic or not along each axis.
 
     Build frames with :func:`make_frame` (or :func:`frame_from_lattice`), which validate the data;
     everything downstream of the readers relies on a Frame being finite, non-empty and 3D.
+    A direction that is not periodic (``periodic[i]`` False: a cluster, a slab) is stored inside a
+    padded box whose images are farther than any neighbor query can reach (see :func:`make_frame`).
     """
 
     box: freud.box.Box
@@ -25,6 +31,21 @@ class Frame:
     step: int | None = None
     source: str | None = None  # file the frame came from, for error messages
     index: int | None = None  # frame number in that file
+    periodic: tuple[bool, bool, bool] = ALL_PERIODIC  # per box vector a, b, c; False: padded, no images
+    ids: np.ndarray | None = None  # int64 (N,): the file's own particle ids (LAMMPS ``id``), None: rows
+    #: input data an output carries through (GSD inputs): ``{"particles": {attribute: (N, ...)}, "log": {key: array}}``
+    extra: dict | None = field(default=None, repr=False)
+
+    @property
+    def output_step(self) -> int:
+        """The step outputs record: :attr:`step`, or for formats without steps (plain XYZ) the frame's
+        index in its file (0 for a frame made in memory). One convention for GSD, NPZ and adapters."""
+        return self.step if self.step is not None else (self.index or 0)
+
+    @property
+    def particle_ids(self) -> np.ndarray:
+        """int64 (N,): the file's particle ids, or the row index when the format has none (GSD, XYZ)."""
+        return self.ids if self.ids is not None else np.arange(self.n_particles, dtype=np.int64)
 
     @property
     def dimensions(self) -> int:
@@ -34,12 +55,35 @@ class Frame:
     def n_particles(self) -> int:
         return len(self.positions)
 
+    @property
+    def fully_periodic(self) -> bool:
+        return all(self.periodic)
+
     def __len__(self) -> int:
         return self.n_particles
 
     def where(self, message: str) -> str:
         """``message`` prefixed with this frame's file and index."""
         return located(message, self.source, self.index)
+
+
+def nonperiodic_axes(periodic) -> str:
+    """``"z"``, ``"x, y, z"``: the directions that are not periodic."""
+    return ", ".join(axis for axis, flag in zip("xyz", periodic) if not flag)
+
+
+def warn_nonperiodic(periodic, source: str | None = None, index: int | None = None) -> None:
+    """One :class:`SimsslWarning` saying which directions are analyzed without periodic images."""
+    warnings.warn(
+        located(
+            f"the cell is not periodic along {nonperiodic_axes(periodic)}; those directions are analyzed in a "
+            "padded box with no periodic images (positions there are centered, not wrapped)",
+            source,
+            index,
+        ),
+        SimsslWarning,
+        stacklevel=3,
+    )
 
 
 def box_from_parameters(parameters, source: str | None = None, index: int | None = None) -> freud.box.Box:
@@ -71,20 +115,23 @@ def box_from_parameters(parameters, source: str | None = None, index: int | None
 
 
 def make_frame(
-    box: freud.box.Box,
+    box: freud.box.Box | None,
     positions,
     types=None,
     type_names=None,
     step: int | None = None,
     source: str | None = None,
     index: int | None = None,
+    periodic=ALL_PERIODIC,
+    ids=None,
+    extra: dict | None = None,
 ) -> Frame:
     """Validate raw arrays and wrap positions into ``box`` (freud's centered convention).
 
     Parameters
     ----------
-    box : freud.box.Box
-        A 3D box with positive volume.
+    box : freud.box.Box or None
+        A 3D box with positive volume (None only when no direction is periodic).
     positions : array_like, (N, 3)
         Cartesian coordinates, centered on the box origin; stored as wrapped float32.
     types : array_like of int, (N,), optional
@@ -95,6 +142,15 @@ def make_frame(
         Simulation timestep.
     source, index : str or None, int or None
         File and frame, for error messages.
+    periodic : bool or sequence of 3 bool
+        Periodicity along the box vectors a, b, c (default: all). Along a non-periodic direction
+        the box is replaced by a padded one (see :func:`frame_from_lattice`): no particle sees a
+        periodic image there, and positions are centered, not wrapped.
+    ids : array_like of int, (N,), optional
+        The file's own particle ids (e.g. LAMMPS ``id``): stored (:attr:`Frame.ids`), written to
+        ``.npz`` outputs, and used to name particles in error messages (default: the row index).
+    extra : dict, optional
+        Input data that outputs carry through (:attr:`Frame.extra`).
 
     Returns
     -------
@@ -114,27 +170,167 @@ def make_frame(
     def fail(problem: str):
         raise SimsslError(located(problem, source, index))
 
-    if box.is2D:
-        fail("the data is two-dimensional; simssl analyses 3D systems only")
-    lengths = np.array([box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz], dtype=float)
-    if not np.all(np.isfinite(lengths)):
-        fail(f"the box {lengths.tolist()} has non-finite entries")
-    if box.volume <= 0 or min(box.Lx, box.Ly, box.Lz) <= 0:
-        fail(f"the box (Lx, Ly, Lz) = ({box.Lx}, {box.Ly}, {box.Lz}) has zero volume")
+    periodic = _periodic_flags(periodic, fail)
+    if box is None:
+        if any(periodic):
+            fail(f"no box is given for the periodic direction(s) {nonperiodic_axes([not p for p in periodic])}")
+    else:
+        if box.is2D:
+            fail("the data is two-dimensional; simssl analyses 3D systems only")
+        lengths = np.array([box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz], dtype=float)
+        if not np.all(np.isfinite(lengths)):
+            fail(f"the box {lengths.tolist()} has non-finite entries")
+        if box.volume <= 0 or min(box.Lx, box.Ly, box.Lz) <= 0:
+            fail(f"the box (Lx, Ly, Lz) = ({box.Lx}, {box.Ly}, {box.Lz}) has zero volume")
+    positions = _checked_positions(positions, fail, ids)
+    if not all(periodic):
+        columns = np.zeros((3, 3)) if box is None else np.asarray(box.to_matrix(), dtype=np.float64)
+        columns, positions = _padded(columns, np.asarray(positions, dtype=np.float64), periodic, fail)
+        box, positions = _upper_triangular(columns, positions, fail)
+    return _finish(box, positions, types, type_names, step, source, index, periodic, fail, ids, extra)
 
+
+def frame_from_lattice(lattice_rows, positions, origin=None, periodic=ALL_PERIODIC, **kwargs) -> Frame:
+    """Build a Frame from lattice vectors given as rows (a, b, c) and Cartesian positions.
+
+    Any right-handed cell is accepted: it is rotated into freud's upper-triangular form (QR
+    decomposition, the same rotation applied to positions), so arbitrarily oriented cells such as
+    ase's or rotated extXYZ lattices give exactly the same structure.
+
+    Non-periodic directions (``periodic``: extXYZ ``pbc``, LAMMPS boundaries other than ``p``) keep
+    the periodic lattice vectors exactly and replace each non-periodic one by a vector orthogonal to
+    all the others, as long as the particles' extent along it plus a padding ``pad`` (their lattice
+    vector may be degenerate, or zero for a cluster without a cell). The particles are centered
+    along it, so every periodic image across it lies more than ``pad`` away from every particle.
+    ``pad`` is twice ``D``, the bounding-box diagonal of the particles including the periodic
+    lengths (half of each periodic vector plus the extents along the padded directions): every
+    other particle has an image within ``D`` of any particle, so a k-nearest query (k < N) never
+    reaches a padded image, and any ``r_max`` freud accepts (under half the smallest face distance,
+    at most ``(extent + pad) / 2 <= pad``) does not either.
+
+    Parameters
+    ----------
+    lattice_rows : array_like, (3, 3)
+        Lattice vectors a, b, c as rows.
+    positions : array_like, (N, 3)
+        Cartesian positions in the same frame as the lattice, measured from ``origin``.
+    origin : array_like, (3,), optional
+        The cell's lower corner (LAMMPS ``xlo ylo zlo``); positions are then centered and wrapped.
+    periodic : bool or sequence of 3 bool
+        Periodicity along a, b, c (default: all).
+    **kwargs
+        ``types``, ``type_names``, ``step``, ``source``, ``index``, ``ids`` as in :func:`make_frame`.
+    """
+    unknown = set(kwargs) - {"types", "type_names", "step", "source", "index", "ids", "extra"}
+    if unknown:
+        raise TypeError(f"frame_from_lattice() got unexpected keyword arguments {sorted(unknown)}")
+    source, index = kwargs.get("source"), kwargs.get("index")
+
+    def fail(problem: str):
+        raise SimsslError(located(problem, source, index))
+
+    periodic = _periodic_flags(periodic, fail)
+    cell = np.asarray(lattice_rows, dtype=np.float64)
+    if cell.shape != (3, 3) or not np.all(np.isfinite(cell)):
+        fail(f"the cell {cell.tolist()} is not a finite 3x3 matrix")
+    columns = cell.T
+    ids = kwargs.get("ids")
+    positions = _checked_positions(positions, fail, ids).astype(np.float64)
+    shift = columns.sum(axis=1) / 2 + (0 if origin is None else np.asarray(origin, dtype=np.float64))
+    positions = positions - shift
+    if not all(periodic):
+        columns, positions = _padded(columns, positions, periodic, fail)
+    scale = max(np.abs(columns).max(), 1e-300)
+    determinant = np.linalg.det(columns)
+    if abs(determinant) <= 1e-10 * scale**3:
+        fail("the box has zero volume (its lattice vectors are degenerate)")
+    if determinant < 0:
+        fail("the cell is left-handed; reorder its lattice vectors to a right-handed set")
+    box, positions = _upper_triangular(columns, positions, fail)
+    types, type_names, step = (kwargs.get(key) for key in ("types", "type_names", "step"))
+    return _finish(box, positions, types, type_names, step, source, index, periodic, fail, ids, kwargs.get("extra"))
+
+
+def _periodic_flags(periodic, fail) -> tuple[bool, bool, bool]:
+    flags = tuple(bool(flag) for flag in ((periodic,) * 3 if np.ndim(periodic) == 0 else periodic))
+    if len(flags) != 3:
+        fail(f"periodic={periodic!r} needs one flag per box vector (three)")
+    return flags
+
+
+def _checked_positions(positions, fail, ids=None) -> np.ndarray:
+    """(N, 3) finite positions, or one sentence naming the first bad particle (its file id when known)."""
     positions = np.asarray(positions)
     if positions.ndim != 2 or positions.shape[1] != 3:
         if positions.ndim == 2 and positions.shape[1] == 2:
             fail("the data is two-dimensional; simssl analyses 3D systems only")
         fail(f"positions have shape {positions.shape}, expected (N, 3)")
-    n = len(positions)
-    if n == 0:
+    if len(positions) == 0:
         fail("the frame has zero particles")
     finite = np.isfinite(positions).all(axis=1)
     if not finite.all():
         bad = np.flatnonzero(~finite)
-        fail(f"{len(bad)} particle(s) have NaN or infinite coordinates (first: particle {bad[0]})")
+        first = f"particle id {np.asarray(ids)[bad[0]]}" if ids is not None else f"particle index {bad[0]}"
+        fail(f"{len(bad)} particle(s) have NaN or infinite coordinates (first: {first})")
+    return positions
 
+
+def _padded(columns: np.ndarray, positions: np.ndarray, periodic, fail) -> tuple[np.ndarray, np.ndarray]:
+    """Lattice columns and centered positions with every non-periodic direction padded (see frame_from_lattice)."""
+    scale = max(np.abs(columns).max(), np.abs(positions).max(), 1e-300)
+    basis: list[np.ndarray] = []  # orthonormal: the periodic vectors' span first, then one axis per padded vector
+
+    def residual(vector):
+        return vector - sum((vector @ unit) * unit for unit in basis) if basis else vector
+
+    for axis in (i for i in range(3) if periodic[i]):
+        rest = residual(columns[:, axis])
+        if np.linalg.norm(rest) <= 1e-10 * scale:
+            fail("the box has zero volume (its periodic lattice vectors are degenerate)")
+        basis.append(rest / np.linalg.norm(rest))
+    padded_axes = [i for i in range(3) if not periodic[i]]
+    normals = []
+    for axis in padded_axes:  # the lattice vector's own direction if it has one, else a Cartesian axis
+        for candidate in (columns[:, axis], *np.eye(3)):
+            rest = residual(candidate)
+            if np.linalg.norm(rest) > 1e-6 * max(np.linalg.norm(candidate), 1e-300):
+                break
+        normals.append(rest / np.linalg.norm(rest))
+        basis.append(normals[-1])
+    normals = np.array(normals)  # (m, 3)
+    along = positions @ normals.T  # (N, m)
+    low, high = along.min(axis=0), along.max(axis=0)
+    extent = high - low
+    # D bounds the distance from any particle to the nearest image of any other one (module docstring
+    # of frame_from_lattice): half of each periodic vector plus the diagonal of the padded extents.
+    reach = 0.5 * sum(np.linalg.norm(columns[:, i]) for i in range(3) if periodic[i]) + np.linalg.norm(extent)
+    pad = 2.0 * reach if reach > 0 else 1.0
+    columns = columns.copy()
+    for axis, normal, length in zip(padded_axes, normals, extent + pad):
+        columns[:, axis] = length * normal
+    if np.linalg.det(columns) < 0:  # keep the cell right-handed: flip one padded vector (positions are centered)
+        columns[:, padded_axes[0]] *= -1
+    positions = positions - ((low + high) / 2) @ normals
+    return columns, positions
+
+
+def _upper_triangular(columns: np.ndarray, positions: np.ndarray, fail) -> tuple[freud.box.Box, np.ndarray]:
+    """freud's box for lattice columns in any orientation, and the positions rotated with it."""
+    scale = max(np.abs(columns).max(), 1e-300)
+    rotation, upper = np.linalg.qr(columns)
+    signs = np.sign(np.diag(upper))  # make the diagonal positive so the rotation stays proper
+    rotation, upper = rotation * signs, upper * signs[:, None]
+    upper[np.abs(upper) < 1e-12 * scale] = 0.0  # QR round-off, not real tilt
+    return freud.box.Box.from_matrix(upper), positions @ rotation
+
+
+def _finish(box, positions, types, type_names, step, source, index, periodic, fail, ids=None, extra=None) -> Frame:
+    """The Frame from checked positions: type ids and names validated, positions wrapped."""
+    n = len(positions)
+    if ids is not None:
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.shape != (n,) or len(np.unique(ids)) != n:
+            fail(f"the {ids.size} particle ids are not {n} distinct integers")
     if types is None:
         types = np.zeros(n, dtype=np.int32)
     types = np.asarray(types)
@@ -146,7 +342,6 @@ def make_frame(
     type_names = tuple(str(t) for t in type_names)
     if types.min() < 0 or types.max() >= len(type_names):
         fail(f"type ids span {types.min()}..{types.max()} but only {len(type_names)} type names are given")
-
     return Frame(
         box=box,
         positions=_wrapped(box, positions),
@@ -155,50 +350,10 @@ def make_frame(
         step=None if step is None else int(step),
         source=None if source is None else str(source),
         index=index,
+        periodic=periodic,
+        ids=ids,
+        extra=extra,
     )
-
-
-def frame_from_lattice(lattice_rows, positions, origin=None, **kwargs) -> Frame:
-    """Build a Frame from lattice vectors given as rows (a, b, c) and Cartesian positions.
-
-    Any right-handed cell is accepted: it is rotated into freud's upper-triangular form (QR
-    decomposition, the same rotation applied to positions), so arbitrarily oriented cells such as
-    ase's or rotated extXYZ lattices give exactly the same structure.
-
-    Parameters
-    ----------
-    lattice_rows : array_like, (3, 3)
-        Lattice vectors a, b, c as rows.
-    positions : array_like, (N, 3)
-        Cartesian positions in the same frame as the lattice, measured from ``origin``.
-    origin : array_like, (3,), optional
-        The cell's lower corner (LAMMPS ``xlo ylo zlo``); positions are then centered and wrapped.
-    **kwargs
-        ``types``, ``type_names``, ``step``, ``source``, ``index`` as in :func:`make_frame`.
-    """
-    source, index = kwargs.get("source"), kwargs.get("index")
-    cell = np.asarray(lattice_rows, dtype=np.float64)
-    if cell.shape != (3, 3) or not np.all(np.isfinite(cell)):
-        raise SimsslError(located(f"the cell {cell.tolist()} is not a finite 3x3 matrix", source, index))
-    columns = cell.T
-    determinant = np.linalg.det(columns)
-    scale = max(np.abs(columns).max(), 1e-300)
-    if abs(determinant) <= 1e-10 * scale**3:
-        raise SimsslError(located("the box has zero volume (its lattice vectors are degenerate)", source, index))
-    if determinant < 0:
-        raise SimsslError(
-            located("the cell is left-handed; reorder its lattice vectors to a right-handed set", source, index)
-        )
-    rotation, upper = np.linalg.qr(columns)
-    signs = np.sign(np.diag(upper))  # make the diagonal positive so the rotation stays proper
-    rotation, upper = rotation * signs, upper * signs[:, None]
-    upper[np.abs(upper) < 1e-12 * scale] = 0.0  # QR round-off, not real tilt
-    box = freud.box.Box.from_matrix(upper)
-    positions = np.asarray(positions, dtype=np.float64)
-    if positions.ndim == 2 and positions.shape[1] == 3:
-        shift = columns.sum(axis=1) / 2 + (0 if origin is None else np.asarray(origin, dtype=np.float64))
-        positions = (positions - shift) @ rotation
-    return make_frame(box, positions, **kwargs)
 
 
 def _wrapped(box: freud.box.Box, positions) -> np.ndarray:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .atomic import refuse_overwrite
-from .clustering import kmeans, principal_components
+from .clustering import MIN_SILHOUETTE, choose_clusters, kmeans, principal_components
 from .defaults import LOG_PREFIX
 from .errors import SimsslError
 from .figures import pyplot, save_figure
@@ -102,30 +102,38 @@ def _load_npz(path: str) -> Processed:
     return Processed(data["step"], columns, None)
 
 
-def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0) -> dict:
-    """Per frame: fraction in the most q6-ordered embedding cluster, and fraction above the q6 threshold.
+def order_fractions(
+    processed: Processed, n_clusters: int | None = None, q6_threshold: float = 0.35, seed: int = 0
+) -> dict:
+    """Per frame: the fraction of particles above the q6 threshold, and in embedding clusters called ordered.
 
-    The "ordered" cluster is the k-means cluster (on embeddings of all frames) whose mean q6 is
-    highest: the embeddings themselves know no labels, q6 only names the cluster.
+    The embeddings are clustered with k-means into ``n_clusters`` clusters, or, by default, into as
+    many as the data support (:func:`~simssl.clustering.choose_clusters`: the best silhouette of
+    2-4 clusters, or one cluster when no split is clear, as for a liquid or a single crystal). A
+    cluster is called ordered when its mean q6 (``q6_avg`` if stored) is above ``q6_threshold``:
+    the embeddings find the populations, the q6 threshold names them. No cluster count is forced
+    on the data, so a perfect crystal is all ordered and a liquid all disordered.
 
     Parameters
     ----------
     processed : Processed
         The file's quantities; uses ``q6_avg`` (else ``q6``) and ``embedding`` when present.
-    n_clusters : int
-        k-means clusters.
+    n_clusters : int or None
+        k-means clusters; None chooses from the data.
     q6_threshold : float
-        Particles with q6 above it count as ordered.
+        Particles (and clusters, by their mean) with q6 above it count as ordered.
     seed : int
-        Seed of k-means and the PCA.
+        Seed of k-means, the silhouette sample and the PCA.
 
     Returns
     -------
     dict
         ``q6_name`` (str or None); with q6, ``q6``: (frames,) fractions; with embeddings,
-        ``labels`` (one (N,) int32 array per frame), ``components`` (all particles, 2) float32,
-        ``component_bounds`` (frames + 1,); with both, ``ordered_cluster`` (int) and ``clusters``
-        (frames,) fractions.
+        ``n_clusters``, ``silhouettes`` ({count: score}, empty when forced), ``labels`` (one (N,)
+        int32 array per frame), ``components`` (all particles, 2) float32, ``component_bounds``
+        (frames + 1,); with both and more than one cluster, ``ordered_clusters`` (list of int),
+        ``cluster_q6`` (mean q6 per cluster) and ``clusters``: (frames,) fractions of particles in
+        ordered clusters.
     """
     q6_name = "q6_avg" if "q6_avg" in processed.columns else "q6" if "q6" in processed.columns else None
     result = {"q6_name": q6_name}
@@ -133,18 +141,22 @@ def order_fractions(processed: Processed, n_clusters: int = 2, q6_threshold: flo
         result["q6"] = np.array([np.mean(q > q6_threshold) for q in processed.columns[q6_name]])
     if "embedding" in processed.columns:
         embeddings = np.concatenate(processed.columns["embedding"])
-        labels, _ = kmeans(embeddings, n_clusters, seed=seed)
+        if n_clusters is None:
+            n_clusters, result["silhouettes"] = choose_clusters(embeddings, seed=seed)
+        else:
+            result["silhouettes"] = {}
+        labels = kmeans(embeddings, n_clusters, seed=seed)[0] if n_clusters > 1 else np.zeros(len(embeddings), np.int32)
+        result["n_clusters"] = n_clusters
         bounds = np.cumsum([0] + [len(e) for e in processed.columns["embedding"]])
         result["labels"] = [labels[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
         result["components"] = principal_components(embeddings, 2, seed=seed)
         result["component_bounds"] = bounds
-        if q6_name:
+        if q6_name and n_clusters > 1:  # one cluster: the embeddings separate no populations, so they name none
             q6 = np.concatenate(processed.columns[q6_name])
-            ordered = int(
-                np.argmax([q6[labels == c].mean() if np.any(labels == c) else -np.inf for c in range(n_clusters)])
-            )
-            result["ordered_cluster"] = ordered
-            result["clusters"] = np.array([np.mean(l == ordered) for l in result["labels"]])
+            means = [float(q6[labels == c].mean()) if np.any(labels == c) else float("nan") for c in range(n_clusters)]
+            result["cluster_q6"] = means
+            result["ordered_clusters"] = [c for c, mean in enumerate(means) if mean > q6_threshold]
+            result["clusters"] = np.array([np.isin(l, result["ordered_clusters"]).mean() for l in result["labels"]])
     return result
 
 
@@ -153,7 +165,7 @@ PICTURES = ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png")
 
 
 def plot(
-    path, out_dir=None, n_clusters: int = 2, q6_threshold: float = 0.35, seed: int = 0, force: bool = True
+    path, out_dir=None, n_clusters: int | None = None, q6_threshold: float = 0.35, seed: int = 0, force: bool = True
 ) -> list[str]:
     """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default).
 
@@ -178,7 +190,13 @@ def plot(
     """
     plt = pyplot()
     processed = load_processed(path)
+    if not {"q6", "q6_avg", "embedding"} & set(processed.columns):
+        raise SimsslError(
+            f"{path}: holds {', '.join(processed.columns)} but neither q6 nor embeddings, which simssl plot draws; "
+            "process it with --steinhardt including 6, or with --model"
+        )
     fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
+    n_clusters = fractions.get("n_clusters", 1)
     if out_dir is not None:
         try:
             os.makedirs(out_dir, exist_ok=True)
@@ -220,7 +238,9 @@ def plot(
             axis.set_ylabel("particles")
         axis.set_title(f"frame {index} (step {processed.steps[index]})")
     if "components" in fractions:
-        figure.suptitle("learned order (embedding PC1, colored by cluster) vs " + (q6_name or "PC2"))
+        figure.suptitle(
+            f"learned order (embedding PC1, colored by {_cluster_words(fractions)}) vs " + (q6_name or "PC2")
+        )
     else:
         figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
     written.append(save_figure(figure, stem + PICTURES[0]))
@@ -231,12 +251,16 @@ def plot(
             processed.steps,
             fractions["clusters"],
             "o-",
-            label=f"embedding k-means ({n_clusters} clusters): most ordered cluster",
+            label=f"in {_cluster_words(fractions)} with mean {q6_name} > {q6_threshold}",
         )
     if "q6" in fractions:
-        axis.plot(processed.steps, fractions["q6"], "s--", label=f"{q6_name} > {q6_threshold}")
+        axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
+    if fractions.get("n_clusters") == 1:
+        axis.text(
+            0.02, 0.97, f"embeddings: {_cluster_words(fractions)}", transform=axis.transAxes, fontsize=7, va="top"
+        )
     axis.set_xlabel("step")
-    axis.set_ylabel("fraction of particles ordered")
+    axis.set_ylabel("fraction of particles called ordered")
     axis.set_ylim(-0.02, 1.02)
     axis.legend(fontsize=8)
     written.append(save_figure(figure, stem + PICTURES[1]))
@@ -244,14 +268,40 @@ def plot(
     if processed.last_positions is not None:
         figure = plt.figure(figsize=(5.5, 5))
         axis = figure.add_subplot(projection="3d")
-        color = (
-            fractions["labels"][-1] if "labels" in fractions else processed.columns[q6_name][-1] if q6_name else None
-        )
-        x, y, z = processed.last_positions.T
-        axis.scatter(x, y, z, c=color, s=3, cmap="coolwarm", depthshade=False, rasterized=True)
+        by_cluster = fractions.get("n_clusters", 1) > 1 or not q6_name
+        color = fractions["labels"][-1] if by_cluster and "labels" in fractions else processed.columns[q6_name][-1]
+        slab = middle_slab(processed.last_positions)
+        x, y, z = processed.last_positions[slab].T
+        color = None if color is None else np.asarray(color)[slab]
+        axis.scatter(x, y, z, c=color, s=4, cmap="coolwarm", depthshade=False, rasterized=True)
         axis.set_title(
-            f"last frame (step {processed.steps[-1]}), colored by "
-            + ("embedding cluster" if "labels" in fractions else q6_name or "nothing")
+            f"last frame (step {processed.steps[-1]}), middle slab ({slab.sum()} of {len(slab)} particles),"
+            "\ncolored by " + ("embedding cluster" if by_cluster else q6_name),
+            fontsize=9,
         )
         written.append(save_figure(figure, stem + PICTURES[2]))
     return written
+
+
+#: share of the z extent shown by the snapshot (a slab through the middle, so the inside is visible)
+SLAB = 0.2
+
+
+def middle_slab(positions: np.ndarray) -> np.ndarray:
+    """(N,) bool: the particles within the middle :data:`SLAB` of the z extent (all of them for small frames)."""
+    z = positions[:, 2]
+    if len(z) <= 2000:
+        return np.ones(len(z), dtype=bool)
+    middle, half = (z.max() + z.min()) / 2, SLAB * (z.max() - z.min()) / 2
+    return np.abs(z - middle) <= half
+
+
+def _cluster_words(fractions: dict) -> str:
+    """How the embedding clusters were chosen, for titles and legends."""
+    count, scores = fractions["n_clusters"], fractions.get("silhouettes", {})
+    if not scores:
+        return f"{count} k-means cluster(s) (--clusters {count})"
+    best = max(scores.values())
+    if count == 1:
+        return f"one cluster (no clear split: best silhouette {best:.2f} < {MIN_SILHOUETTE})"
+    return f"{count} embedding clusters (silhouette {best:.2f})"

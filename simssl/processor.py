@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from .bond_order import parse_degrees
 from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame, check_neighbors
 from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .devices import resolve_device
@@ -22,7 +23,6 @@ from .frame import Frame
 from .io import detect_format, read_frames
 from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
-from .steinhardt import parse_degrees
 from .version import __version__
 
 
@@ -187,6 +187,7 @@ def process(
     force: bool = False,
     resume: bool = False,
     progress: bool = True,
+    keep_input: bool = True,
 ) -> ProcessResult:
     """Compute per-particle quantities for every selected frame of ``input``.
 
@@ -198,7 +199,9 @@ def process(
     file are kept, not recomputed, and the result equals an uninterrupted run. Every output records
     the run (:func:`run_fingerprint`: input, frame selection, analyzers with their parameters and
     model hash, version); a resume whose record differs is refused, naming what differs. Without
-    ``resume`` an interrupted run's partial file is refused too, unless ``force``.
+    ``resume`` an interrupted run's partial file is refused too, unless ``force``. A ``.gsd``
+    output keeps a GSD input's other per-particle data and log arrays (earlier simssl quantities
+    included) unless ``keep_input`` is False.
     """
     if analyzers is None:
         analyzers = [Steinhardt(steinhardt)]
@@ -216,16 +219,17 @@ def process(
         output = check_output_path(output, force=force or resume, inputs=[input] if os.path.exists(input) else [])
     reader = read_frames(input, frames=frames, format=format, box=box)
     result = ProcessResult(output)
-    record = run_fingerprint(input, analyzers, frames=frames, format=format, box=box, k=k) if output else None
+    record = run_fingerprint(input, analyzers, frames, format, box, k, keep_input) if output else None
     bar = tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress)
-    with open_writer(output, resume, force, record) if output is not None else nullcontext() as writer, bar:
+    writing = open_writer(output, resume, force, record, keep_input) if output is not None else nullcontext()
+    with writing as writer, bar:
         result.resumed = writer.n_written if writer is not None else 0
         if result.resumed:
             for n_particles, quantities in writer.written():
                 result.count(n_particles, quantities)
         for position, frame in enumerate(bar):
             if position < result.resumed:
-                if position == result.resumed - 1 and (frame.step or 0) != writer.last_step:
+                if position == result.resumed - 1 and frame.output_step != writer.last_step:
                     raise SimsslError(
                         frame.where(
                             f"the partial output {writer.temporary} ends at step {writer.last_step}, "
@@ -244,7 +248,7 @@ def empty_selection(path, frames) -> SimsslError:
     return SimsslError(f"{path}: the frame selection {frames!r} contains no frames")
 
 
-def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None) -> dict:
+def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None, keep_input=True) -> dict:
     """The record of a run (JSON-like) that decides its output: what a resume must match.
 
     Input path, size and modification time; the frame selection; format, box and ``k``; every
@@ -267,6 +271,7 @@ def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None
         "format": detect_format(input, format),
         "box": None if box is None else [float(x) for x in np.atleast_1d(box)],
         "k": k,
+        "keep_input": keep_input,
         "analyzers": describe,
     }
 
@@ -285,6 +290,7 @@ class RunOptions:
     k: int | None = None
     force: bool = False
     resume: bool = False
+    keep_input: bool = True
 
     def __post_init__(self):
         if self.box is not None and not hasattr(self.box, "Lx"):

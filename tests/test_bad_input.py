@@ -11,6 +11,7 @@ frames were analysed and written), and no temporary ``.*.part*`` files left behi
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from collections.abc import Callable
@@ -253,6 +254,96 @@ def _plain_xyz(d):
     return path
 
 
+def _dump_cut(n_frames, atom_lines, name="cut.lammpstrj", compress=False):
+    """A dump whose last frame stops after ``atom_lines`` of its 108 atom lines (optionally gzip-compressed)."""
+
+    def make(d):
+        path = write_dump(d / name, [fcc(3, seed) for seed in range(n_frames)])
+        lines = path.read_text().splitlines(keepends=True)
+        text = "".join(lines[: len(lines) - 108 + atom_lines])
+        if compress:
+            path.unlink()
+            path = d / (name + ".gz")
+            with gzip.open(path, "wt") as handle:
+                handle.write(text)
+        else:
+            path.write_text(text)
+        return path
+
+    return make
+
+
+def _xyz_frames(n_frames):
+    frames = []
+    for seed in range(n_frames):
+        box, points = fcc(3, seed)
+        frames.append(ase.Atoms("Cu" * len(points), positions=points, cell=[box.Lx] * 3, pbc=True))
+    return frames
+
+
+def _xyz_cut(d):
+    path = d / "cut.xyz"
+    ase.io.write(str(path), _xyz_frames(3), format="extxyz")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[: 2 * 110 + 2 + 57]))
+    return path
+
+
+def _xyz_count_promises_more(d):
+    path = d / "promise.xyz"
+    ase.io.write(str(path), _xyz_frames(2), format="extxyz")
+    lines = path.read_text().splitlines(keepends=True)
+    lines[110] = "120\n"  # frame 1 says 120 atoms; the file holds 108 lines after it
+    path.write_text("".join(lines))
+    return path
+
+
+def _empty(name):
+    def make(d):
+        path = d / name
+        if name.endswith(".gz"):
+            with gzip.open(path, "wb"):
+                pass
+        else:
+            path.write_text("")
+        return path
+
+    return make
+
+
+def _dump_bad_value_with_ids(value):
+    """Atoms listed in reverse order with ids 1001.. : the message must give the file's id, not a row."""
+
+    def make(d):
+        frames = [fcc(3, seed) for seed in range(3)]
+        path = write_dump(d / "ids.lammpstrj", frames)
+        lines = path.read_text().splitlines()
+        out = []
+        for start in range(0, len(lines), 9 + 108):
+            header, atoms = lines[start : start + 9], lines[start + 9 : start + 9 + 108]
+            rows = []
+            for line in reversed(atoms):
+                atom_id, rest = line.split(" ", 1)
+                fields = rest.split()
+                if start > 0 and atom_id == "5":  # frame 1 onwards: id 1005 is bad
+                    fields[1] = value
+                rows.append(f"{1000 + int(atom_id)} " + " ".join(fields))
+            out += header + rows
+        path.write_text("\n".join(out) + "\n")
+        return path
+
+    return make
+
+
+def _unknown_gsd_gz(d):
+    path = d / "run.gsd.gz"
+    write_gsd(d / "good.gsd", good_gsd_frames(1))
+    with gzip.open(path, "wb") as handle:
+        handle.write((d / "good.gsd").read_bytes())
+    (d / "good.gsd").unlink()
+    return path
+
+
 CASES = [
     Case("missing-file", _missing, (("no such file", "does not exist", "not found"),)),
     Case("unknown-extension", _unknown_extension, ("extension", ".txt")),
@@ -310,6 +401,29 @@ CASES = [
         api=dict(frames="::0"),
         cli=["--frames", "::0"],
     ),
+    # truncated files (issue 11, item 4): the file, the frame and what is missing
+    Case("dump-truncated", _dump_cut(3, 57), ("truncated", "57 of 108 atom lines"), frame=2, later_frame=True),
+    Case("dump-truncated-first-frame", _dump_cut(1, 40), ("truncated", "40 of 108 atom lines"), frame=0),
+    Case(
+        "dump-gz-truncated",
+        _dump_cut(3, 57, compress=True),
+        ("truncated", "57 of 108 atom lines"),
+        frame=2,
+        later_frame=True,
+    ),
+    Case("xyz-truncated", _xyz_cut, ("truncated", "57 of 108 atom lines"), frame=2, later_frame=True),
+    Case("xyz-count-promises-more", _xyz_count_promises_more, ("truncated", "108 of 120"), frame=1, later_frame=True),
+    # messages (issue 11, item 8)
+    Case("dump-empty", _empty("empty.lammpstrj"), ("the file is empty",)),
+    Case("dump-gz-empty", _empty("empty.lammpstrj.gz"), ("the file is empty",)),
+    Case("xyz-empty", _empty("empty.xyz"), ("the file is empty",)),
+    Case("gsd-empty", _empty("empty.gsd"), ("the file is empty",)),
+    Case("dump-nan-file-id", _dump_bad_value_with_ids("nan"), ("nan", "particle id 1005"), frame=1, later_frame=True),
+    Case("dump-inf-file-id", _dump_bad_value_with_ids("inf"), ("inf", "particle id 1005"), frame=1, later_frame=True),
+    Case("gsd-nan-particle-index", _gsd_bad_value(1, np.nan), ("particle index 7",), frame=1, later_frame=True),
+    Case("unknown-extension-both-spellings", _unknown_extension, ("--format", "format= in python")),
+    Case("gsd-gz", _unknown_gsd_gz, ("compressed gsd",)),
+    Case("dump-without-id-type-optional", _dump_without("id"), ("'id'", "'type' is optional")),
 ]
 CASE_IDS = [case.id for case in CASES]
 # Messages about the frame selection concern an argument, not the file: they need not name the path.
@@ -423,7 +537,7 @@ def test_cli_with_force_keeps_existing_output(case, workdir, capsys):
 
 
 def test_cli_later_frame_failure_with_progress_bar(workdir, capsys):
-    """Without --quiet a progress bar may precede it, but the error is still the last line, once, without a traceback."""
+    """Without --quiet a progress bar may precede it, but the error is still the last line, once, no traceback."""
     path = _gsd_bad_value(1, np.nan)(workdir)
     output = workdir / "result.gsd"
     before = snapshot(workdir)
@@ -568,7 +682,10 @@ def test_controls_good_files_are_accepted(workdir):
 # --------------------------------------------------------------------------------------------
 
 SUBPROCESS_CASES = [
-    c for c in CASES if c.id in ("missing-file", "gsd-nan", "gsd-box-Lx0-later-frame", "dump-without-id")
+    c
+    for c in CASES
+    if c.id
+    in ("missing-file", "gsd-nan", "gsd-box-Lx0-later-frame", "dump-without-id", "dump-inf-file-id", "dump-truncated")
 ]
 
 

@@ -199,3 +199,36 @@ def test_cli_bad_labels(small_files, tmp_path, capsys, arguments, message):
     error = capsys.readouterr().err
     assert error.startswith("simssl: error:") and message in error and error.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_folds_are_grouped_so_neighbors_do_not_leak():
+    """Issue 11, item 19: per-particle folds put test particles' neighbors in the training set."""
+    from simssl.compare import grouped_folds
+
+    frames = [crystal("cF4-Cu", 4000, noise=0.05, seed=1), crystal("cI2-W", 4000, noise=0.05, seed=2)] * 3
+    labels = np.concatenate([np.full(frame.n_particles, index % 2) for index, frame in enumerate(frames)])
+    fold, grouping = grouped_folds(labels, frames, folds=3)
+    assert grouping == "frame"
+    bounds = np.cumsum([0] + [frame.n_particles for frame in frames])
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        assert len(np.unique(fold[start:stop])) == 1  # a whole frame in one fold
+    fold, grouping = grouped_folds(labels[: bounds[2]], frames[:2], folds=3)  # one frame per class: blocks
+    assert grouping == "block"
+    frame = frames[0]
+    hood = simssl.compute_neighborhoods(frame, k=12)
+    own = fold[: frame.n_particles]
+    crossing = (own[hood.indices] != own[:, None]).any(axis=1).mean()
+    assert crossing < 0.6  # only particles near slab faces see other folds (per particle: nearly all would)
+    per_particle, _ = grouped_folds(labels[: bounds[2]], frames[:2], folds=3, by="particle")
+    assert (per_particle[: frame.n_particles][hood.indices] != per_particle[: frame.n_particles, None]).any(
+        1
+    ).mean() > 0.9
+    with pytest.raises(simssl.SimsslError, match="fewer than the 3 folds"):
+        grouped_folds(labels[: bounds[2]], frames[:2], folds=3, by="frame")
+
+
+def test_report_says_how_folds_were_grouped(fcc_bcc):
+    model = simssl.load_model("random")
+    report = compare(fcc_bcc, [0, 1], model, folds=3)
+    assert report.grouping == "block" and "grouped by spatial block" in report.table()
+    assert report.to_dict()["grouping"] == "block"

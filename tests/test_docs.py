@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["simssl.frame", "simssl.neighbors", "simssl.steinhardt", "simssl.compute", "simssl.io", "simssl.processor"]
+MODULES = ["simssl.frame", "simssl.neighbors", "simssl.bond_order", "simssl.compute", "simssl.io", "simssl.processor"]
 
 
 @pytest.mark.parametrize("name", MODULES)

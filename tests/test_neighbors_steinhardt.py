@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import simssl
+from simssl.bond_order import column_names
 from simssl.neighbors import compute_neighborhoods, truncate
-from simssl.steinhardt import column_names
 
 
 @pytest.fixture(scope="module")

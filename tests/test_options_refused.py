@@ -158,3 +158,81 @@ def test_the_readme_example_output_is_ignored_by_git():
 
     ignored = (Path(__file__).resolve().parents[1] / ".gitignore").read_text().split()
     assert "example.simssl.gsd" in ignored
+
+
+@pytest.fixture(scope="module")
+def labels(tmp_path_factory):
+    path = tmp_path_factory.mktemp("labels") / "labels.npz"
+    np.savez(path, frame_labels=np.array([0]))
+    return path
+
+
+NUMBERS = {
+    "finetune-fraction-0": [
+        "finetune",
+        "--model",
+        "random",
+        "--data",
+        "{input}",
+        "--labels",
+        "{labels}",
+        "-o",
+        "{out}",
+        "--fraction",
+        "0",
+    ],
+    "finetune-fraction-2": [
+        "finetune",
+        "--model",
+        "random",
+        "--data",
+        "{input}",
+        "--labels",
+        "{labels}",
+        "-o",
+        "{out}",
+        "--fraction",
+        "2",
+    ],
+    "finetune-epochs-0": [
+        "finetune",
+        "--model",
+        "random",
+        "--data",
+        "{input}",
+        "--labels",
+        "{labels}",
+        "-o",
+        "{out}",
+        "--epochs",
+        "0",
+    ],
+    "pretrain-epochs-0": ["pretrain", "--preset", "small", "-o", "{out}", "--epochs", "0", "--quiet"],
+    "pretrain-checkpoint-every-negative": ["pretrain", "--preset", "small", "-o", "{out}", "--checkpoint-every", "-1"],
+    "compare-folds-1": ["compare", "{input}", "--groups", "0", "--model", "random", "-o", "{dir}", "--folds", "1"],
+    "process-workers-0": ["process", "{input}", "{input2}", "-o", "{dir}", "--workers", "0"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(NUMBERS))
+def test_out_of_range_numbers_are_one_sentence(case, one_frame, labels, tmp_path, capsys):
+    """Issue 11, item 9: ``finetune --fraction 0`` and similar numbers raised plain tracebacks."""
+    second = tmp_path / "second.gsd"
+    second.write_bytes(one_frame.read_bytes())
+    arguments = [
+        a.format(input=one_frame, input2=second, labels=labels, out=tmp_path / "out.pt", dir=tmp_path / "d")
+        for a in NUMBERS[case]
+    ]
+    assert main(arguments) == 2
+    one_sentence(capsys.readouterr().err)
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_embed_says_what_it_accepts(one_frame):
+    """Issue 11, item 10: ``model.embed(numpy_array)`` raised AttributeError about 'n_particles'."""
+    model = simssl.load_model("random")
+    positions = simssl.read(one_frame).positions
+    with pytest.raises(simssl.SimsslError, match=r"cannot embed a ndarray of shape \(256, 3\): give a Frame"):
+        model.embed(positions)
+    frame = simssl.make_frame(simssl.read(one_frame).box, positions)  # the way the message shows
+    assert model.embed(frame).shape == (256, 32)

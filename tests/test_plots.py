@@ -84,3 +84,70 @@ def test_plot_bad_input(tmp_path, capsys, name, content):
         path.write_bytes(content)
     assert main(["plot", str(path)]) == 2
     assert capsys.readouterr().err.startswith("simssl: error:")
+
+
+def test_no_forced_clusters_on_one_population(tmp_path):
+    """Issue 11, item 15: two forced k-means clusters called half of a perfect crystal disordered and
+    a third of a liquid ordered. Clusters are chosen from the data, one allowed."""
+    import freud
+
+    from simssl.plots import order_fractions
+
+    box, points = freud.data.UnitCell.fcc().generate_system(10, sigma_noise=0.0)
+    crystal = tmp_path / "crystal.gsd"
+    import gsd.hoomd
+
+    with gsd.hoomd.open(str(crystal), "w") as out:
+        frame = gsd.hoomd.Frame()
+        frame.configuration.box = [box.Lx, box.Ly, box.Lz, 0, 0, 0]
+        frame.particles.N = len(points)
+        frame.particles.position = points.astype(np.float32)
+        out.append(frame)
+    for source, output in (
+        (crystal, tmp_path / "crystal.simssl.gsd"),
+        (simssl.example_path(), tmp_path / "liquid.simssl.gsd"),
+    ):
+        frames = "0:1" if source != crystal else None
+        simssl.process(
+            source,
+            output,
+            analyzers=simssl.processor.build_analyzers(model="default", average=True),
+            frames=frames,
+            progress=False,
+        )
+    perfect = order_fractions(load_processed(tmp_path / "crystal.simssl.gsd"))
+    assert perfect["q6"][0] == 1.0
+    assert perfect.get("clusters", np.ones(1))[0] == 1.0  # never half of a perfect crystal
+    hot = order_fractions(load_processed(tmp_path / "liquid.simssl.gsd"))
+    assert hot["n_clusters"] == 1 and "clusters" not in hot  # no second phase invented in a liquid
+    assert hot["q6"][0] < 0.01
+    forced = order_fractions(load_processed(tmp_path / "liquid.simssl.gsd"), n_clusters=2)
+    assert forced["n_clusters"] == 2 and not forced["silhouettes"]  # --clusters 2 still forces, when asked
+
+
+def test_choose_clusters_finds_planted_populations():
+    from simssl.clustering import choose_clusters
+
+    rng = np.random.default_rng(3)
+    three = np.vstack([rng.normal(center, 0.2, (300, 5)) for center in (0.0, 3.0, 6.0)])
+    assert choose_clusters(three)[0] == 3
+    assert choose_clusters(rng.normal(0, 1, (900, 5)))[0] == 1  # one Gaussian blob: no split
+
+
+def test_plot_refuses_files_without_q6_or_embeddings(tmp_path, capsys):
+    """Issue 11, item 5: they gave empty PNGs titled 'None per particle' with exit 0."""
+    source = tmp_path / "q4.simssl.gsd"
+    simssl.process(simssl.example_path(), source, steinhardt=(4,), frames="0:2", progress=False)
+    assert main(["plot", str(source)]) == 2
+    error = capsys.readouterr().err
+    assert "neither q6 nor embeddings" in error and "q4" in error and len(error.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_snapshot_shows_a_slab_of_large_frames():
+    from simssl.plots import SLAB, middle_slab
+
+    positions = np.random.default_rng(0).uniform(-10, 10, (20_000, 3))
+    slab = middle_slab(positions)
+    assert abs(slab.mean() - SLAB) < 0.02 and np.all(np.abs(positions[slab, 2]) <= SLAB * 10 + 1e-3)
+    assert middle_slab(positions[:500]).all()  # small frames are shown whole

@@ -8,9 +8,9 @@ import freud
 import numpy as np
 import pytest
 
+from simssl.bond_order import steinhardt
 from simssl.errors import SimsslError
 from simssl.neighbors import query_neighbor_list
-from simssl.steinhardt import steinhardt
 from simssl.training import structures
 from simssl.training.structures import space_group_number
 

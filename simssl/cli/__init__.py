@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
-from ..errors import SimsslError
+from ..errors import SimsslError, SimsslWarning
 from ..version import __version__
 from .compare import add_compare_parser
 from .plot import add_plot_parser
@@ -40,7 +41,9 @@ def main(argv=None) -> int:
     """Entry point; returns the exit code: 0, 2 for bad input (one sentence, no traceback), 130 when interrupted."""
     args = build_parser().parse_args(argv)
     try:
-        code = args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            code = args.run(args)
     except SimsslError as error:
         print(f"simssl: error: {error}", file=sys.stderr)
         return 2
@@ -54,3 +57,11 @@ def main(argv=None) -> int:
         print("simssl: interrupted; no output was written (a .gsd output continues with --resume)", file=sys.stderr)
         return 130
     return code or 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """simssl's own warnings as one ``simssl: warning: ...`` line; others as Python prints them."""
+    if issubclass(category, SimsslWarning):
+        print(f"simssl: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..defaults import GROUPINGS
 from ..errors import SimsslError
 from . import options
 
@@ -37,7 +38,14 @@ def add_compare_parser(subparsers) -> None:
         aliases=("--out-dir",),
         dest="out_dir",
     )
-    parser.add_argument("--folds", type=int, default=5, help="stratified cross-validation folds (default: 5)")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: 5)")
+    parser.add_argument(
+        "--folds-by",
+        choices=GROUPINGS,
+        default="auto",
+        help="group folds so that test particles' neighbors do not train the probe: by frame, by spatial block "
+        "(slabs), or per particle (leaky); auto: frames when every class spans --folds frames, else blocks",
+    )
     options.add_seed(parser, "the fold assignment and plot sampling")
     options.add_reader_options(parser)
     options.add_force(parser)
@@ -84,6 +92,7 @@ def run_compare(args) -> None:
         out_dir=args.out_dir,
         device=args.device,
         force=args.force,
+        folds_by=args.folds_by,
     )
     if not args.quiet:
         print(report.table())

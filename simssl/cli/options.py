@@ -88,7 +88,7 @@ def parse_box(text: str | None) -> tuple[float, ...] | None:
 
 def parse_steinhardt(text: str) -> tuple[int, ...]:
     """``--steinhardt``: ``'4,6,8'`` -> (4, 6, 8); ``'none'`` or empty -> () (no Steinhardt)."""
-    from ..steinhardt import parse_degrees  # freud: imported when a command runs, not for --help
+    from ..bond_order import parse_degrees  # freud: imported when a command runs, not for --help
 
     return () if text.strip().lower() in ("", "none") else parse_degrees(text)
 

@@ -17,7 +17,12 @@ def add_plot_parser(commands) -> None:
         aliases=("--out-dir",),
         dest="out_dir",
     )
-    parser.add_argument("--clusters", type=int, default=2, help="k-means clusters of the embeddings (default: 2)")
+    parser.add_argument(
+        "--clusters",
+        type=int,
+        help="k-means clusters of the embeddings "
+        "(default: chosen from the data by silhouette, one when no split is clear)",
+    )
     parser.add_argument(
         "--q6-threshold",
         type=float,

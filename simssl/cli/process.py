@@ -72,6 +72,12 @@ def add_process_parser(commands) -> None:
     options.add_reader_options(parser)
     options.add_force(parser)
     parser.add_argument(
+        "--drop-input-data",
+        action="store_true",
+        help="write only positions, types, box and this run's quantities (default: a .gsd output keeps a GSD "
+        "input's velocities, images, ... and log arrays, earlier simssl quantities included)",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="continue a killed or interrupted run into a .gsd OUTPUT, keeping the frames it finished",
@@ -105,7 +111,13 @@ def run_process(args) -> int | None:
         batch_size=args.batch_size,
         compile=args.compile,
     )
-    run = RunOptions(k=args.k, force=args.force, resume=args.resume, **options.reader_kwargs(args))
+    run = RunOptions(
+        k=args.k,
+        force=args.force,
+        resume=args.resume,
+        keep_input=not args.drop_input_data,
+        **options.reader_kwargs(args),
+    )
     if len(sources) > 1 or args.scheduler or any(glob.has_magic(s) and not os.path.exists(s) for s in sources):
         return _run_distributed(args, sources, analysis, run)
     result = process(
@@ -144,6 +156,7 @@ def _run_distributed(args, sources, analysis, run) -> int:
 
 
 def run_info(args) -> None:
+    from ..frame import nonperiodic_axes
     from ..io import read_frames
     from ..processor import empty_selection
 
@@ -159,6 +172,9 @@ def run_info(args) -> None:
                 f"types {', '.join(frame.type_names)}, step {frame.step}"
             )
             print(f"  box Lx={b.Lx:.6g} Ly={b.Ly:.6g} Lz={b.Lz:.6g}")
+            if not all(frame.periodic):
+                periodic = ", ".join(axis for axis, flag in zip("xyz", frame.periodic) if flag) or "none"
+                print(f"  periodic: {periodic} (padded along {nonperiodic_axes(frame.periodic)})")
             print(f"  tilt factors (HOOMD/GSD, dimensionless): xy={b.xy:.6g} xz={b.xz:.6g} yz={b.yz:.6g}")
             print(
                 f"  tilts (LAMMPS, absolute lengths):         xy={b.xy * b.Ly:.6g} xz={b.xz * b.Lz:.6g} "

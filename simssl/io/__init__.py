@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator
 
@@ -24,21 +25,48 @@ EXTENSIONS = {
 FORMATS = ("gsd", "lammpsdump", "xyz")
 
 
+#: Compressions read transparently (by MDAnalysis and ase) for dumps and XYZ files, not for GSD.
+COMPRESSED = (".gz",)
+
+
 def detect_format(path, format: str | None = None) -> str:
-    """The reader to use for ``path``: ``format`` if given, else from the extension."""
+    """The reader to use for ``path``: ``format`` if given, else from the extension (``.gz`` allowed but for GSD)."""
     if format is not None:
         name = format.lower().replace("extxyz", "xyz")
         if name not in FORMATS:
             raise SimsslError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-        return name
-    extension = os.path.splitext(str(path))[1].lower()
-    if extension not in EXTENSIONS:
-        known = ", ".join(sorted(EXTENSIONS))
-        raise SimsslError(
-            f"{path}: cannot tell the format from the extension {extension or '(none)'!r}; "
-            f"use one of {known} or pass format="
-        )
-    return EXTENSIONS[extension]
+        kind = name
+    else:
+        stem, extension = os.path.splitext(str(path))
+        compressed = extension.lower() in COMPRESSED
+        if compressed:
+            extension = os.path.splitext(stem)[1]
+        extension = extension.lower()
+        if extension not in EXTENSIONS:
+            known = ", ".join(sorted(EXTENSIONS))
+            shown = extension + ".gz" if compressed else extension
+            raise SimsslError(
+                f"{path}: cannot tell the format from the extension {shown or '(none)'!r}; "
+                f"use one of {known} (dumps and XYZ also gzip-compressed, e.g. .lammpstrj.gz) "
+                "or pass --format (format= in Python)"
+            )
+        kind = EXTENSIONS[extension]
+    if kind == "gsd" and str(path).lower().endswith(COMPRESSED):
+        raise SimsslError(f"{path}: compressed GSD files cannot be read; decompress it first (gunzip)")
+    return kind
+
+
+def _is_empty(path) -> bool:
+    """True when the file (decompressed) holds nothing but whitespace; reads only up to its first other byte."""
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(1 << 16):
+                if chunk.strip():
+                    return False
+    except (OSError, EOFError):  # not gzip after all, or damaged: the reader says what is wrong
+        return False
+    return True
 
 
 class FrameReader:
@@ -63,13 +91,17 @@ def read_frames(path, frames=None, format: str | None = None, box=None) -> Frame
 
     Parameters
     ----------
-    path: a ``.gsd``, LAMMPS dump (``.lammpstrj``, ``.dump``, ``.lammpsdump``) or ``.xyz``/``.extxyz`` file.
+    path: a ``.gsd``, LAMMPS dump (``.lammpstrj``, ``.dump``, ``.lammpsdump``) or ``.xyz``/``.extxyz`` file;
+        dumps and XYZ files may be gzip-compressed (``.lammpstrj.gz``, ``.xyz.gz``, ...).
     frames: ``None`` (all), an int, a slice or a ``"start:stop:step"`` string.
     format: ``"gsd"``, ``"lammpsdump"`` or ``"xyz"`` to override the extension.
     box: for XYZ files: ``L``, ``(Lx, Ly, Lz)``, ``(Lx, Ly, Lz, xy, xz, yz)`` or a ``freud.box.Box``;
         required for plain XYZ, which has no lattice, and overrides an extXYZ lattice.
 
-    Missing, unreadable or invalid input raises :class:`simssl.SimsslError` naming file, frame and problem.
+    Non-periodic directions (extXYZ ``pbc``, LAMMPS boundaries other than ``pp``) are analyzed in a
+    padded box without periodic images, with one :class:`simssl.errors.SimsslWarning` per file.
+    Missing, empty, truncated, unreadable or invalid input raises :class:`simssl.SimsslError` naming
+    file, frame and problem.
     """
     path = os.fspath(path)
     kind = detect_format(path, format)
@@ -77,6 +109,8 @@ def read_frames(path, frames=None, format: str | None = None, box=None) -> Frame
         raise SimsslError(f"{path}: no such file")
     if os.path.isdir(path):
         raise SimsslError(f"{path}: is a directory, not a trajectory file")
+    if _is_empty(path):
+        raise SimsslError(f"{path}: the file is empty")
     selection = parse_frames(frames)
     if box is not None and kind != "xyz":
         raise SimsslError(f"{path}: box= applies to XYZ files only; {kind} files carry their own box")

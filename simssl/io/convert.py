@@ -64,7 +64,14 @@ def frame_from_arrays(
 
 
 def frame_from_mdanalysis(
-    timestep, positions, types=None, type_names=None, source: str | None = None, index: int | None = None
+    timestep,
+    positions,
+    types=None,
+    type_names=None,
+    source: str | None = None,
+    index: int | None = None,
+    periodic=(True, True, True),
+    ids=None,
 ) -> Frame:
     """A Frame from an MDAnalysis ``Timestep`` and the positions of the atoms to analyze.
 
@@ -72,6 +79,8 @@ def frame_from_mdanalysis(
     cell's lower corner; they are rotated into freud's upper-triangular box (freud's own MDAnalysis
     path misses the transpose for triclinic cells). ``types``/``type_names`` as from
     :func:`simssl.io.types.type_ids`; the step is ``timestep.data['step']`` when the format has one.
+    ``periodic`` (per axis) and ``ids`` (the file's particle ids, for messages) as in
+    :func:`~simssl.frame.make_frame`.
     """
     if timestep.dimensions is None:
         raise SimsslError(located("the trajectory has no box; simssl analyses periodic 3D cells", source, index))
@@ -83,6 +92,8 @@ def frame_from_mdanalysis(
         step=timestep.data.get("step"),
         source=source,
         index=index,
+        periodic=periodic,
+        ids=ids,
     )
 
 

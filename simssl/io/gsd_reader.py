@@ -29,10 +29,26 @@ def _iterate(trajectory, path, indices):
                 raise SimsslError(
                     located(f"cannot read this frame (truncated or corrupt file?): {error}", path, index)
                 ) from None
-            yield _to_frame(snapshot, path, index)
+            yield _to_frame(snapshot, path, index, _carried(trajectory, snapshot, index))
 
 
-def _to_frame(snapshot, path, index):
+#: per-particle GSD data (besides positions and types) that outputs carry through
+CARRIED = ("velocity", "image", "orientation", "diameter", "charge", "mass", "body", "moment_inertia", "angmom")
+
+
+def _carried(trajectory, snapshot, index: int) -> dict:
+    """The per-particle data the file really holds for this frame (or frame 0, GSD's default) and its log."""
+    stored = trajectory.file
+    particles = {
+        name: getattr(snapshot.particles, name)
+        for name in CARRIED
+        if stored.chunk_exists(frame=index, name=f"particles/{name}")
+        or stored.chunk_exists(frame=0, name=f"particles/{name}")
+    }
+    return {"particles": particles, "log": dict(snapshot.log)}
+
+
+def _to_frame(snapshot, path, index, extra=None):
     configuration = snapshot.configuration
     if configuration.dimensions == 2:
         raise SimsslError(located("the data is two-dimensional; simssl analyses 3D systems only", path, index))
@@ -48,4 +64,5 @@ def _to_frame(snapshot, path, index):
         step=configuration.step,
         source=path,
         index=index,
+        extra=extra,
     )

@@ -21,6 +21,8 @@ from ..frame import Frame
 
 __all__ = ["GSDWriter", "LOG_PREFIX", "NPZWriter", "check_output_path", "open_writer", "partial_path"]
 OUTPUT_FORMATS = {".gsd": "gsd", ".npz": "npz"}
+#: per-particle data an .npz output holds besides the quantities (rows as in the input frame)
+PER_PARTICLE_META = ("positions", "types", "ids")
 #: GSD log key of the run record (input, frames, analyzers, model, version) stored in the first frame
 FINGERPRINT_KEY = "simssl/fingerprint"
 
@@ -70,8 +72,17 @@ class GSDWriter(_AtomicWriter):
     gsd reads them as ``frame.log['particles/simssl/q6']``, OVITO as particle properties.
     """
 
-    def __init__(self, path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None):
+    def __init__(
+        self,
+        path: str,
+        resume: bool = False,
+        force: bool = False,
+        fingerprint: dict | None = None,
+        keep_input: bool = True,
+    ):
         super().__init__(path, resume, force)
+        #: carry a GSD input's other particle data and log arrays into the output (:attr:`Frame.extra`)
+        self.keep_input = keep_input
         #: frames already in the partial file of an interrupted run (resume), and the last one's step
         self.n_written, self.last_step = 0, None
         #: the run record of the partial file (None: none stored), see :func:`read_fingerprint`
@@ -106,12 +117,17 @@ class GSDWriter(_AtomicWriter):
         snapshot = gsd.hoomd.Frame()
         box = frame.box
         snapshot.configuration.box = [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
-        snapshot.configuration.step = 0 if frame.step is None else frame.step
+        snapshot.configuration.step = frame.output_step
         snapshot.particles.N = frame.n_particles
         snapshot.particles.position = frame.positions
         snapshot.particles.typeid = frame.types.astype(np.uint32)
         snapshot.particles.types = list(frame.type_names)
-        snapshot.log = {LOG_PREFIX + name: np.ascontiguousarray(value) for name, value in quantities.items()}
+        carried = (frame.extra or {}) if self.keep_input else {}
+        for attribute, value in carried.get("particles", {}).items():  # velocities, images, ... of a GSD input
+            setattr(snapshot.particles, attribute, value)
+        log = {key: value for key, value in carried.get("log", {}).items() if key != FINGERPRINT_KEY}
+        log.update({LOG_PREFIX + name: np.ascontiguousarray(value) for name, value in quantities.items()})
+        snapshot.log = log
         if self.fingerprint is not None and self.n_written == 0 and len(self._file) == 0:
             snapshot.log[FINGERPRINT_KEY] = encode_fingerprint(self.fingerprint)
         self._file.append(snapshot)
@@ -133,10 +149,20 @@ class NPZWriter(_AtomicWriter):
     ``data['layout']`` is ``'stacked'``. Otherwise the frames are concatenated along the first axis,
     ``data['layout']`` is ``'ragged'``, and frame ``f`` is ``data[name][offsets[f]:offsets[f + 1]]``
     with ``offsets = data['frame_offsets']``. ``step``, ``frame`` (index in the input), ``n_particles``
-    and ``box`` (Lx, Ly, Lz, xy, xz, yz) are stored per frame.
+    and ``box`` (Lx, Ly, Lz, xy, xz, yz) are stored per frame; ``positions`` float32 (N, 3),
+    ``types`` int32 (N,) (names in ``type_names``) and ``ids`` int64 (N,) (the file's own particle
+    ids, e.g. LAMMPS ``id``; the row index for GSD and XYZ) per particle, in the rows of the
+    quantities (for LAMMPS dumps: sorted by id). ``fingerprint`` is the run record (JSON text).
     """
 
-    def __init__(self, path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None):
+    def __init__(
+        self,
+        path: str,
+        resume: bool = False,
+        force: bool = False,
+        fingerprint: dict | None = None,
+        keep_input: bool = True,
+    ):
         if resume:
             raise SimsslError(
                 f"{path}: --resume works with .gsd outputs; .npz files are written in one piece at the end"
@@ -145,7 +171,16 @@ class NPZWriter(_AtomicWriter):
         self.n_written, self.last_step = 0, None
         self.fingerprint = fingerprint
         self._columns: dict[str, list[np.ndarray]] = {}
-        self._meta: dict[str, list] = {"step": [], "frame": [], "n_particles": [], "box": []}
+        self._meta: dict[str, list] = {
+            "step": [],
+            "frame": [],
+            "n_particles": [],
+            "box": [],
+            "positions": [],
+            "types": [],
+            "ids": [],
+        }
+        self._type_names: tuple[str, ...] | None = None
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
         if self._columns and set(quantities) != set(self._columns):
@@ -155,7 +190,13 @@ class NPZWriter(_AtomicWriter):
         for name, value in quantities.items():
             self._columns.setdefault(name, []).append(np.asarray(value))
         box = frame.box
-        self._meta["step"].append(-1 if frame.step is None else frame.step)
+        self._meta["step"].append(frame.output_step)
+        self._meta["positions"].append(frame.positions)
+        self._meta["types"].append(frame.types)
+        self._meta["ids"].append(frame.particle_ids)
+        if self._type_names is not None and tuple(frame.type_names) != self._type_names:
+            raise SimsslError(frame.where(f"the type names changed between frames: {frame.type_names}"))
+        self._type_names = tuple(frame.type_names)
         self._meta["frame"].append(-1 if frame.index is None else frame.index)
         self._meta["n_particles"].append(frame.n_particles)
         self._meta["box"].append([box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz])
@@ -163,10 +204,12 @@ class NPZWriter(_AtomicWriter):
     def _finish(self) -> None:
         counts = np.asarray(self._meta["n_particles"], dtype=np.int64)
         stacked = len(set(counts.tolist())) <= 1
+        per_particle = {**self._columns, **{key: self._meta[key] for key in PER_PARTICLE_META}}
         arrays = {
-            name: (np.stack(values) if stacked else np.concatenate(values)) for name, values in self._columns.items()
+            name: (np.stack(values) if stacked else np.concatenate(values)) for name, values in per_particle.items()
         }
-        arrays.update({key: np.asarray(values) for key, values in self._meta.items()})
+        arrays.update({key: np.asarray(values) for key, values in self._meta.items() if key not in PER_PARTICLE_META})
+        arrays["type_names"] = np.asarray(self._type_names or ())
         arrays["layout"] = np.asarray("stacked" if stacked else "ragged")
         arrays["frame_offsets"] = np.concatenate([[0], np.cumsum(counts)])
         if self.fingerprint is not None:
@@ -175,7 +218,9 @@ class NPZWriter(_AtomicWriter):
             np.savez(handle, **arrays)
 
 
-def open_writer(path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None):
+def open_writer(
+    path: str, resume: bool = False, force: bool = False, fingerprint: dict | None = None, keep_input: bool = True
+):
     """The writer for ``path``'s extension (call :func:`check_output_path` first).
 
     Parameters
@@ -188,9 +233,13 @@ def open_writer(path: str, resume: bool = False, force: bool = False, fingerprin
         Discard an interrupted run's partial file instead of refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like) stored with the output, compared on ``resume``.
+    keep_input : bool
+        GSD outputs carry a GSD input's other particle data (velocities, images, orientations,
+        diameters, charges, masses, bodies, ...) and its log arrays, earlier simssl quantities
+        included (same-named ones are replaced by this run's).
     """
     kind = OUTPUT_FORMATS[os.path.splitext(path)[1].lower()]
-    return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume, force, fingerprint)
+    return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume, force, fingerprint, keep_input)
 
 
 def encode_fingerprint(fingerprint: dict) -> np.ndarray:

@@ -1,12 +1,18 @@
-"""XYZ and extended XYZ, read through ase; extXYZ ``Lattice`` gives the box, plain XYZ needs ``box=``."""
+"""XYZ and extended XYZ, read through ase; extXYZ ``Lattice`` gives the box, plain XYZ needs ``box=``.
+
+extXYZ ``pbc`` is honoured: non-periodic directions are analyzed without periodic images (see
+:func:`simssl.frame.frame_from_lattice`); a cluster (``pbc="F F F"``) needs no ``Lattice``.
+"""
 
 from __future__ import annotations
+
+import re
 
 import freud
 import numpy as np
 
 from ..errors import SimsslError, located
-from ..frame import box_from_parameters, frame_from_lattice, make_frame
+from ..frame import box_from_parameters, frame_from_lattice, make_frame, warn_nonperiodic
 from .types import type_ids
 
 
@@ -23,8 +29,22 @@ def as_box(box) -> freud.box.Box:
 
 
 def open_xyz(path: str, selection: slice, box=None):
-    """Return (None: unknown count, lazy iterator of Frames) for an XYZ/extXYZ file."""
+    """Return (None: unknown count, lazy iterator of Frames) for an XYZ/extXYZ file (gzip-compressed too)."""
     return None, _iterate(path, selection, None if box is None else as_box(box))
+
+
+#: key that marks frames whose comment line states ``pbc`` (ase drops it from ``atoms.info``)
+_PBC_GIVEN = "_simssl_pbc_given"
+_CUT = re.compile(r"Frame has (\d+) atoms, expected (\d+)")
+
+
+def _comment_parser(line: str) -> dict:
+    """ase's extXYZ comment-line parser, remembering whether the line sets ``pbc``."""
+    from ase.io.extxyz import key_val_str_to_dict
+
+    info = key_val_str_to_dict(line)
+    info[_PBC_GIVEN] = "pbc" in info
+    return info
 
 
 def _iterate(path, selection, box):
@@ -32,8 +52,9 @@ def _iterate(path, selection, box):
 
     start = selection.start or 0
     step = selection.step or 1
-    frames = ase.io.iread(path, index=selection, format="extxyz")
+    frames = ase.io.iread(path, index=selection, format="extxyz", properties_parser=_comment_parser)
     position = 0
+    warned = set()
     while True:
         index = start + position * step if start >= 0 and step > 0 else None
         try:
@@ -41,20 +62,67 @@ def _iterate(path, selection, box):
         except StopIteration:
             return
         except Exception as error:
-            raise SimsslError(
-                located(f"not a readable XYZ file (truncated or malformed?): {error}", path, index)
-            ) from None
+            raise SimsslError(_read_error(error, path, index)) from None
         position += 1
-        yield _to_frame(atoms, path, index, box)
+        frame = _to_frame(atoms, path, index, box)
+        if not all(frame.periodic) and frame.periodic not in warned:
+            warned.add(frame.periodic)
+            warn_nonperiodic(frame.periodic, path)
+        yield frame
+
+
+def _read_error(error, path, index) -> str:
+    """One sentence for ase's error: a frame cut short by the end of the file says what is missing."""
+    message = str(error)
+    cut = _CUT.search(message)
+    if cut or "generator raised StopIteration" in message:  # atom lines, or the comment line, missing
+        if index is None:  # a negative selection: the cut frame is the file's last one
+            index = _count_frames(path) - 1
+        missing = f"{cut.group(1)} of {cut.group(2)} atom lines" if cut else "its comment line is missing"
+        return located(f"frame {index} is truncated: {missing}", path)
+    if "Expected xyz header" in message:  # ase scans the whole file before the first frame: no frame to name
+        return located(
+            "not a readable XYZ file (an atom-count line was expected: does a frame have more or fewer "
+            f"atom lines than its count says?): {message}",
+            path,
+        )
+    return located(f"not a readable XYZ file (truncated or malformed?): {message}", path, index)
+
+
+def _count_frames(path) -> int:
+    """Frames in an XYZ file as ase's scan counts them (a cut last frame too); only on the error path."""
+    count = 0
+    with _open(path) as handle:
+        while (line := handle.readline()).strip():
+            count += 1
+            try:
+                atoms = int(line)
+            except ValueError:
+                break
+            for _ in range(atoms + 1):
+                handle.readline()
+    return count
+
+
+def _open(path):
+    import gzip
+
+    return gzip.open(path, "rt") if str(path).lower().endswith(".gz") else open(path)
 
 
 def _to_frame(atoms, path, index, box):
     types, type_names = type_ids(atoms.get_chemical_symbols())
     step = atoms.info.get("step", atoms.info.get("timestep"))
-    kwargs = dict(types=types, type_names=type_names, step=step, source=path, index=index)
+    pbc_given = bool(atoms.info.pop(_PBC_GIVEN, False))
+    has_cell = atoms.cell.any()
+    # pbc: stated in the comment line, or implied by a Lattice (ase: all True); plain XYZ has neither
+    periodic = tuple(bool(p) for p in atoms.pbc) if pbc_given or has_cell else (True, True, True)
+    kwargs = dict(types=types, type_names=type_names, step=step, source=path, index=index, periodic=periodic)
     if box is not None:
         return make_frame(box, atoms.positions, **kwargs)
-    if not atoms.pbc.any() and not atoms.cell.any():
+    if not any(periodic):  # a cluster: its box comes from the particles' extent
+        return frame_from_lattice(np.asarray(atoms.cell[:]), atoms.positions, **kwargs)
+    if not has_cell:
         raise SimsslError(
             located(
                 "this XYZ frame has no lattice; give the box explicitly (box= in Python, --box on the command line)",
@@ -62,6 +130,6 @@ def _to_frame(atoms, path, index, box):
                 index,
             )
         )
-    if not atoms.cell.any() or abs(atoms.cell.volume) == 0:
+    if all(periodic) and abs(atoms.cell.volume) == 0:
         raise SimsslError(located("the box has zero volume (degenerate Lattice)", path, index))
     return frame_from_lattice(np.asarray(atoms.cell[:]), atoms.positions, **kwargs)

@@ -109,6 +109,12 @@ def neighborhood_arrays(model, source) -> list:
 
     if isinstance(source, (tuple, list)):
         arrays = list(source)
+    elif not hasattr(source, "vectors") and not hasattr(source, "positions"):
+        what = f"a {type(source).__name__}" + (f" of shape {source.shape}" if hasattr(source, "shape") else "")
+        raise SimsslError(
+            f"cannot embed {what}: give a Frame (e.g. simssl.make_frame(box, positions)), Neighborhoods, "
+            "or a (bonds, mask, center_types, neighbor_types) tuple of unit-free model inputs"
+        )
     else:
         if not hasattr(source, "vectors"):  # a Frame: build its neighborhoods
             source = compute_neighborhoods(source, k=model.config.k)
@@ -116,7 +122,7 @@ def neighborhood_arrays(model, source) -> list:
             raise SimsslError(f"the neighborhoods' length scale must be positive, got {source.scale}")
         arrays = list(model_inputs(source))
     if len(arrays) != 4:
-        raise ValueError("expected (bonds, mask, center_types, neighbor_types)")
+        raise SimsslError(f"expected (bonds, mask, center_types, neighbor_types), got a sequence of {len(arrays)}")
     n_types = model.config.n_types
     for name, types in (("center", arrays[2]), ("neighbor", arrays[3])):
         if len(types) and int(types.max()) >= n_types:

@@ -50,7 +50,7 @@ def make_head(dim: int, n_out: int, kind: str, hidden: int = 64) -> nn.Module:
         return nn.Linear(dim, n_out)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(dim, hidden), nn.SiLU(), nn.Linear(hidden, n_out))
-    raise ValueError(f"head must be 'linear' or 'mlp', got {kind!r}")
+    raise SimsslError(f"head must be 'linear' or 'mlp', got {kind!r}")
 
 
 class FineTuned(nn.Module):
@@ -239,7 +239,7 @@ def choose_labeled(labels: np.ndarray, fraction: float, task: str, rng: np.rando
         Sorted int64 indices.
     """
     if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        raise SimsslError(f"the labeled fraction (--fraction) must be in (0, 1], got {fraction}")
     groups = (
         [np.flatnonzero(labels == value) for value in np.unique(labels)]
         if task == "classification"
@@ -304,7 +304,12 @@ def finetune(
         In eval mode, on ``device``.
     """
     if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+        raise SimsslError(f"task must be one of {TASKS}, got {task!r}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if value < 1:
+            raise SimsslError(f"{name} (--{name.replace('_', '-')}) must be a positive number, got {value}")
+    if not lr > 0:
+        raise SimsslError(f"the learning rate must be positive, got {lr}")
     device = resolve_device(device)
     rng = np.random.default_rng(seed)
     arrays, labels = neighborhoods_and_labels(frames_or_neighborhoods, labels, model.config.k)

@@ -716,6 +716,10 @@ def pretrain(
     dict
         The model card.
     """
+    if epochs is not None and epochs < 1:
+        raise SimsslError(f"--epochs must be a positive number, got {epochs}")
+    if checkpoint_every < 0:
+        raise SimsslError(f"--checkpoint-every must be 0 (never) or a positive number, got {checkpoint_every}")
     payload = read_checkpoint(resume) if resume is not None else None
     if payload is not None:
         config, seed = TrainConfig.from_dict(payload["config"]), payload["seed"]

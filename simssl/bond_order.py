@@ -1,4 +1,4 @@
-"""Steinhardt bond-order baselines computed by freud, returned as named per-particle columns.
+"""Steinhardt bond-order baselines computed by freud (``simssl.steinhardt``), returned as named per-particle columns.
 
 Column names are stable: ``q4``, ``q6``, ``w6`` (normalized w_l), and ``q6_avg``, ``w6_avg`` for the
 Lechner-Dellago neighbor averages.
@@ -13,7 +13,7 @@ import numpy as np
 
 from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
-from .frame import Frame
+from .frame import Frame, nonperiodic_axes
 from .neighbors import Neighborhoods, query_neighbor_list
 
 
@@ -103,6 +103,13 @@ def steinhardt(
 
 def _neighbor_list(frame, weighted, num_neighbors, neighbors):
     if weighted:
+        if not all(frame.periodic):
+            raise SimsslError(
+                frame.where(
+                    "Voronoi-weighted Steinhardt needs a fully periodic cell, and this one is not periodic along "
+                    f"{nonperiodic_axes(frame.periodic)} (surface cells would reach across the padding)"
+                )
+            )
         voronoi = freud.locality.Voronoi()
         voronoi.compute((frame.box, frame.positions))
         return voronoi.nlist
