@@ -12,14 +12,38 @@ from .errors import SimsslError
 
 
 def partial_path(path) -> str:
-    """The hidden file ``path`` is written to before it is complete: ``dir/.NAME.part.EXT`` (same extension)."""
+    """The hidden file ``path`` is written to before it is complete: ``dir/.NAME.part.EXT`` (same extension).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file.
+
+    Returns
+    -------
+    str
+        An absolute path in the same directory.
+    """
     directory, name = os.path.split(os.path.abspath(os.fspath(path)))
     stem, extension = os.path.splitext(name)
     return os.path.join(directory, f".{stem}{extension}.part{extension}")
 
 
 def refuse_overwrite(path, force: bool) -> None:
-    """Raise :class:`SimsslError` if ``path`` exists and ``force`` is off."""
+    """Raise :class:`SimsslError` if ``path`` exists and ``force`` is off.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file about to be written.
+    force : bool
+        Allow replacing an existing file.
+
+    Raises
+    ------
+    SimsslError
+        If ``path`` exists and ``force`` is False.
+    """
     if os.path.exists(path) and not force:
         raise SimsslError(f"{os.fspath(path)}: exists; pass --force (force=True) to overwrite it")
 
@@ -29,18 +53,41 @@ class AtomicFile:
 
     Parameters
     ----------
-    path: str or PathLike, the final file.
-    force: bool, replace an existing ``path`` (otherwise :class:`SimsslError` before anything is written).
-    keep_partial: bool, keep the temporary file when the body is interrupted (KeyboardInterrupt), so
-        that a resumable writer can continue it; any other exception removes it, except one that
-        ends a resumed run (``reuse_partial`` of an existing file): an earlier run's frames are kept.
-    reuse_partial: bool, keep a temporary file found at the start (resume) instead of removing it.
-    replace_partial: bool, with ``keep_partial``: an interrupted run's temporary file found at the
-        start may be discarded (``--force``); otherwise it is refused, so that finished work is
-        never deleted silently. Files without ``keep_partial`` always replace stale temporaries.
+    path : str or os.PathLike
+        The final file.
+    force : bool
+        Replace an existing ``path`` (otherwise :class:`SimsslError` before anything is written).
+    keep_partial : bool
+        Keep the temporary file when the body is interrupted (KeyboardInterrupt), so that a
+        resumable writer can continue it; any other exception removes it, except one that ends a
+        resumed run (``reuse_partial`` of an existing file): an earlier run's frames are kept.
+    reuse_partial : bool
+        Keep a temporary file found at the start (resume) instead of removing it.
+    replace_partial : bool
+        With ``keep_partial``: an interrupted run's temporary file found at the start may be
+        discarded (``--force``); otherwise it is refused, so that finished work is never deleted
+        silently. Files without ``keep_partial`` always replace stale temporaries.
 
-    Example
-    -------
+    Attributes
+    ----------
+    path : str
+        The final file.
+    temporary : str
+        The hidden file written to (:func:`partial_path`).
+    keep_partial : bool
+        As given.
+    keep_on_error : bool
+        A resumed run's partial file holds earlier work: no failure deletes it.
+
+    Raises
+    ------
+    SimsslError
+        If ``path`` exists without ``force``, its directory does not exist, or (with
+        ``keep_partial``, without ``reuse_partial`` and ``replace_partial``) an interrupted run left
+        its temporary file.
+
+    Examples
+    --------
     >>> with AtomicFile("report.json", force=True) as target:  # doctest: +SKIP
     ...     Path(target.temporary).write_text("{}")
     """

@@ -33,12 +33,32 @@ from .neighbors import Neighborhoods, compute_neighborhoods, neighbor_average, t
 
 class Compute(Protocol):
     """What the processor runs per frame (plain callables ``f(frame, neighborhoods) -> dict`` with a
-    ``num_neighbors`` attribute are accepted too)."""
+    ``num_neighbors`` attribute are accepted too).
+
+    Attributes
+    ----------
+    num_neighbors : int
+        Nearest neighbors this computation reads from the shared Neighborhoods (0 if it needs none).
+    """
 
     #: nearest neighbors this computation reads from the shared Neighborhoods (0 if it needs none)
     num_neighbors: int
 
-    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]: ...
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+        """Per-particle quantities of ``frame``.
+
+        Parameters
+        ----------
+        frame : Frame
+        neighborhoods : Neighborhoods or None
+            The shared neighbor query, at least :attr:`num_neighbors` wide (None when no computation needs one).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{name: array with N rows}``.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -47,11 +67,21 @@ class Steinhardt:
 
     Parameters
     ----------
-    l: tuple of int, or ``"4,6,8"``: the degrees.
-    wl: bool, also the normalized w_l (``w4``, ...).
-    average: bool, also the Lechner-Dellago averages (``q6_avg``, ...).
-    weighted: bool, Voronoi neighbors weighted by facet area (builds its own neighbors).
-    num_neighbors: int, nearest neighbors per particle (12: FCC's first shell).
+    l : tuple of int, int or str
+        The degrees, e.g. ``(4, 6)`` (the default) or ``"4,6,8"``; stored as a tuple of int.
+    wl : bool
+        Also the normalized w_l (``w4``, ...).
+    average : bool
+        Also the Lechner-Dellago averages (``q6_avg``, ...).
+    weighted : bool
+        Voronoi neighbors weighted by facet area (builds its own neighbors; ``num_neighbors`` becomes 0).
+    num_neighbors : int
+        Nearest neighbors per particle (12: FCC's first shell).
+
+    Raises
+    ------
+    SimsslError
+        If the degrees are not distinct positive integers.
     """
 
     l: tuple[int, ...] = STEINHARDT_DEGREES
@@ -71,7 +101,13 @@ class Steinhardt:
         return column_names(self.l, self.wl, self.average)
 
     def parameters(self) -> dict:
-        """Everything that decides the results (JSON-like), for a run's record."""
+        """Everything that decides the results (JSON-like), for a run's record.
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"Steinhardt"``) and every field.
+        """
         return {
             "kind": "Steinhardt",
             "l": list(self.l),
@@ -82,7 +118,25 @@ class Steinhardt:
         }
 
     def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
-        """``{name: float32 (N,)}`` for ``frame``, reading the nearest of ``neighborhoods`` when given."""
+        """``{name: float32 (N,)}`` for ``frame``, reading the nearest of ``neighborhoods`` when given.
+
+        Parameters
+        ----------
+        frame : Frame
+        neighborhoods : Neighborhoods or None
+            At least :attr:`num_neighbors` wide (None: freud is queried here).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            float32 (N,) columns in the order of :attr:`names`.
+
+        Raises
+        ------
+        SimsslError
+            If ``neighborhoods`` holds fewer than :attr:`num_neighbors` neighbors, or (``weighted``) the
+            frame is not fully periodic.
+        """
         return steinhardt(
             frame,
             self.l,
@@ -102,14 +156,24 @@ class Embedding:
 
     Parameters
     ----------
-    model: a loaded :class:`~simssl.model.Encoder` (see :func:`simssl.load_model`).
-    device: str or None, torch device (default: CUDA when available).
-    batch_size: int or None, particles per chunk (default: sized to bound memory).
-    compile: bool or None, ``torch.compile`` the encoder; None compiles on the CPU for frames of at
-        least :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (the choice depends on the frame
+    model : simssl.model.Encoder
+        A loaded encoder (see :func:`simssl.load_model`).
+    device : str or None
+        Torch device (default: CUDA when available).
+    batch_size : int or None
+        Particles per chunk (default: sized to bound memory).
+    compile : bool or None
+        ``torch.compile`` the encoder; None compiles on the CPU for frames of at least
+        :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (the choice depends on the frame
         size only, so a given frame always gets the same numerics).
-    average: bool, also ``embedding_avg``: each particle's mean over itself and its neighbors (the
-        analogue of Lechner-Dellago averaging, from the same model pass).
+    average : bool
+        Also ``embedding_avg``: each particle's mean over itself and its neighbors (the analogue of
+        Lechner-Dellago averaging, from the same model pass).
+
+    Raises
+    ------
+    SimsslError
+        If ``batch_size`` is below 1.
     """
 
     model: object
@@ -120,15 +184,23 @@ class Embedding:
 
     @property
     def num_neighbors(self) -> int:
+        """The model's neighborhood width ``model.config.k``."""
         return self.model.config.k
 
     @property
     def names(self) -> list[str]:
+        """The quantities :meth:`compute` returns: ``['embedding']`` (plus ``'embedding_avg'`` with ``average``)."""
         return ["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])
 
     def parameters(self) -> dict:
         """Everything that decides the results (JSON-like): the model's identity (a hash of its config and
-        weights), averaging, device and compilation (they change round-off)."""
+        weights), averaging, device and compilation (they change round-off).
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"Embedding"``), ``model`` (:func:`model_identity`), ``average``, ``device``, ``compile``.
+        """
         return {
             "kind": "Embedding",
             "model": model_identity(self.model),
@@ -142,7 +214,24 @@ class Embedding:
             raise SimsslError(f"the batch size must be a positive number of particles, got {self.batch_size}")
 
     def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
-        """``{'embedding': (N, D)[, 'embedding_avg': (N, D)]}`` float32 for ``frame``."""
+        """``{'embedding': (N, D)[, 'embedding_avg': (N, D)]}`` float32 for ``frame``.
+
+        Parameters
+        ----------
+        frame : Frame
+        neighborhoods : Neighborhoods or None
+            The shared neighbor query; a wider one is truncated to :attr:`num_neighbors`, None queries freud here.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            (N, D) float32 arrays, D the model's embedding width.
+
+        Raises
+        ------
+        SimsslError
+            If the frame has more particle types than the model knows.
+        """
         known = self.model.config.n_types
         if len(frame.type_names) > known:
             raise SimsslError(
@@ -152,6 +241,13 @@ class Embedding:
             neighborhoods = compute_neighborhoods(frame, k=self.num_neighbors)
         elif neighborhoods.k > self.num_neighbors:
             neighborhoods = truncate(neighborhoods, self.num_neighbors)
+        elif neighborhoods.k < self.num_neighbors:
+            raise SimsslError(
+                frame.where(
+                    f"the neighborhoods hold {neighborhoods.k} neighbors, fewer than the {self.num_neighbors} "
+                    "the model reads"
+                )
+            )
         compile = self.compile
         if compile is None:
             on_cpu = (self.device or ("cuda" if _cuda_available() else "cpu")).startswith("cpu")
@@ -165,7 +261,17 @@ class Embedding:
 
 
 def model_identity(model) -> dict:
-    """``{'name': ..., 'sha256': ...}``: the model card's name and a hash of the config and every weight."""
+    """``{'name': ..., 'sha256': ...}``: the model card's name and a hash of the config and every weight.
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+
+    Returns
+    -------
+    dict
+        ``name`` (the card's, default ``"encoder"``) and ``sha256`` (hex digest).
+    """
     import hashlib
     import json
 
@@ -177,7 +283,20 @@ def model_identity(model) -> dict:
 
 
 def check_neighbors(computes, k: int | None) -> None:
-    """Refuse a neighborhood width ``k`` below what a computation reads (it would be silently widened)."""
+    """Refuse a neighborhood width ``k`` below what a computation reads (it would be silently widened).
+
+    Parameters
+    ----------
+    computes : iterable of compute objects
+        Each with ``num_neighbors``.
+    k : int or None
+        The requested width; None accepts anything.
+
+    Raises
+    ------
+    SimsslError
+        If ``k`` is below the largest ``num_neighbors``.
+    """
     needs = {type(item).__name__: item.num_neighbors for item in computes if item.num_neighbors}
     if k is not None and needs and k < max(needs.values()):
         wanted = ", ".join(f"{name} {count}" for name, count in needs.items())
@@ -197,11 +316,21 @@ def analyze_frame(frame: Frame, computes, k: int | None = None) -> dict[str, np.
 
     Parameters
     ----------
-    frame: the :class:`~simssl.Frame`.
-    computes: compute objects (or callables ``f(frame, neighborhoods)``) with ``num_neighbors``.
-    k: int or None, query at least this many nearest neighbors (default: the most any needs).
+    frame : Frame
+    computes : sequence of compute objects
+        Compute objects (or callables ``f(frame, neighborhoods)``) with ``num_neighbors``.
+    k : int or None
+        Query at least this many nearest neighbors (default: the most any needs).
 
-    Returns ``{name: array with N rows}``; two computations producing one name is an error.
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{name: array with N rows}``.
+
+    Raises
+    ------
+    SimsslError
+        If two computations produce one name, or a result does not have N rows.
     """
     needed = max([c.num_neighbors for c in computes] + [k or 0])
     neighborhoods = compute_neighborhoods(frame, k=needed) if needed else None
@@ -218,7 +347,16 @@ def analyze_frame(frame: Frame, computes, k: int | None = None) -> dict[str, np.
 
 
 def names_of(computes) -> list[str]:
-    """The quantities a list of compute objects produces, in order (plain callables contribute none)."""
+    """The quantities a list of compute objects produces, in order (plain callables contribute none).
+
+    Parameters
+    ----------
+    computes : iterable of compute objects
+
+    Returns
+    -------
+    list of str
+    """
     return [name for item in computes for name in getattr(item, "names", ())]
 
 

@@ -6,7 +6,12 @@ from .errors import SimsslError
 
 
 def available_devices() -> list[str]:
-    """The devices this torch build can run on here, e.g. ``['cpu']`` or ``['cpu', 'cuda', 'cuda:0', 'cuda:1']``."""
+    """The devices this torch build can run on here, e.g. ``['cpu']`` or ``['cpu', 'cuda', 'cuda:0', 'cuda:1']``.
+
+    Returns
+    -------
+    list of str
+    """
     import torch
 
     devices = ["cpu"]
@@ -18,11 +23,22 @@ def available_devices() -> list[str]:
 
 
 def resolve_device(device=None):
-    """A usable ``torch.device``: ``device`` (a name such as ``"cpu"``, ``"cuda:1"``, or a torch.device) checked
-    against what exists here, or CUDA when available, else the CPU.
+    """A usable ``torch.device``: ``device`` checked against what exists here, or CUDA when available, else the CPU.
 
-    Raises :class:`SimsslError` naming the devices that exist for an unknown name (``"gpu"``), CUDA on a
-    CPU-only torch build, or a GPU index beyond the machine's count.
+    Parameters
+    ----------
+    device : str, torch.device or None
+        A name such as ``"cpu"`` or ``"cuda:1"``, or a torch.device; None: CUDA when available, else the CPU.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    SimsslError
+        Naming the devices that exist, for an unknown name (``"gpu"``), CUDA on a CPU-only torch build,
+        a GPU index beyond the machine's count, or an absent or unsupported device type.
     """
     import torch
 

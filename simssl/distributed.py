@@ -24,6 +24,15 @@ def expand_inputs(patterns) -> list[str]:
     ----------
     patterns : iterable of str
         Paths or glob patterns; a pattern matching nothing, or a path given twice, is an error.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    SimsslError
+        If a pattern matches no file or a path is given twice.
     """
     paths = []
     for pattern in patterns:
@@ -37,7 +46,21 @@ def expand_inputs(patterns) -> list[str]:
 
 
 def output_path(source: str, directory: str, suffix: str = OUTPUT_SUFFIX) -> str:
-    """Where the output of ``source`` goes: ``DIRECTORY/<name without extension><suffix>``."""
+    """Where the output of ``source`` goes: ``DIRECTORY/<name without extension><suffix>``.
+
+    Parameters
+    ----------
+    source : str
+        An input path.
+    directory : str
+        The output directory.
+    suffix : str
+        Default ``".simssl.gsd"`` (:data:`~simssl.defaults.OUTPUT_SUFFIX`).
+
+    Returns
+    -------
+    str
+    """
     return os.path.join(directory, os.path.splitext(os.path.basename(source))[0] + suffix)
 
 
@@ -71,14 +94,42 @@ def process_many(
     analyzer_options: dict | None = None,
     **process_options,
 ) -> dict:
-    """Process every input on a dask cluster; returns ``{input: ProcessResult or SimsslError}``.
+    """Process every input on a dask cluster, one task per file.
 
-    ``scheduler``: ``"local"`` (a LocalCluster of ``workers`` single-threaded processes, default one
-    per core) or a scheduler address such as ``"tcp://10.0.0.5:8786"``. ``analysis``: what to compute
-    (:class:`~simssl.processor.AnalysisOptions`, the model as a path or name so each worker loads it
-    itself); ``run``: how to read and write each file (:class:`~simssl.processor.RunOptions`).
-    ``analyzer_options`` (a dict of AnalysisOptions fields) and ``process_options`` (RunOptions fields
-    as keywords) are the same, spelled as before. Outputs go to ``output_dir`` as ``<input name><suffix>``.
+    Parameters
+    ----------
+    inputs : iterable of str
+        Paths or quoted glob patterns (:func:`expand_inputs`).
+    output_dir : str
+        Outputs go here as ``<input name><suffix>`` (created if missing).
+    scheduler : str
+        ``"local"`` (a LocalCluster of ``workers`` single-threaded processes) or a scheduler address
+        such as ``"tcp://10.0.0.5:8786"``.
+    workers : int or None
+        Worker processes of a local cluster (default: one per core).
+    suffix : str
+        Output name suffix (default ``".simssl.gsd"``).
+    analysis : AnalysisOptions, optional
+        What to compute (the model as a path or name so each worker loads it itself).
+    run : RunOptions, optional
+        How to read and write each file.
+    progress : bool
+        Show a progress bar over files.
+    analyzer_options : dict, optional
+        AnalysisOptions fields, the same as ``analysis`` spelled as before (used only without ``analysis``).
+    **process_options
+        RunOptions fields as keywords, the same as ``run`` spelled as before (used only without ``run``).
+
+    Returns
+    -------
+    dict
+        ``{input: ProcessResult or SimsslError}`` in input order.
+
+    Raises
+    ------
+    SimsslError
+        If dask is missing, ``workers`` is below 1, inputs are missing or repeated, or two inputs
+        would write the same output.
     """
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -95,6 +146,8 @@ def process_many(
         raise SimsslError(
             "two inputs have the same name and would write the same output; process them into separate directories"
         )
+    if (analysis is not None and analyzer_options) or (run is not None and process_options):
+        raise TypeError("give analysis= or analyzer_options=, and run= or process options as keywords, not both")
     analysis = analysis or AnalysisOptions(**(analyzer_options or {}))
     run = run or RunOptions(**process_options)
     if scheduler == "local":
@@ -116,6 +169,8 @@ def process_many(
                 results[source] = future.result()
             except SimsslError as error:
                 results[source] = error
+            except Exception as error:  # a bug on one file must not lose the others: report it as that file's error
+                results[source] = SimsslError(f"{source}: failed unexpectedly ({type(error).__name__}: {error})")
     finally:
         client.close()
         if cluster is not None:

@@ -22,6 +22,30 @@ class Frame:
     everything downstream of the readers relies on a Frame being finite, non-empty and 3D.
     A direction that is not periodic (``periodic[i]`` False: a cluster, a slab) is stored inside a
     padded box whose images are farther than any neighbor query can reach (see :func:`make_frame`).
+
+    Attributes
+    ----------
+    box : freud.box.Box
+        The 3D box (padded along non-periodic directions).
+    positions : numpy.ndarray, (N, 3) float32
+        Wrapped into the box, centered on the origin.
+    types : numpy.ndarray, (N,) int32
+        Indices into ``type_names``.
+    type_names : tuple of str
+        Name of each type id.
+    step : int or None
+        Simulation timestep, when the format has one.
+    source : str or None
+        File the frame came from, for error messages.
+    index : int or None
+        Frame number in that file.
+    periodic : tuple of 3 bool
+        Per box vector a, b, c; False: padded, no images (default: all True).
+    ids : numpy.ndarray, (N,) int64, or None
+        The file's own particle ids (LAMMPS ``id``); None: the rows.
+    extra : dict or None
+        Input data an output carries through (GSD inputs):
+        ``{"particles": {attribute: (N, ...)}, "log": {key: array}}``.
     """
 
     box: freud.box.Box
@@ -49,31 +73,67 @@ class Frame:
 
     @property
     def dimensions(self) -> int:
+        """Always 3: simssl analyses 3D systems only."""
         return 3
 
     @property
     def n_particles(self) -> int:
+        """The number of particles N."""
         return len(self.positions)
 
     @property
     def fully_periodic(self) -> bool:
+        """True when every direction is periodic."""
         return all(self.periodic)
 
     def __len__(self) -> int:
         return self.n_particles
 
     def where(self, message: str) -> str:
-        """``message`` prefixed with this frame's file and index."""
+        """``message`` prefixed with this frame's file and index.
+
+        Parameters
+        ----------
+        message : str
+            The problem, one sentence.
+
+        Returns
+        -------
+        str
+        """
         return located(message, self.source, self.index)
 
 
 def nonperiodic_axes(periodic) -> str:
-    """``"z"``, ``"x, y, z"``: the directions that are not periodic."""
+    """``"z"``, ``"x, y, z"``: the directions that are not periodic.
+
+    Parameters
+    ----------
+    periodic : sequence of 3 bool
+        Periodicity along x, y, z.
+
+    Returns
+    -------
+    str
+    """
     return ", ".join(axis for axis, flag in zip("xyz", periodic) if not flag)
 
 
 def warn_nonperiodic(periodic, source: str | None = None, index: int | None = None) -> None:
-    """One :class:`SimsslWarning` saying which directions are analyzed without periodic images."""
+    """One :class:`SimsslWarning` saying which directions are analyzed without periodic images.
+
+    Parameters
+    ----------
+    periodic : sequence of 3 bool
+        Periodicity along x, y, z.
+    source, index : str or None, int or None
+        File and frame named in the warning.
+
+    Warns
+    -----
+    SimsslWarning
+        Always.
+    """
     warnings.warn(
         located(
             f"the cell is not periodic along {nonperiodic_axes(periodic)}; those directions are analyzed in a "
@@ -99,6 +159,11 @@ def box_from_parameters(parameters, source: str | None = None, index: int | None
     Returns
     -------
     freud.box.Box
+
+    Raises
+    ------
+    SimsslError
+        If the parameters are not six finite numbers, or a length is not positive.
     """
     values = np.asarray(parameters, dtype=np.float64).ravel()
     if values.shape != (6,) or not np.all(np.isfinite(values)):
@@ -156,8 +221,11 @@ def make_frame(
     -------
     Frame
 
-    Raises :class:`SimsslError` naming the file and frame for 2D data, degenerate boxes, empty
-    frames, non-finite coordinates and mismatched array shapes.
+    Raises
+    ------
+    SimsslError
+        Naming the file and frame, for 2D data, degenerate boxes, empty frames, non-finite
+        coordinates and mismatched array shapes.
 
     Examples
     --------
@@ -219,7 +287,20 @@ def frame_from_lattice(lattice_rows, positions, origin=None, periodic=ALL_PERIOD
     periodic : bool or sequence of 3 bool
         Periodicity along a, b, c (default: all).
     **kwargs
-        ``types``, ``type_names``, ``step``, ``source``, ``index``, ``ids`` as in :func:`make_frame`.
+        ``types``, ``type_names``, ``step``, ``source``, ``index``, ``ids``, ``extra`` as in
+        :func:`make_frame`.
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    SimsslError
+        For a cell that is not a finite 3x3 matrix, degenerate or left-handed, and for everything
+        :func:`make_frame` refuses.
+    TypeError
+        For an unknown keyword argument.
     """
     unknown = set(kwargs) - {"types", "type_names", "step", "source", "index", "ids", "extra"}
     if unknown:

@@ -25,11 +25,36 @@ class LiveAnalyzer:
 
     Parameters
     ----------
-    model: ``"default"`` (the shipped model), a checkpoint path, ``"random"`` (untrained, tests
-        only), a loaded :class:`~simssl.model.Encoder`, or None for Steinhardt only.
-    steinhardt: Steinhardt degrees (``q4``, ``q6``, ...); empty for none.
-    k: neighbors per particle in the shared neighborhoods (at least what the analyses need).
-    device: torch device for the model (default: CUDA when available).
+    model : str, simssl.model.Encoder or None
+        ``"default"`` (the shipped model), a checkpoint path, ``"random"`` (untrained, tests only),
+        a loaded :class:`~simssl.model.Encoder`, or None for Steinhardt only.
+    steinhardt : tuple of int or str
+        Steinhardt degrees (``q4``, ``q6``, ...; default ``(4, 6)``); empty or None for none.
+    k : int
+        Neighbors per particle in the shared neighborhoods (at least what the analyses need; default 16).
+    device : str or None
+        Torch device for the model (default: CUDA when available).
+    compile : bool or None
+        ``torch.compile`` the encoder (None: on the CPU for large frames), as in
+        :class:`~simssl.processor.AnalysisOptions`.
+
+    Attributes
+    ----------
+    analyzers : list
+        The compute objects (:func:`~simssl.processor.build_analyzers`).
+    names : list of str
+        The quantities every call returns, e.g. ``['q4', 'q6', 'embedding']``.
+    k : int
+        As given.
+    latest : dict of str to numpy.ndarray
+        The most recent results, for loggers (empty before the first call).
+    step : int or None
+        The step of the most recent frame.
+
+    Raises
+    ------
+    SimsslError
+        If there is nothing to compute, or the options are invalid (:class:`~simssl.processor.AnalysisOptions`).
     """
 
     def __init__(
@@ -55,7 +80,17 @@ class LiveAnalyzer:
         return next((a.model for a in self.analyzers if isinstance(a, Embedding)), None)
 
     def analyze(self, frame: Frame) -> dict[str, np.ndarray]:
-        """Compute every configured quantity of a Frame and keep it as :attr:`latest`."""
+        """Compute every configured quantity of a Frame and keep it as :attr:`latest`.
+
+        Parameters
+        ----------
+        frame : Frame
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{name: array with N rows}``, rows in the frame's order.
+        """
         self.latest = analyze_frame(frame, self.analyzers, k=self.k)
         self.step = frame.step
         return self.latest
@@ -65,8 +100,29 @@ class LiveAnalyzer:
     ) -> dict[str, np.ndarray]:
         """Analyze engine state; results are in tag order (row ``t`` belongs to the particle tagged ``t``).
 
-        ``box``: a ``freud.box.Box`` or ``(Lx, Ly, Lz, xy, xz, yz)`` with positions in the centered
-        (HOOMD) convention. ``positions``/``types``/``tags`` may be numpy arrays, torch tensors or
-        CUDA arrays; ``tags`` (any unique integers) give the particle order of the results.
+        Parameters
+        ----------
+        box : freud.box.Box or sequence of 6 float
+            A box or ``(Lx, Ly, Lz, xy, xz, yz)``, with positions in the centered (HOOMD) convention.
+        positions : array_like, (N, 3)
+            Numpy array, torch tensor or CUDA array.
+        types : array_like of int, (N,), optional
+            Type ids (numpy, torch or CUDA); None for one type.
+        tags : array_like of int, (N,), optional
+            Any unique integers (numpy, torch or CUDA): they give the particle order of the results.
+        type_names : sequence of str, optional
+            Names of the type ids (default ``'0'``, ``'1'``, ...).
+        step : int, optional
+            The engine's timestep.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{name: array with N rows}`` (also kept as :attr:`latest`).
+
+        Raises
+        ------
+        SimsslError
+            For invalid state (see :func:`~simssl.io.convert.frame_from_arrays`).
         """
         return self.analyze(frame_from_arrays(box, positions, types, tags, type_names, step=step))

@@ -32,17 +32,32 @@ class AnalysisOptions:
 
     Parameters
     ----------
-    steinhardt: tuple of int (or ``"4,6"``), Steinhardt degrees; ``()`` or None for no Steinhardt.
-    wl: bool, also normalized w_l.
-    average: bool, also Lechner-Dellago averages and, with a model, ``embedding_avg``.
-    voronoi: bool, Steinhardt over Voronoi neighbors weighted by facet area.
-    steinhardt_k: int, nearest neighbors for Steinhardt.
-    model: None (no embeddings), ``"default"``, ``"random"`` (untrained, tests only), a checkpoint
-        path, or a loaded :class:`~simssl.model.Encoder`; names and paths are resolved by
-        :func:`simssl.load_model` when the analyzers are built.
-    device: str or None, torch device of the model.
-    batch_size: int or None, particles per model batch.
-    compile: bool or None, ``torch.compile`` the encoder (None: on the CPU for large frames).
+    steinhardt : tuple of int, str or None
+        Steinhardt degrees (or ``"4,6"``); ``()`` or None for no Steinhardt. Default ``(4, 6)``.
+    wl : bool
+        Also normalized w_l.
+    average : bool
+        Also Lechner-Dellago averages and, with a model, ``embedding_avg``.
+    voronoi : bool
+        Steinhardt over Voronoi neighbors weighted by facet area.
+    steinhardt_k : int
+        Nearest neighbors for Steinhardt (default 12).
+    model : str, os.PathLike, simssl.model.Encoder or None
+        None (no embeddings), ``"default"``, ``"random"`` (untrained, tests only), a checkpoint
+        path (stored as str), or a loaded :class:`~simssl.model.Encoder`; names and paths are
+        resolved by :func:`simssl.load_model` when the analyzers are built.
+    device : str or None
+        Torch device of the model, checked here (:func:`~simssl.devices.resolve_device`).
+    batch_size : int or None
+        Particles per model batch.
+    compile : bool or None
+        ``torch.compile`` the encoder (None: on the CPU for large frames).
+
+    Raises
+    ------
+    SimsslError
+        For invalid Steinhardt degrees, an unknown or absent device, or ``batch_size`` or
+        ``steinhardt_k`` below 1.
     """
 
     steinhardt: tuple[int, ...] = STEINHARDT_DEGREES
@@ -56,7 +71,8 @@ class AnalysisOptions:
     compile: bool | None = None
 
     def __post_init__(self):
-        degrees = () if self.steinhardt is None or len(self.steinhardt) == 0 else parse_degrees(self.steinhardt)
+        empty = self.steinhardt is None or (np.ndim(self.steinhardt) == 1 and len(self.steinhardt) == 0)
+        degrees = () if empty else parse_degrees(self.steinhardt)
         object.__setattr__(self, "steinhardt", degrees)
         if isinstance(self.model, os.PathLike):
             object.__setattr__(self, "model", os.fspath(self.model))
@@ -74,6 +90,26 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
 
     One place builds them for the command line, live analysis and distributed workers; a model
     given by name or path is loaded here.
+
+    Parameters
+    ----------
+    options : AnalysisOptions, optional
+        What to compute.
+    **fields
+        :class:`AnalysisOptions` fields, instead of ``options``.
+
+    Returns
+    -------
+    list
+        A :class:`~simssl.compute.Steinhardt` (when degrees are given), then an
+        :class:`~simssl.compute.Embedding` (when a model is given).
+
+    Raises
+    ------
+    SimsslError
+        If there is nothing to compute (no degrees and no model).
+    TypeError
+        If both ``options`` and keyword fields are given.
     """
     if options is None:
         options = AnalysisOptions(**fields)
@@ -112,17 +148,36 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
 
 @dataclass
 class RunningStats:
-    """Mean and standard deviation of every quantity over all frames, particles and components."""
+    """Mean and standard deviation of every quantity over all frames, particles and components.
+
+    Attributes
+    ----------
+    sums : dict of str to numpy.ndarray
+        Per quantity, (3,) float64: the count, sum and sum of squares of its finite values.
+    """
 
     sums: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, quantities: dict[str, np.ndarray]) -> None:
+        """Add one frame's quantities (non-finite values are skipped).
+
+        Parameters
+        ----------
+        quantities : dict of str to array_like
+            ``{name: array}`` of one frame.
+        """
         for name, value in quantities.items():
             finite = np.asarray(value, dtype=np.float64)
             finite = finite[np.isfinite(finite)]
             self.sums[name] = self.sums.get(name, np.zeros(3)) + [finite.size, finite.sum(), np.square(finite).sum()]
 
     def summary(self) -> dict[str, tuple[float, float]]:
+        """``{name: (mean, std)}`` so far (NaN for a quantity without finite values).
+
+        Returns
+        -------
+        dict of str to tuple of 2 float
+        """
         result = {}
         for name, (count, total, squares) in self.sums.items():
             mean = total / count if count else float("nan")
@@ -135,6 +190,21 @@ class ProcessResult:
     """What a run did: counts, per-quantity (mean, std), the output path, and in-memory results.
 
     :meth:`record` is the bookkeeping every driver shares (offline processor, live LAMMPS runs).
+
+    Attributes
+    ----------
+    output : str or None
+        The output file (None: results kept in :attr:`frames`).
+    n_frames : int
+        Frames computed (resumed ones included).
+    n_particles : int
+        Particles over all those frames.
+    frames : list of dict of str to numpy.ndarray
+        Results per frame, when no output file.
+    resumed : int
+        Of :attr:`n_frames`, those kept from an interrupted run's partial output.
+    running : RunningStats
+        The running sums behind :attr:`statistics`.
     """
 
     output: str | None = None
@@ -146,11 +216,20 @@ class ProcessResult:
 
     @property
     def statistics(self) -> dict[str, tuple[float, float]]:
-        """(mean, std) of every quantity over all recorded frames, particles and components."""
+        """``{name: (mean, std)}`` of every quantity over all recorded frames, particles and components."""
         return self.running.summary()
 
     def record(self, frame: Frame, quantities: dict[str, np.ndarray], writer=None) -> None:
-        """Count a computed frame and write it (or keep it in :attr:`frames` without a writer)."""
+        """Count a computed frame and write it (or keep it in :attr:`frames` without a writer).
+
+        Parameters
+        ----------
+        frame : Frame
+        quantities : dict of str to numpy.ndarray
+            ``{name: array with N rows}`` of ``frame``.
+        writer : GSDWriter or NPZWriter, optional
+            Where the frame goes (:func:`~simssl.io.writers.open_writer`).
+        """
         self.count(frame.n_particles, quantities)
         if writer is not None:
             writer.write(frame, quantities)
@@ -158,12 +237,19 @@ class ProcessResult:
             self.frames.append(quantities)
 
     def count(self, n_particles: int, quantities: dict[str, np.ndarray]) -> None:
-        """Add one frame of ``n_particles`` to the counts and statistics."""
+        """Add one frame of ``n_particles`` to the counts and statistics.
+
+        Parameters
+        ----------
+        n_particles : int
+        quantities : dict of str to numpy.ndarray
+        """
         self.running.add(quantities)
         self.n_frames += 1
         self.n_particles += n_particles
 
     def summary(self) -> str:
+        """Counts, output and per-quantity mean and std as text, one line per quantity."""
         lines = [
             f"{self.n_frames} frame(s), {self.n_particles} particle(s) in total"
             + (f" -> {self.output}" if self.output else "")
@@ -191,17 +277,59 @@ def process(
 ) -> ProcessResult:
     """Compute per-particle quantities for every selected frame of ``input``.
 
-    With ``output`` (``.gsd`` or ``.npz``) results stream to that file, written atomically; without
-    it they are returned in ``ProcessResult.frames`` (one dict per frame). ``analyzers`` defaults to
-    Steinhardt q_l for the degrees in ``steinhardt``. ``k`` widens the shared neighborhoods to at
-    least ``k`` nearest neighbors (analyzers otherwise get exactly what they declare). ``resume``
-    continues a killed or interrupted run into a ``.gsd`` output: frames already in its partial
-    file are kept, not recomputed, and the result equals an uninterrupted run. Every output records
-    the run (:func:`run_fingerprint`: input, frame selection, analyzers with their parameters and
-    model hash, version); a resume whose record differs is refused, naming what differs. Without
-    ``resume`` an interrupted run's partial file is refused too, unless ``force``. A ``.gsd``
-    output keeps a GSD input's other per-particle data and log arrays (earlier simssl quantities
-    included) unless ``keep_input`` is False.
+    Every output records the run (:func:`run_fingerprint`: input, frame selection, analyzers with
+    their parameters and model hash, version).
+
+    Parameters
+    ----------
+    input : str or os.PathLike
+        A trajectory (see :func:`simssl.io.read_frames`).
+    output : str or os.PathLike, optional
+        ``.gsd`` or ``.npz``: results stream to that file, written atomically; without it they are
+        returned in ``ProcessResult.frames`` (one dict per frame).
+    analyzers : list of compute objects, optional
+        Default: Steinhardt q_l for the degrees in ``steinhardt``.
+    steinhardt : tuple of int or str
+        Degrees of the default analyzer (default ``(4, 6)``).
+    k : int, optional
+        Widen the shared neighborhoods to at least ``k`` nearest neighbors (analyzers otherwise get
+        exactly what they declare); below what an analyzer reads is an error.
+    frames : None, int, slice or str
+        Frame selection (:func:`~simssl.io.selection.parse_frames`).
+    format : str, optional
+        ``"gsd"``, ``"lammpsdump"`` or ``"xyz"`` to override the extension.
+    box : optional
+        Box of XYZ inputs, as in :func:`simssl.io.read_frames`.
+    force : bool
+        Overwrite an existing output; without ``resume``, also discard an interrupted run's partial
+        file (otherwise refused).
+    resume : bool
+        Continue a killed or interrupted run into a ``.gsd`` output: frames already in its partial
+        file are kept, not recomputed, and the result equals an uninterrupted run. A resume whose
+        record differs is refused, naming what differs.
+    progress : bool
+        Show a progress bar.
+    keep_input : bool
+        A ``.gsd`` output keeps a GSD input's other per-particle data and log arrays (earlier
+        simssl quantities included) unless False.
+
+    Returns
+    -------
+    ProcessResult
+
+    Raises
+    ------
+    SimsslError
+        For an empty analyzer list, ``resume`` without an output (or with a complete one and no
+        ``force``), a too small ``k``, a refused output path, unreadable input, a partial output of
+        another run, or a selection without frames.
+
+    Examples
+    --------
+    >>> import simssl
+    >>> result = process(simssl.example_path(), frames=0, progress=False)
+    >>> result.n_frames, sorted(result.frames[0]), result.frames[0]["q6"].shape
+    (1, ['q4', 'q6'], (4000,))
     """
     if analyzers is None:
         analyzers = [Steinhardt(steinhardt)]
@@ -233,7 +361,7 @@ def process(
                     raise SimsslError(
                         frame.where(
                             f"the partial output {writer.temporary} ends at step {writer.last_step}, "
-                            f"not this frame's step {frame.step}: it belongs to another run"
+                            f"not this frame's step {frame.output_step}: it belongs to another run"
                         )
                     )
                 continue
@@ -244,7 +372,20 @@ def process(
 
 
 def empty_selection(path, frames) -> SimsslError:
-    """The error for a frame selection that selects nothing (shared by ``process`` and ``info``)."""
+    """The error for a frame selection that selects nothing (shared by ``process`` and ``info``).
+
+    Parameters
+    ----------
+    path : str
+        The input, named in the message.
+    frames : object
+        The selection as given.
+
+    Returns
+    -------
+    SimsslError
+        To be raised by the caller.
+    """
     return SimsslError(f"{path}: the frame selection {frames!r} contains no frames")
 
 
@@ -253,6 +394,20 @@ def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None
 
     Input path, size and modification time; the frame selection; format, box and ``k``; every
     analyzer's parameters (the model by a hash of its config and weights); the simssl version.
+
+    Parameters
+    ----------
+    input : str
+        An existing input file.
+    analyzers : list of compute objects
+        Described by their ``parameters()``, or by their class name.
+    frames, format, box, k, keep_input
+        As in :func:`process`.
+
+    Returns
+    -------
+    dict
+        Keys ``simssl``, ``input``, ``frames``, ``format``, ``box``, ``k``, ``keep_input``, ``analyzers``.
     """
     stat = os.stat(input)
     selection = parse_frames(frames)
@@ -280,8 +435,18 @@ def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None
 class RunOptions:
     """How :func:`process` reads and writes one input: the keyword arguments of :func:`process` as one frozen value.
 
-    ``frames`` (None, an int or ``"start:stop:step"``), ``format``, ``box`` (XYZ only, a tuple of
-    numbers), ``k`` (widen the shared neighborhoods), ``force`` and ``resume``.
+    Parameters
+    ----------
+    frames : None, int or str
+        Frame selection, e.g. ``"start:stop:step"``.
+    format : str or None
+        Input format (default: from the extension).
+    box : tuple of float or None
+        XYZ only; numbers are stored as a tuple of float (a freud box is kept as it is).
+    k : int or None
+        Widen the shared neighborhoods.
+    force, resume, keep_input : bool
+        As in :func:`process`.
     """
 
     frames: object = None
@@ -297,7 +462,13 @@ class RunOptions:
             object.__setattr__(self, "box", tuple(float(x) for x in np.atleast_1d(self.box)))
 
     def as_kwargs(self) -> dict:
-        """The keyword arguments of :func:`process`."""
+        """The keyword arguments of :func:`process`.
+
+        Returns
+        -------
+        dict
+            ``{field: value}`` of every field.
+        """
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 

@@ -123,3 +123,18 @@ write_dump all custom {tmp_path / "state.lammpstrj"} id type x y z modify format
     reference = simssl.read(tmp_path / "state.lammpstrj")
     assert_same_frame(frame, reference)
     assert frame.source == convert.LAMMPS_SOURCE
+
+
+def test_engine_tags_must_name_every_particle_once(gsd_file):
+    """Three tags for five positions silently kept three particles; duplicate tags were accepted."""
+    reference = simssl.read(gsd_file)
+    positions = reference.positions[:5]
+    with pytest.raises(simssl.SimsslError, match="3 particle tags are not 5 distinct integers"):
+        convert.frame_from_arrays(reference.box, positions, tags=[0, 1, 2])
+    with pytest.raises(simssl.SimsslError, match="5 particle tags are not 5 distinct"):
+        convert.frame_from_arrays(reference.box, positions, tags=[0, 1, 1, 2, 3])
+
+
+def test_options_accept_one_degree_and_numpy_frame_indices(gsd_file):
+    assert simssl.AnalysisOptions(steinhardt=6).steinhardt == (6,)
+    assert simssl.read(gsd_file, frame=np.int64(0)).n_particles == len(noisy)

@@ -5,7 +5,17 @@ import importlib
 
 import pytest
 
-MODULES = ["simssl.frame", "simssl.neighbors", "simssl.bond_order", "simssl.compute", "simssl.io", "simssl.processor"]
+MODULES = [
+    "simssl.frame",
+    "simssl.neighbors",
+    "simssl.bond_order",
+    "simssl.compute",
+    "simssl.io",
+    "simssl.io.selection",
+    "simssl.io.types",
+    "simssl.io.lammps_reader",
+    "simssl.processor",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -30,7 +30,25 @@ COMPRESSED = (".gz",)
 
 
 def detect_format(path, format: str | None = None) -> str:
-    """The reader to use for ``path``: ``format`` if given, else from the extension (``.gz`` allowed but for GSD)."""
+    """The reader to use for ``path``: ``format`` if given, else from the extension (``.gz`` allowed but for GSD).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The trajectory file (need not exist).
+    format : str, optional
+        ``"gsd"``, ``"lammpsdump"``, ``"xyz"`` or ``"extxyz"``, any case.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    SimsslError
+        For an unknown format or extension, or a compressed GSD file.
+    """
     if format is not None:
         name = format.lower().replace("extxyz", "xyz")
         if name not in FORMATS:
@@ -70,7 +88,23 @@ def _is_empty(path) -> bool:
 
 
 class FrameReader:
-    """A lazy, single-pass iterable of :class:`Frame` objects; ``len()`` works when the count is known."""
+    """A lazy, single-pass iterable of :class:`Frame` objects; ``len()`` works when the count is known.
+
+    Parameters
+    ----------
+    path : str
+        The trajectory file.
+    n_frames : int or None
+        The number of selected frames, None when the format does not tell it before reading (XYZ).
+    frames : iterator of Frame
+        The frames.
+
+    Attributes
+    ----------
+    path : str
+    n_frames : int or None
+        As given; ``len()`` raises TypeError when it is None.
+    """
 
     def __init__(self, path, n_frames: int | None, frames: Iterator[Frame]):
         self.path = path
@@ -89,19 +123,43 @@ class FrameReader:
 def read_frames(path, frames=None, format: str | None = None, box=None) -> FrameReader:
     """Lazily read the selected frames of a trajectory.
 
+    Non-periodic directions (extXYZ ``pbc``, LAMMPS boundaries other than ``pp``) are analyzed in a
+    padded box without periodic images.
+
     Parameters
     ----------
-    path: a ``.gsd``, LAMMPS dump (``.lammpstrj``, ``.dump``, ``.lammpsdump``) or ``.xyz``/``.extxyz`` file;
+    path : str or os.PathLike
+        A ``.gsd``, LAMMPS dump (``.lammpstrj``, ``.dump``, ``.lammpsdump``) or ``.xyz``/``.extxyz`` file;
         dumps and XYZ files may be gzip-compressed (``.lammpstrj.gz``, ``.xyz.gz``, ...).
-    frames: ``None`` (all), an int, a slice or a ``"start:stop:step"`` string.
-    format: ``"gsd"``, ``"lammpsdump"`` or ``"xyz"`` to override the extension.
-    box: for XYZ files: ``L``, ``(Lx, Ly, Lz)``, ``(Lx, Ly, Lz, xy, xz, yz)`` or a ``freud.box.Box``;
+    frames : None, int, slice or str
+        ``None`` (all), an int, a slice or a ``"start:stop:step"`` string.
+    format : str, optional
+        ``"gsd"``, ``"lammpsdump"`` or ``"xyz"`` to override the extension.
+    box : float, sequence of float or freud.box.Box, optional
+        For XYZ files only: ``L``, ``(Lx, Ly, Lz)``, ``(Lx, Ly, Lz, xy, xz, yz)`` or a ``freud.box.Box``;
         required for plain XYZ, which has no lattice, and overrides an extXYZ lattice.
 
-    Non-periodic directions (extXYZ ``pbc``, LAMMPS boundaries other than ``pp``) are analyzed in a
-    padded box without periodic images, with one :class:`simssl.errors.SimsslWarning` per file.
-    Missing, empty, truncated, unreadable or invalid input raises :class:`simssl.SimsslError` naming
-    file, frame and problem.
+    Returns
+    -------
+    FrameReader
+
+    Raises
+    ------
+    SimsslError
+        Naming file, frame and problem, for missing, empty, truncated, unreadable or invalid input
+        (some only when the frame is read), or ``box`` with a format other than XYZ.
+
+    Warns
+    -----
+    SimsslWarning
+        Once per file with non-periodic directions (:class:`simssl.errors.SimsslWarning`).
+
+    Examples
+    --------
+    >>> import simssl
+    >>> reader = read_frames(simssl.example_path(), frames="0:2")
+    >>> len(reader), [frame.n_particles for frame in reader]
+    (2, [4000, 4000])
     """
     path = os.fspath(path)
     kind = detect_format(path, format)
@@ -124,7 +182,26 @@ def read_frames(path, frames=None, format: str | None = None, box=None) -> Frame
 
 
 def read(path, frame: int = 0, **kwargs) -> Frame:
-    """Read one frame (default: the first) of a trajectory."""
+    """Read one frame (default: the first) of a trajectory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        As in :func:`read_frames`.
+    frame : int
+        The frame index (negative counts from the end).
+    **kwargs
+        ``format`` and ``box`` as in :func:`read_frames`.
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    SimsslError
+        As :func:`read_frames`, and when the file has no such frame.
+    """
     for item in read_frames(path, frames=frame, **kwargs):
         return item
     raise SimsslError(f"{path}: has no frame {frame}")

@@ -28,7 +28,17 @@ LIVE_SOURCE = "live state"
 
 
 def host_array(array) -> np.ndarray:
-    """A numpy view/copy of a numpy array, a torch tensor (any device) or a ``__cuda_array_interface__`` array."""
+    """A numpy view/copy of a numpy array, a torch tensor (any device) or a ``__cuda_array_interface__`` array.
+
+    Parameters
+    ----------
+    array : array_like
+        Numpy arrays are returned as they are; anything else goes through ``numpy.asarray``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     if isinstance(array, np.ndarray):
         return array
     if hasattr(array, "__cuda_array_interface__") or type(array).__module__.startswith("torch"):
@@ -46,20 +56,40 @@ def frame_from_arrays(
 
     Parameters
     ----------
-    box: a ``freud.box.Box`` or ``(Lx, Ly, Lz, xy, xz, yz)``, positions in its centered convention.
-    positions: (N, 3) numpy array, torch tensor or CUDA array.
-    types: (N,) integer type ids, or None for one type.
-    tags: (N,) unique integers giving the particle order, or None to keep the given order.
-    type_names: names of the type ids, or None for ``'0'``, ``'1'``, ...
-    step: the engine's timestep.
+    box : freud.box.Box or sequence of 6 float
+        A box or ``(Lx, Ly, Lz, xy, xz, yz)``, positions in its centered convention.
+    positions : array_like, (N, 3)
+        Numpy array, torch tensor or CUDA array.
+    types : array_like of int, (N,), optional
+        Type ids; None for one type.
+    tags : array_like of int, (N,), optional
+        Unique integers giving the particle order; None to keep the given order.
+    type_names : sequence of str, optional
+        Names of the type ids; None for ``'0'``, ``'1'``, ...
+    step : int, optional
+        The engine's timestep.
+    source : str
+        Named in error messages (default ``"live state"``).
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    SimsslError
+        For an invalid box or arrays (see :func:`~simssl.frame.make_frame`).
     """
     positions = host_array(positions)
     types = None if types is None else host_array(types)
     if tags is not None:
-        order = np.argsort(host_array(tags), kind="stable")
+        tags = np.asarray(host_array(tags))
+        if tags.shape != (len(positions),) or len(np.unique(tags)) != len(tags):
+            raise SimsslError(f"{source}: the {tags.size} particle tags are not {len(positions)} distinct integers")
+        order = np.argsort(tags, kind="stable")
         positions = positions[order]
         types = None if types is None else types[order]
-    box = box if isinstance(box, freud.box.Box) else box_from_parameters(box, source, step)
+    box = box if isinstance(box, freud.box.Box) else box_from_parameters(box, source)
     return make_frame(box, positions, types, type_names, step=step, source=source)
 
 
@@ -77,10 +107,34 @@ def frame_from_mdanalysis(
 
     ``timestep.triclinic_dimensions`` holds the lattice rows a, b, c with positions starting at the
     cell's lower corner; they are rotated into freud's upper-triangular box (freud's own MDAnalysis
-    path misses the transpose for triclinic cells). ``types``/``type_names`` as from
-    :func:`simssl.io.types.type_ids`; the step is ``timestep.data['step']`` when the format has one.
-    ``periodic`` (per axis) and ``ids`` (the file's particle ids, for messages) as in
-    :func:`~simssl.frame.make_frame`.
+    path misses the transpose for triclinic cells). The step is ``timestep.data['step']`` when the
+    format has one.
+
+    Parameters
+    ----------
+    timestep : MDAnalysis.coordinates.base.Timestep
+        Gives the box and the step.
+    positions : array_like, (N, 3)
+        Positions of the atoms to analyze.
+    types : numpy.ndarray, (N,) int32, optional
+        Type ids, as from :func:`simssl.io.types.type_ids`.
+    type_names : sequence of str, optional
+        Their names, as from :func:`simssl.io.types.type_ids`.
+    source, index : str or None, int or None
+        File and frame, for error messages.
+    periodic : sequence of 3 bool
+        Per axis, as in :func:`~simssl.frame.make_frame` (default: all).
+    ids : array_like of int, (N,), optional
+        The file's particle ids, for messages, as in :func:`~simssl.frame.make_frame`.
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    SimsslError
+        If the trajectory has no box, and for everything :func:`~simssl.frame.frame_from_lattice` refuses.
     """
     if timestep.dimensions is None:
         raise SimsslError(located("the trajectory has no box; simssl analyses periodic 3D cells", source, index))
@@ -98,7 +152,24 @@ def frame_from_mdanalysis(
 
 
 def frame_from_ovito(data, frame: int | None = None) -> Frame:
-    """A Frame from an OVITO DataCollection: cell columns a, b, c plus origin; types numbered by OVITO type id."""
+    """A Frame from an OVITO DataCollection: cell columns a, b, c plus origin; types numbered by OVITO type id.
+
+    Parameters
+    ----------
+    data : ovito.data.DataCollection
+        Source file, frame and timestep are taken from its attributes when present.
+    frame : int, optional
+        The frame index for messages when ``data`` has no ``SourceFrame`` attribute.
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    SimsslError
+        If the data has no cell, is two-dimensional or not periodic along every axis.
+    """
     source, index = data.attributes.get("SourceFile"), data.attributes.get("SourceFrame", frame)
     cell = data.cell
     if cell is None or cell.is2D or not all(cell.pbc):
@@ -131,11 +202,22 @@ def frame_from_ovito(data, frame: int | None = None) -> Frame:
 
 
 def check_lammps_supported(lmp) -> None:
-    """Refuse what simssl cannot analyze correctly: several MPI ranks, 2D systems, non-periodic boxes."""
+    """Refuse what simssl cannot analyze correctly: several MPI ranks, 2D systems, non-periodic boxes.
+
+    Parameters
+    ----------
+    lmp : lammps.lammps
+        A LAMMPS instance (its Python module).
+
+    Raises
+    ------
+    SimsslError
+        For each of those cases.
+    """
     ranks = lmp.extract_setting("world_size")
     if ranks > 1:
         raise SimsslError(
-            f"LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only "
+            f"{LAMMPS_SOURCE}: LAMMPS runs on {ranks} MPI ranks; simssl's live analysis is serial only "
             "(gathering atoms from the ranks is not implemented)"
         )
     if lmp.extract_setting("dimension") != 3:
@@ -156,13 +238,28 @@ def frame_from_lammps(lmp) -> Frame:
     (``a = (lx, 0, 0)``, ``b = (xy, ly, 0)``, ``c = (xz, yz, lz)`` from the lower corner ``boxlo``)
     becomes freud's box and positions are shifted into its centered convention. Type ``t`` becomes
     type id ``t - 1`` named ``str(t)``; the step is the LAMMPS timestep.
+
+    Parameters
+    ----------
+    lmp : lammps.lammps
+        A serial LAMMPS instance with a periodic 3D box.
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    SimsslError
+        As :func:`check_lammps_supported`, and for invalid state (:func:`~simssl.frame.frame_from_lattice`).
     """
     check_lammps_supported(lmp)
     boxlo, boxhi, xy, yz, xz, _, _ = lmp.extract_box()
     lx, ly, lz = np.subtract(boxhi, boxlo)
     rows = [[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]]
     n = lmp.extract_global("nlocal")
-    order = np.argsort(lmp.numpy.extract_atom("id")[:n], kind="stable")
+    ids = lmp.numpy.extract_atom("id")[:n]
+    order = np.argsort(ids, kind="stable")
     return frame_from_lattice(
         rows,
         lmp.numpy.extract_atom("x")[:n][order],
@@ -171,4 +268,5 @@ def frame_from_lammps(lmp) -> Frame:
         type_names=[str(t) for t in range(1, lmp.extract_global("ntypes") + 1)],
         step=lmp.extract_global("ntimestep"),
         source=LAMMPS_SOURCE,
+        ids=ids[order],
     )

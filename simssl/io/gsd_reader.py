@@ -10,7 +10,26 @@ from ..frame import box_from_parameters, make_frame
 
 
 def open_gsd(path: str, selection: slice):
-    """Return (number of selected frames, lazy iterator of Frames) for a GSD file."""
+    """Return (number of selected frames, lazy iterator of Frames) for a GSD file.
+
+    Parameters
+    ----------
+    path : str
+        The ``.gsd`` file.
+    selection : slice
+        Frames to read (:func:`~simssl.io.selection.parse_frames`).
+
+    Returns
+    -------
+    n_frames : int
+    frames : iterator of Frame
+        Raises :class:`SimsslError` for a frame that cannot be read or is invalid.
+
+    Raises
+    ------
+    SimsslError
+        If the file is not a readable GSD file.
+    """
     try:
         trajectory = gsd.hoomd.open(path, "r")
         n_total = len(trajectory)

@@ -27,6 +27,25 @@ def open_lammps_dump(path: str, selection: slice):
 
     A frame cut short by the end of the file counts as a frame: reading it raises a
     :class:`SimsslError` saying what is missing (frames before it are read normally).
+
+    Parameters
+    ----------
+    path : str
+        The dump file (gzip-compressed too).
+    selection : slice
+        Frames to read (:func:`~simssl.io.selection.parse_frames`).
+
+    Returns
+    -------
+    n_frames : int
+    frames : iterator of Frame
+        Reading raises :class:`SimsslError` for a frame that cannot be read, and warns once per
+        non-periodic boundary combination (:func:`~simssl.frame.warn_nonperiodic`).
+
+    Raises
+    ------
+    SimsslError
+        If the file is not a readable LAMMPS dump (or its first frame is cut short).
     """
     import MDAnalysis
 
@@ -87,6 +106,20 @@ def boundary_flags(line: str) -> tuple[bool, bool, bool]:
     """Periodicity per axis from an ``ITEM: BOX BOUNDS [xy xz yz] xx yy zz`` line: only ``pp`` is periodic.
 
     Old dumps without flags count as periodic, as LAMMPS' default boundary is.
+
+    Parameters
+    ----------
+    line : str
+        The ``ITEM: BOX BOUNDS`` line of a frame.
+
+    Returns
+    -------
+    tuple of 3 bool
+
+    Examples
+    --------
+    >>> boundary_flags("ITEM: BOX BOUNDS xy xz yz pp pp fm")
+    (True, True, False)
     """
     tokens = line.split()[3:]
     flags = [token for token in tokens if token not in ("xy", "xz", "yz")]

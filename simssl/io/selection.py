@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import SimsslError
 
 
 def parse_frames(frames) -> slice:
-    """Normalize a frame selection; ``None`` means every frame, an int (or ``"7"``) one frame."""
+    """Normalize a frame selection; ``None`` means every frame, an int (or ``"7"``) one frame.
+
+    Parameters
+    ----------
+    frames : None, int, slice or str
+        A string is ``"start:stop:step"`` (parts may be empty) or one index.
+
+    Returns
+    -------
+    slice
+
+    Raises
+    ------
+    SimsslError
+        For an unreadable string, a step of zero, or another type.
+
+    Examples
+    --------
+    >>> parse_frames("0:10:2"), parse_frames(7), parse_frames(-1)
+    (slice(0, 10, 2), slice(7, 8, None), slice(-1, None, None))
+    """
     if frames is None:
         return slice(None)
     if isinstance(frames, slice):
         return frames
-    if isinstance(frames, int):
+    if isinstance(frames, (int, np.integer)) and not isinstance(frames, bool):
         return slice(frames, frames + 1 if frames != -1 else None)
     if isinstance(frames, str):
         text = frames.strip()

@@ -28,7 +28,27 @@ FINGERPRINT_KEY = "simssl/fingerprint"
 
 
 def check_output_path(path, force: bool = False, inputs=()) -> str:
-    """Refuse unknown extensions, an existing file without ``force``, and overwriting an input."""
+    """Refuse unknown extensions, an existing file without ``force``, and overwriting an input.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output file, ``.gsd`` or ``.npz``.
+    force : bool
+        Allow replacing an existing file (never an input).
+    inputs : iterable of str
+        Existing input files the output must not be.
+
+    Returns
+    -------
+    str
+        ``path`` as a str.
+
+    Raises
+    ------
+    SimsslError
+        For another extension, an existing file without ``force``, an input, or a missing directory.
+    """
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
     if extension not in OUTPUT_FORMATS:
@@ -70,6 +90,34 @@ class GSDWriter(_AtomicWriter):
     """Frames with per-particle log arrays.
 
     gsd reads them as ``frame.log['particles/simssl/q6']``, OVITO as particle properties.
+
+    Parameters
+    ----------
+    path : str
+        The ``.gsd`` output (refusing an existing one is :func:`check_output_path`'s job).
+    resume : bool
+        Continue the partial file of an interrupted run.
+    force : bool
+        Discard an interrupted run's partial file instead of refusing to start.
+    fingerprint : dict, optional
+        The run record (JSON-like), stored in the first frame's log and compared on ``resume``.
+    keep_input : bool
+        Carry a GSD input's other particle data and log arrays into the output (:attr:`Frame.extra`).
+
+    Attributes
+    ----------
+    n_written : int
+        Frames already in the partial file of an interrupted run (resume).
+    last_step : int or None
+        The step of the last of those.
+    previous_fingerprint : dict or None
+        The run record of the partial file (None: none stored), see :func:`read_fingerprint`.
+
+    Raises
+    ------
+    SimsslError
+        If the partial file cannot be resumed or belongs to another run, and as
+        :class:`~simssl.atomic.AtomicFile`.
     """
 
     def __init__(
@@ -104,7 +152,12 @@ class GSDWriter(_AtomicWriter):
         self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
 
     def written(self):
-        """``(n_particles, {name: array})`` of every frame already in the partial file (for the run's summary)."""
+        """``(n_particles, {name: array})`` of every frame already in the partial file (for the run's summary).
+
+        Yields
+        ------
+        tuple of (int, dict of str to numpy.ndarray)
+        """
         with gsd.hoomd.open(self.temporary, "r") as done:
             for index in range(self.n_written):
                 snapshot = done[index]
@@ -114,6 +167,14 @@ class GSDWriter(_AtomicWriter):
                 yield int(snapshot.particles.N), quantities
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
+        """Append ``frame`` with ``quantities`` as ``particles/simssl/<name>`` log arrays, flushed to disk.
+
+        Parameters
+        ----------
+        frame : Frame
+        quantities : dict of str to numpy.ndarray
+            ``{name: array with N rows}``.
+        """
         snapshot = gsd.hoomd.Frame()
         box = frame.box
         snapshot.configuration.box = [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
@@ -153,6 +214,24 @@ class NPZWriter(_AtomicWriter):
     ``types`` int32 (N,) (names in ``type_names``) and ``ids`` int64 (N,) (the file's own particle
     ids, e.g. LAMMPS ``id``; the row index for GSD and XYZ) per particle, in the rows of the
     quantities (for LAMMPS dumps: sorted by id). ``fingerprint`` is the run record (JSON text).
+
+    Parameters
+    ----------
+    path : str
+        The ``.npz`` output (refusing an existing one is :func:`check_output_path`'s job).
+    resume : bool
+        Must be False: NPZ files are written in one piece at the end.
+    force : bool
+        Discard an interrupted run's partial file instead of refusing to start.
+    fingerprint : dict, optional
+        The run record (JSON-like), stored as ``fingerprint``.
+    keep_input : bool
+        Accepted for the common writer signature; unused.
+
+    Raises
+    ------
+    SimsslError
+        With ``resume``, and as :class:`~simssl.atomic.AtomicFile`.
     """
 
     def __init__(
@@ -183,6 +262,19 @@ class NPZWriter(_AtomicWriter):
         self._type_names: tuple[str, ...] | None = None
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
+        """Collect one frame (the file is written when the ``with`` block ends).
+
+        Parameters
+        ----------
+        frame : Frame
+        quantities : dict of str to numpy.ndarray
+            ``{name: array with N rows}``.
+
+        Raises
+        ------
+        SimsslError
+            If the quantity names or the type names differ from the first frame's.
+        """
         if self._columns and set(quantities) != set(self._columns):
             raise SimsslError(
                 frame.where(f"quantities changed between frames: {sorted(quantities)} vs {sorted(self._columns)}")
@@ -237,24 +329,68 @@ def open_writer(
         GSD outputs carry a GSD input's other particle data (velocities, images, orientations,
         diameters, charges, masses, bodies, ...) and its log arrays, earlier simssl quantities
         included (same-named ones are replaced by this run's).
+
+    Returns
+    -------
+    GSDWriter or NPZWriter
+        A context manager.
     """
-    kind = OUTPUT_FORMATS[os.path.splitext(path)[1].lower()]
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in OUTPUT_FORMATS:
+        raise SimsslError(f"{path}: output must end in .gsd or .npz, not {extension or '(no extension)'!r}")
+    kind = OUTPUT_FORMATS[extension]
     return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume, force, fingerprint, keep_input)
 
 
 def encode_fingerprint(fingerprint: dict) -> np.ndarray:
-    """A run record as a GSD log array: its sorted JSON text as uint8 bytes."""
+    """A run record as a GSD log array: its sorted JSON text as uint8 bytes.
+
+    Parameters
+    ----------
+    fingerprint : dict
+        JSON-serializable.
+
+    Returns
+    -------
+    numpy.ndarray
+        (bytes,) uint8.
+    """
     return np.frombuffer(json.dumps(fingerprint, sort_keys=True).encode(), dtype=np.uint8)
 
 
 def read_fingerprint(log: dict) -> dict | None:
-    """The run record stored in a GSD frame's ``log`` (None if it has none)."""
+    """The run record stored in a GSD frame's ``log`` (None if it has none).
+
+    Parameters
+    ----------
+    log : dict
+        A GSD frame's ``log``.
+
+    Returns
+    -------
+    dict or None
+    """
     value = log.get(FINGERPRINT_KEY)
     return None if value is None else json.loads(np.asarray(value, dtype=np.uint8).tobytes().decode())
 
 
 def refuse_other_run(partial: str, previous: dict | None, current: dict) -> None:
-    """Raise unless the partial output was made by a run with this same record, saying what differs."""
+    """Raise unless the partial output was made by a run with this same record, saying what differs.
+
+    Parameters
+    ----------
+    partial : str
+        The partial output, named in the message.
+    previous : dict or None
+        Its stored run record (None: an older simssl wrote none).
+    current : dict
+        This run's record.
+
+    Raises
+    ------
+    SimsslError
+        If ``previous`` is None or differs from ``current``.
+    """
     if previous is None:
         raise SimsslError(
             f"{partial}: the partial output has no run record (an older simssl wrote it); "

@@ -17,7 +17,22 @@ from .types import type_ids
 
 
 def as_box(box) -> freud.box.Box:
-    """Accept a freud Box, ``L``, ``(Lx, Ly, Lz)`` or ``(Lx, Ly, Lz, xy, xz, yz)``."""
+    """Accept a freud Box, ``L``, ``(Lx, Ly, Lz)`` or ``(Lx, Ly, Lz, xy, xz, yz)``.
+
+    Parameters
+    ----------
+    box : freud.box.Box, float or sequence of float
+        A box, or 1, 3 or 6 numbers (missing tilts are 0).
+
+    Returns
+    -------
+    freud.box.Box
+
+    Raises
+    ------
+    SimsslError
+        For another count of numbers, non-finite numbers or non-positive lengths.
+    """
     if isinstance(box, freud.box.Box):
         return box
     values = np.atleast_1d(np.asarray(box, dtype=np.float64))
@@ -29,7 +44,28 @@ def as_box(box) -> freud.box.Box:
 
 
 def open_xyz(path: str, selection: slice, box=None):
-    """Return (None: unknown count, lazy iterator of Frames) for an XYZ/extXYZ file (gzip-compressed too)."""
+    """Return (None: unknown count, lazy iterator of Frames) for an XYZ/extXYZ file (gzip-compressed too).
+
+    Parameters
+    ----------
+    path : str
+        The XYZ or extXYZ file.
+    selection : slice
+        Frames to read (:func:`~simssl.io.selection.parse_frames`).
+    box : optional
+        As :func:`as_box` takes it: required for plain XYZ, overrides an extXYZ lattice.
+
+    Returns
+    -------
+    n_frames : None
+    frames : iterator of Frame
+        Raises :class:`SimsslError` for a truncated, malformed or invalid frame.
+
+    Raises
+    ------
+    SimsslError
+        For an invalid ``box``.
+    """
     return None, _iterate(path, selection, None if box is None else as_box(box))
 
 
