@@ -40,7 +40,6 @@ from simssl.io.types import type_ids
 from simssl.live import LiveAnalyzer
 
 
-
 class OrderEmbedding(AnalysisBase):
     """Per-atom order embeddings and Steinhardt q_l of an atomgroup over a trajectory.
 
