@@ -6,7 +6,9 @@ Wire it in as a writer and log it with HOOMD's own Logger::
     sim.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(1000)))
     logger = hoomd.logging.Logger(categories=["particle"])
     logger.add(analyzer)
-    sim.operations.writers.append(hoomd.write.GSD(trigger=hoomd.trigger.Periodic(1000), filename="run.gsd", logger=logger))
+    sim.operations.writers.append(
+        hoomd.write.GSD(trigger=hoomd.trigger.Periodic(1000), filename="run.gsd", logger=logger)
+    )
 
 Each GSD frame then holds ``log/particles/simssl/plugins/hoomd/OrderAnalyzer/<name>`` (``q4``, ``q6``,
 ``embedding``) in tag order, the order of ``particles/position``. The computing is done by
@@ -15,6 +17,9 @@ first use of ``OrderAnalyzer``, so the module itself imports without it.
 """
 
 from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
 
 import freud
 import numpy as np
@@ -29,7 +34,14 @@ LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)))
 #: where the GSD writer stores the logged arrays: ``log/particles/<NAMESPACE>/<name>``
 NAMESPACE = "/".join((*__name__.split("."), "OrderAnalyzer"))  # HOOMD names it after module and class
 
-INSTALL_HINT = "HOOMD-blue is distributed through conda-forge, not PyPI: install it with `conda install -c conda-forge hoomd`"
+NOT_ATTACHED = (
+    "OrderAnalyzer is not attached to a simulation: add it to sim.operations "
+    "(sim.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=...))) before logging it"
+)
+
+INSTALL_HINT = (
+    "HOOMD-blue is distributed through conda-forge, not PyPI: install it with `conda install -c conda-forge hoomd`"
+)
 
 
 def __getattr__(name):
@@ -44,7 +56,10 @@ def _import_hoomd():
     try:
         import hoomd
     except ImportError as error:
-        raise ImportError(f"simssl.plugins.hoomd.OrderAnalyzer needs HOOMD-blue, which is not importable here ({error}); {INSTALL_HINT}") from error
+        raise ImportError(
+            f"simssl.plugins.hoomd.OrderAnalyzer needs HOOMD-blue, which is not importable here ({error}); "
+            f"{INSTALL_HINT}"
+        ) from error
     return hoomd
 
 
@@ -58,8 +73,9 @@ class _OrderAnalyzerBase:
     Append it to ``sim.operations.writers`` through ``hoomd.write.CustomWriter(action=..., trigger=...)``
     and add it to a ``hoomd.logging.Logger(categories=["particle"])``: it exposes exactly the
     configured quantities as per-particle loggables (``analyzer.loggables``), in tag order. Values are
-    computed once per timestep, by the writer's trigger or on demand when a logger asks at a step the
-    trigger skipped, so every GSD frame logs the order of its own configuration, the first included.
+    computed once per state, by the writer's trigger or on demand when a logger asks at a step the
+    trigger skipped, so every GSD frame logs the order of its own configuration, the first included
+    (also after ``set_snapshot``/``set_box`` or a restart at an already analyzed step).
     The analyzer must be in ``sim.operations`` (a Logger alone does not attach it), and the GSD writer
     should keep its default filter (``hoomd.filter.All()``): the logged arrays cover every particle.
 
@@ -76,46 +92,128 @@ class _OrderAnalyzerBase:
         self.live = LiveAnalyzer(model=model, steinhardt=steinhardt, k=k, device=device)
         unsupported = [name for name in self.live.names if name not in LOGGABLE]
         if unsupported:
-            raise SimsslError(f"OrderAnalyzer logs q1..q{MAX_DEGREE} and embedding; it cannot log {', '.join(unsupported)}")
+            raise SimsslError(
+                f"OrderAnalyzer logs q1..q{MAX_DEGREE} and embedding; it cannot log {', '.join(unsupported)}"
+            )
         # HOOMD's Logger reads the loggables from ``_export_dict``; keep only the configured quantities
         self._export_dict = {name: type(self)._export_dict[name] for name in self.live.names}
-        self._step: int | None = None
-        self._results: dict[str, np.ndarray] = {}
+        self._simulation = None
+        self._forget()
 
     @property
     def names(self) -> list[str]:
         """The configured quantities, e.g. ``['q4', 'q6', 'embedding']``."""
         return self.live.names
 
+    def attach(self, simulation) -> None:
+        """Join ``simulation`` (HOOMD calls this when the writer holding the analyzer is attached)."""
+        super().attach(simulation)
+        # Action.attach receiving the simulation is HOOMD's public route to its timestep and device (``self._state``
+        # offers neither). A weak reference: the simulation already holds this analyzer through its writer.
+        self._simulation = weakref.ref(simulation)
+        self._forget()
+
+    def detach(self) -> None:
+        """Leave the simulation (HOOMD calls this when the writer is removed); cached values are dropped."""
+        super().detach()
+        self._simulation = None
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop the cached state and results."""
+        self._inputs: _StateInputs | None = None
+        self._results: dict[str, np.ndarray] = {}
+
     def act(self, timestep: int) -> None:
-        """Compute every configured quantity for ``timestep`` (once per step, however often asked)."""
-        if timestep != self._step:
-            self._results = self._compute(timestep)
-            self._step = timestep
+        """Compute every configured quantity for the current state at ``timestep``.
+
+        The state is read on every call, but computed only when it differs from the one analyzed
+        last (step, box, positions, types or tags): writer and logger asking at the same step share
+        one computation, and a state changed without advancing the step (``set_snapshot``,
+        ``set_box``, a new simulation restarted at the same step) is analyzed afresh.
+        """
+        inputs = self._read_state(timestep)
+        if inputs is None:  # an MPI rank other than 0: rank 0 computes
+            self._results = {}
+        elif self._inputs is None or not inputs.same_as(self._inputs):
+            box = freud.box.Box.from_box(inputs.box)
+            self._results = self.live.compute(
+                box, inputs.position, inputs.typeid, inputs.tag, type_names=inputs.type_names, step=timestep
+            )
+            self._inputs = inputs
 
     def _logged(self, name: str):
-        """The value of ``name`` at the current timestep (None on MPI ranks other than 0)."""
-        self.act(self._state._simulation.timestep)
+        """The value of ``name`` at the current timestep (None on MPI ranks other than 0).
+
+        Detached, it raises rather than log nothing: HOOMD's Logger would turn the usual
+        ``DataAccessError`` into a missing GSD chunk, which GSD readers fill with frame 0's values.
+        """
+        if self._simulation is None:
+            raise SimsslError(NOT_ATTACHED)
+        self.act(self._simulation().timestep)
         return self._results.get(name)
 
-    def _compute(self, timestep: int) -> dict[str, np.ndarray]:
+    def _read_state(self, timestep: int) -> _StateInputs | None:
+        """Box, positions, type ids and tags of the simulation now (None on MPI ranks other than 0)."""
         import hoomd
         import torch
 
-        state = self._state
-        device = state._simulation.device
-        box = freud.box.Box.from_box(state.box)
-        type_names = state.particle_types
+        state, device = self._state, self._simulation().device
+        hoomd_box = state.box
+        box = (hoomd_box.Lx, hoomd_box.Ly, hoomd_box.Lz, hoomd_box.xy, hoomd_box.xz, hoomd_box.yz)
+        type_names = tuple(state.particle_types)
         if device.communicator.num_ranks > 1:
-            snapshot = state.get_snapshot()  # collective: every rank must call it; rank 0 gets all particles in tag order
+            snapshot = (
+                state.get_snapshot()
+            )  # collective: every rank must call it; rank 0 gets all particles in tag order
             if snapshot.communicator.rank != 0:
-                return {}
-            return self.live.compute(box, snapshot.particles.position, snapshot.particles.typeid, type_names=type_names, step=timestep)
-        on_gpu = isinstance(device, hoomd.device.GPU) and torch.cuda.is_available()  # else read through the host
-        with (state.gpu_local_snapshot if on_gpu else state.cpu_local_snapshot) as snapshot:
+                return None
             particles = snapshot.particles
-            position, typeid, tag = (_copy_out(array, on_gpu) for array in (particles.position, particles.typeid, particles.tag))
-        return self.live.compute(box, position, typeid, tag, type_names=type_names, step=timestep)
+            return _StateInputs(
+                timestep, box, type_names, np.array(particles.position), np.array(particles.typeid), None
+            )
+        on_gpu = isinstance(device, hoomd.device.GPU) and torch.cuda.is_available()  # else read through the host
+        with state.gpu_local_snapshot if on_gpu else state.cpu_local_snapshot as snapshot:
+            particles = snapshot.particles
+            position, typeid, tag = (
+                _copy_out(array, on_gpu) for array in (particles.position, particles.typeid, particles.tag)
+            )
+        return _StateInputs(timestep, box, type_names, position, typeid, tag)
+
+
+@dataclass(frozen=True, eq=False)
+class _StateInputs:
+    """What an analysis reads from the simulation; arrays are numpy, or CUDA tensors on a GPU device."""
+
+    timestep: int
+    box: tuple[float, ...]  # Lx, Ly, Lz, xy, xz, yz (plain floats: no freud object outlives an analysis)
+    type_names: tuple[str, ...]
+    position: object
+    typeid: object
+    tag: object  # None when the rows are already in tag order (the MPI snapshot)
+
+    def same_as(self, other: _StateInputs) -> bool:
+        """Whether ``other`` describes exactly the same state (bitwise equal arrays)."""
+        return (
+            self.timestep == other.timestep
+            and self.box == other.box
+            and self.type_names == other.type_names
+            and all(
+                _equal(a, b)
+                for a, b in ((self.position, other.position), (self.typeid, other.typeid), (self.tag, other.tag))
+            )
+        )
+
+
+def _equal(a, b) -> bool:
+    """Bitwise equality of two numpy arrays or two torch tensors (or both None)."""
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    import torch
+
+    return bool(torch.equal(a, b))
 
 
 def _copy_out(array, on_gpu: bool):
@@ -138,7 +236,11 @@ def _logged_property(name: str):
         return self._logged(name)
 
     getter.__name__ = getter.__qualname__ = name
-    getter.__doc__ = "Order embeddings (N, D), float32, in tag order." if name == "embedding" else f"Steinhardt {name} (N,), float32, in tag order."
+    getter.__doc__ = (
+        "Order embeddings (N, D), float32, in tag order."
+        if name == "embedding"
+        else f"Steinhardt {name} (N,), float32, in tag order."
+    )
     return getter
 
 
@@ -146,9 +248,15 @@ def _define_order_analyzer():
     """Build ``OrderAnalyzer``: a ``hoomd.custom.Action`` with one particle loggable per name in ``LOGGABLE``.
 
     HOOMD collects loggables when the class is created (its metaclass consumes what ``log`` marked),
-    so the properties are decorated here, right before the class is made.
+    so the properties are decorated here, right before the class is made. Not ``requires_run``: its
+    ``DataAccessError`` would make HOOMD's Logger log nothing; the getters raise ``NOT_ATTACHED`` instead.
     """
     hoomd = _import_hoomd()
-    loggables = {name: hoomd.logging.log(_logged_property(name), category="particle", requires_run=True) for name in LOGGABLE}
-    namespace = {"__module__": __name__, "__qualname__": "OrderAnalyzer", "__doc__": _OrderAnalyzerBase.__doc__, **loggables}
+    loggables = {name: hoomd.logging.log(_logged_property(name), category="particle") for name in LOGGABLE}
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": "OrderAnalyzer",
+        "__doc__": _OrderAnalyzerBase.__doc__,
+        **loggables,
+    }
     return type(hoomd.custom.Action)("OrderAnalyzer", (_OrderAnalyzerBase, hoomd.custom.Action), namespace)

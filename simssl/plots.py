@@ -77,12 +77,13 @@ def _load_gsd(path: str) -> Processed:
         frames = list(trajectory)
     if not frames:
         raise SimsslError(f"{path}: has no frames")
-    names = [key[len(LOG_PREFIX) :] for key in frames[0].log if key.startswith(LOG_PREFIX)]
-    if not names:
+    # simssl process writes particles/simssl/<name>; HOOMD's logger, particles/simssl/plugins/hoomd/OrderAnalyzer/<name>
+    keys = {key.rsplit("/", 1)[-1]: key for key in frames[0].log if key.startswith(LOG_PREFIX)}
+    if not keys:
         raise SimsslError(
             f"{path}: holds no simssl quantities (particles/simssl/...); was it written by simssl process?"
         )
-    columns = {name: [np.asarray(f.log[LOG_PREFIX + name]) for f in frames] for name in names}
+    columns = {name: [np.asarray(f.log[key]) for f in frames] for name, key in keys.items()}
     return Processed(
         np.array([f.configuration.step for f in frames]), columns, np.asarray(frames[-1].particles.position)
     )

@@ -1,7 +1,8 @@
 """The HOOMD-blue adapter: imports without HOOMD, and (where HOOMD is installed) logs offline-equal values.
 
-HOOMD-blue ships through conda-forge only, so the tests that run a simulation skip where it is
-missing; the rest run everywhere.
+HOOMD-blue ships through conda-forge only; CI installs the CPU wheel from ``../shared/wheels`` (see
+``.ci/run``), elsewhere the tests that run a simulation skip. The rest run everywhere; the
+simulation tests of every adapter path are in ``test_hoomd_runs.py``.
 """
 
 import importlib
@@ -17,6 +18,7 @@ import pytest
 import simssl
 import simssl.plugins
 
+HOOMD_MISSING = "HOOMD-blue is not installed (conda-forge only; CI installs ../shared/wheels/hoomd-*.whl)"
 EXAMPLE = Path(__file__).resolve().parents[1] / "plugins" / "examples" / "hoomd_live.py"
 
 
@@ -36,7 +38,7 @@ def test_imports_without_hoomd(without_hoomd):
 
 def test_order_analyzer_without_hoomd_says_how_to_install(without_hoomd):
     with pytest.raises(ImportError, match=r"needs HOOMD-blue.*conda install -c conda-forge hoomd"):
-        without_hoomd.OrderAnalyzer
+        _ = without_hoomd.OrderAnalyzer
     assert "OrderAnalyzer" not in vars(without_hoomd)  # nothing cached: a later import of HOOMD still works
 
 
@@ -53,11 +55,13 @@ def _example():
 
 
 def test_logged_quantities_equal_offline_processing(tmp_path):
-    hoomd = pytest.importorskip("hoomd")
+    hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
     from simssl.plugins.hoomd import NAMESPACE, OrderAnalyzer
 
     simulation, _ = _example().build_simulation(cells=4, density=1.0, kT=0.8, seed=3)
-    simulation.operations.tuners.append(hoomd.tune.ParticleSorter(trigger=hoomd.trigger.Periodic(1)))  # memory order != tag order
+    simulation.operations.tuners.append(
+        hoomd.tune.ParticleSorter(trigger=hoomd.trigger.Periodic(1))
+    )  # memory order != tag order
     analyzer = OrderAnalyzer(model="random", steinhardt=(4, 6), k=16)
     assert analyzer.loggables == {"q4": "particle", "q6": "particle", "embedding": "particle"}
     logger = hoomd.logging.Logger(categories=["particle"])
@@ -79,12 +83,18 @@ def test_logged_quantities_equal_offline_processing(tmp_path):
     assert offline.n_frames == 4  # steps 0, 100, 200, 300
     for index, expected in enumerate(offline.frames):
         for name, values in expected.items():
-            np.testing.assert_allclose(logged[f"log/particles/{NAMESPACE}/{name}"][index], values, rtol=1e-5, atol=1e-5, err_msg=f"frame {index}, {name}")
+            np.testing.assert_allclose(
+                logged[f"log/particles/{NAMESPACE}/{name}"][index],
+                values,
+                rtol=1e-5,
+                atol=1e-5,
+                err_msg=f"frame {index}, {name}",
+            )
     assert np.ptp(logged[f"log/particles/{NAMESPACE}/q6"][-1]) > 0.01  # thermal disorder: per-particle values differ
 
 
 def test_degrees_beyond_the_loggables_are_refused():
-    pytest.importorskip("hoomd")
+    pytest.importorskip("hoomd", reason=HOOMD_MISSING)
     from simssl.plugins.hoomd import OrderAnalyzer
 
     with pytest.raises(simssl.SimsslError, match="cannot log q14"):
@@ -92,9 +102,24 @@ def test_degrees_beyond_the_loggables_are_refused():
 
 
 def test_example_runs(tmp_path, capsys):
-    pytest.importorskip("hoomd")
+    pytest.importorskip("hoomd", reason=HOOMD_MISSING)
     output = tmp_path / "example.gsd"
-    _example().main(["--output", str(output), "--model", "random", "--cells", "4", "--melt-steps", "200", "--quench-steps", "200", "--period", "100"])
+    _example().main(
+        [
+            "--output",
+            str(output),
+            "--model",
+            "random",
+            "--cells",
+            "4",
+            "--melt-steps",
+            "200",
+            "--quench-steps",
+            "200",
+            "--period",
+            "100",
+        ]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{output}: 5 frames of 256 particles")
     assert len([line for line in lines if "mean q6" in line]) == 5

@@ -53,7 +53,9 @@ def build_simulation(cells: int, density: float, kT: float, seed: int):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="hoomd_live.gsd", help="GSD trajectory to write (overwritten)")
-    parser.add_argument("--model", default="default", help="simssl model: default, random (untrained) or a checkpoint path")
+    parser.add_argument(
+        "--model", default="default", help="simssl model: default, random (untrained) or a checkpoint path"
+    )
     parser.add_argument("--cells", type=int, default=8, help="FCC unit cells per box edge (4 particles each)")
     parser.add_argument("--melt-steps", type=int, default=5_000)
     parser.add_argument("--quench-steps", type=int, default=40_000)
@@ -79,7 +81,10 @@ def main(argv=None):
         log = gsd.hoomd.read_log(args.output)
         q6 = log[f"log/particles/{NAMESPACE}/q6"]
         embeddings = log[f"log/particles/{NAMESPACE}/embedding"]
-        print(f"{args.output}: {len(q6)} frames of {q6.shape[1]} particles, embeddings of dimension {embeddings.shape[-1]}")
+        print(
+            f"{args.output}: {len(q6)} frames of {q6.shape[1]} particles, "
+            f"embeddings of dimension {embeddings.shape[-1]}"
+        )
         for step, values in zip(log["configuration/step"], q6):
             print(f"step {step:>7d}   mean q6 {values.mean():.4f}")
 
