@@ -238,25 +238,7 @@ def lammps_main(args, argv) -> int:
         )
         + (", on CUDA" if torch.cuda.is_available() else f", on the CPU with {args.threads} torch thread(s)")
     )
-    print(workload)
-    print(table)
-    print(split)
-    print(verdict)
-    if not args.no_append:
-        entry = "\n".join(
-            [
-                *entry_header("live_overhead.py", argv),
-                f"- workload: {workload}",
-                f"- 1-minute load average at the start: {load_at_start:.2f} (the machine line gives it at the end)",
-                "",
-                table,
-                "",
-                f"- {split}",
-                f"- {verdict}",
-            ]
-        )
-        append_section(args.results, HEADING, entry)
-        print(f"appended to {args.results}")
+    report(args, argv, HEADING, workload, load_at_start, table, ["", f"- {split}", f"- {verdict}"])
     return 0
 
 
@@ -402,23 +384,27 @@ def hoomd_main(args, argv) -> int:
         f"analysis: OrderAnalyzer, Steinhardt q4, q6 (12 NN) alone and with model {args.model!r}, "
         f"on the CPU with {args.threads} torch thread(s)"
     )
+    report(args, argv, HOOMD_HEADING, workload, load_at_start, table, [f"- {verdict}"])
+    return 0
+
+
+def report(args, argv, heading: str, workload: str, load_at_start: float, table: str, notes: list[str]) -> None:
+    """Print the figures and, unless ``--no-append``, add them to RESULTS.md under ``heading`` (both engines)."""
     print(workload)
     print(table)
-    print(verdict)
-    if not args.no_append:
-        entry = "\n".join(
-            [
-                *entry_header("live_overhead.py", argv),
-                f"- workload: {workload}",
-                f"- 1-minute load average at the start: {load_at_start:.2f} (the machine line gives it at the end)",
-                "",
-                table,
-                f"- {verdict}",
-            ]
-        )
-        append_section(args.results, HOOMD_HEADING, entry)
-        print(f"appended to {args.results}")
-    return 0
+    print("\n".join(note[2:] for note in notes if note))
+    if args.no_append:
+        return
+    entry = [
+        *entry_header("live_overhead.py", argv),
+        f"- workload: {workload}",
+        f"- 1-minute load average at the start: {load_at_start:.2f} (the machine line gives it at the end)",
+        "",
+        table,
+        *notes,
+    ]
+    append_section(args.results, heading, "\n".join(entry))
+    print(f"appended to {args.results}")
 
 
 if __name__ == "__main__":
