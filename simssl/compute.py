@@ -25,10 +25,18 @@ from typing import Protocol
 import numpy as np
 
 from .bond_order import column_names, parse_degrees, steinhardt
-from .defaults import AVERAGE_SUFFIX, COMPILE_MIN_PARTICLES, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
+from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
-from .neighbors import Neighborhoods, compute_neighborhoods, neighbor_average, truncate
+from .neighbors import (
+    Neighborhoods,
+    bond_weights,
+    compute_neighborhoods,
+    model_neighborhoods,
+    neighbor_average,
+    reads,
+    truncate,
+)
 
 
 class Compute(Protocol):
@@ -164,8 +172,8 @@ class Embedding:
         Particles per chunk (default: sized to bound memory).
     compile : bool or None
         ``torch.compile`` the encoder; None compiles on the CPU for frames of at least
-        :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (the choice depends on the frame
-        size only, so a given frame always gets the same numerics).
+        :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles
+        (:func:`simssl.model.inference.should_compile`).
     average : bool
         Also ``embedding_avg``: each particle's mean over itself and its neighbors (the analogue of
         Lechner-Dellago averaging, from the same model pass).
@@ -184,8 +192,9 @@ class Embedding:
 
     @property
     def num_neighbors(self) -> int:
-        """The model's neighborhood width ``model.config.k``."""
-        return self.model.config.k
+        """Nearest neighbors read from the shared query: the model's ``k`` for a k-nearest model, 0 for a
+        cutoff model (it queries its own continuous neighborhoods unless given exactly those)."""
+        return self.model.config.k if self.model.config.cutoff is None else 0
 
     @property
     def names(self) -> list[str]:
@@ -220,7 +229,8 @@ class Embedding:
         ----------
         frame : Frame
         neighborhoods : Neighborhoods or None
-            The shared neighbor query; a wider one is truncated to :attr:`num_neighbors`, None queries freud here.
+            The shared neighbor query, used when it is what the model reads (a wider k-nearest one is
+            truncated); otherwise, or when None, the model's own neighborhoods are queried here.
 
         Returns
         -------
@@ -230,32 +240,28 @@ class Embedding:
         Raises
         ------
         SimsslError
-            If the frame has more particle types than the model knows.
+            If the model uses types and the frame has more than it knows.
         """
-        known = self.model.config.n_types
-        if len(frame.type_names) > known:
-            raise SimsslError(
-                frame.where(f"the frame has {len(frame.type_names)} particle types but the model knows {known}")
-            )
-        if neighborhoods is None:
-            neighborhoods = compute_neighborhoods(frame, k=self.num_neighbors)
-        elif neighborhoods.k > self.num_neighbors:
-            neighborhoods = truncate(neighborhoods, self.num_neighbors)
-        elif neighborhoods.k < self.num_neighbors:
+        config = self.model.config
+        if config.n_types and len(frame.type_names) > config.n_types:
             raise SimsslError(
                 frame.where(
-                    f"the neighborhoods hold {neighborhoods.k} neighbors, fewer than the {self.num_neighbors} "
-                    "the model reads"
+                    f"the frame has {len(frame.type_names)} particle types but the model was trained with "
+                    f"{config.n_types}; use a geometry-only model (n_types=0, e.g. from "
+                    "`simssl pretrain --preset continuous`)"
                 )
             )
-        compile = self.compile
-        if compile is None:
-            on_cpu = (self.device or ("cuda" if _cuda_available() else "cpu")).startswith("cpu")
-            compile = on_cpu and frame.n_particles >= COMPILE_MIN_PARTICLES
-        embedding = self.model.embed(neighborhoods, device=self.device, batch_size=self.batch_size, compile=compile)
+        if neighborhoods is None or not reads(neighborhoods, config):
+            neighborhoods = model_neighborhoods(frame, config)
+        elif config.cutoff is None and neighborhoods.k > config.k:
+            neighborhoods = truncate(neighborhoods, config.k)
+        embedding = self.model.embed(
+            neighborhoods, device=self.device, batch_size=self.batch_size, compile=self.compile
+        )
         if not self.average:
             return {"embedding": embedding}
-        return {"embedding": embedding, "embedding" + AVERAGE_SUFFIX: neighbor_average(embedding, neighborhoods)}
+        averaged = neighbor_average(embedding, neighborhoods, bond_weights(neighborhoods, config.taper))
+        return {"embedding": embedding, "embedding" + AVERAGE_SUFFIX: averaged}
 
     __call__ = compute
 
@@ -303,12 +309,6 @@ def check_neighbors(computes, k: int | None) -> None:
         raise SimsslError(
             f"--k {k} (k={k}) is fewer nearest neighbors than the analyses read ({wanted}); omit it or raise it"
         )
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def analyze_frame(frame: Frame, computes, k: int | None = None) -> dict[str, np.ndarray]:

@@ -4,8 +4,18 @@
 STEINHARDT_DEGREES: tuple[int, ...] = (4, 6)
 #: nearest neighbors of a Steinhardt computation: FCC's first shell
 STEINHARDT_NEIGHBORS = 12
-#: nearest neighbors of an encoder's neighborhood (``EncoderConfig.k``) and of live analysis
+#: nearest neighbors of a k-nearest encoder's neighborhood (``EncoderConfig.k``, checkpoints before cutoffs)
 ENCODER_NEIGHBORS = 16
+#: an encoder's neighborhood radius (``EncoderConfig.cutoff``) in units of ``neighbors.shell_scale`` (the
+#: median mean distance to the 12 nearest): FCC's and HCP's first two shells (12 + 6), BCC's (8 + 6),
+#: and for looser structures (simple cubic, diamond, molecular crystals) their first ~20-26 neighbors
+ENCODER_CUTOFF = 1.5
+#: neighbors whose mean distance (median over particles) is the length unit of cutoff neighborhoods
+SCALE_NEIGHBORS = 12
+#: width of the envelope's smooth fall to zero at the cutoff (``EncoderConfig.taper``)
+ENCODER_TAPER = 0.3
+#: cap on neighbors within an encoder's cutoff (``EncoderConfig.max_neighbors``)
+ENCODER_MAX_NEIGHBORS = 64
 #: suffix of neighbor-averaged quantities (``q6_avg``, ``embedding_avg``)
 AVERAGE_SUFFIX = "_avg"
 #: GSD log prefix of every quantity simssl writes: ``particles/simssl/<name>``

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import freud
 import numpy as np
 
-from .defaults import ENCODER_NEIGHBORS
+from .defaults import ENCODER_NEIGHBORS, SCALE_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
 
@@ -28,6 +28,8 @@ class Neighborhoods:
     scale: float  # median nearest-neighbor distance: the frame's length unit for unit-free models
     n_types: int
     nlist: freud.locality.NeighborList | None = field(default=None, repr=False, compare=False)
+    #: unit-free ball radius (in units of ``scale``) of a cutoff query; None for k nearest or an absolute r_max
+    cutoff: float | None = None
 
     @property
     def n_particles(self) -> int:
@@ -107,7 +109,7 @@ def query_neighbor_list(
         raise SimsslError(frame.where(f"freud could not build the neighbor list: {error}")) from None
 
 
-def _padded(nlist, center_types, width, scale, n_types) -> Neighborhoods:
+def _padded(nlist, center_types, width, scale, n_types, cutoff=None) -> Neighborhoods:
     """Scatter a freud NeighborList into (N, width) padded arrays, vectorized over all bonds."""
     n = len(center_types)
     counts = nlist.neighbor_counts
@@ -123,7 +125,7 @@ def _padded(nlist, center_types, width, scale, n_types) -> Neighborhoods:
         indices[owners, slots] = nlist.point_indices
     mask = indices >= 0
     neighbor_types = np.where(mask, center_types[np.maximum(indices, 0)], -1).astype(np.int32)
-    return Neighborhoods(vectors, mask, indices, center_types, neighbor_types, scale, n_types, nlist)
+    return Neighborhoods(vectors, mask, indices, center_types, neighbor_types, scale, n_types, nlist, cutoff)
 
 
 def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
@@ -133,28 +135,57 @@ def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
     return float(np.median(np.minimum.reduceat(nlist.distances, starts)))
 
 
-def compute_neighborhoods(
-    frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None, max_neighbors: int | None = None
-) -> Neighborhoods:
-    """Padded bonds of every particle: its ``k`` nearest neighbors, or all within ``r_max``.
+def shell_scale(frame: Frame) -> float:
+    """The length unit of cutoff neighborhoods: the median over particles of the mean distance to their
+    :data:`~simssl.defaults.SCALE_NEIGHBORS` nearest neighbors.
 
-    For a ball query the width is the largest neighbor count (capped at ``max_neighbors``, keeping
-    the nearest); bond vectors are exactly freud's ``NeighborList.vectors``.
+    Unlike the nearest-neighbor distance, which shrinks as thermal noise grows (a minimum over
+    noisy distances), a mean over a shell is nearly noise-free (it moves at second order), so a
+    hot crystal keeps the shells of its cold self inside the cutoff. It is a continuous function of
+    the positions (a sum of the smallest distances does not jump when two of them swap) and needs
+    no periodic box, so floating clusters get the same scale as bulk.
+
+    Parameters
+    ----------
+    frame : Frame
+        With more than :data:`~simssl.defaults.SCALE_NEIGHBORS` particles.
+    """
+    nlist = query_neighbor_list(frame, k=SCALE_NEIGHBORS)
+    return float(np.median(np.asarray(nlist.distances).reshape(-1, SCALE_NEIGHBORS).mean(1)))
+
+
+def compute_neighborhoods(
+    frame: Frame,
+    k: int | None = ENCODER_NEIGHBORS,
+    r_max: float | None = None,
+    max_neighbors: int | None = None,
+    cutoff: float | None = None,
+) -> Neighborhoods:
+    """Padded bonds of every particle: its ``k`` nearest neighbors, all within ``r_max``, or all within ``cutoff``.
+
+    ``cutoff`` is unit-free: the ball radius is ``cutoff`` times the frame's length scale
+    (:func:`shell_scale`), so the same cutoff means the same shells in any unit system. It is
+    what continuous (cutoff) encoders read: members enter and leave at the rim, where the
+    encoder's envelope (:func:`envelope`) gives them zero weight. For ball queries the width is the
+    largest neighbor count (capped at ``max_neighbors``, keeping the nearest); bond vectors are
+    exactly freud's ``NeighborList.vectors``.
 
     Parameters
     ----------
     frame : Frame
     k : int
-        Nearest neighbors per particle (default 16, an encoder's neighborhood).
+        Nearest neighbors per particle (default 16); ignored with ``r_max`` or ``cutoff``.
     r_max : float, optional
-        Ball query radius instead of ``k`` nearest.
+        Ball query radius in the frame's units.
     max_neighbors : int, optional
         Cap on the width of a ball query.
+    cutoff : float, optional
+        Ball query radius in units of :func:`shell_scale` (e.g. 1.6).
 
     Returns
     -------
     Neighborhoods
-        ``vectors`` float32 (N, k, 3), ``mask`` (N, k), ``indices`` (N, k), types and ``scale``.
+        ``vectors`` float32 (N, width, 3), ``mask`` (N, width), ``indices`` (N, width), types and ``scale``.
 
     Examples
     --------
@@ -163,14 +194,101 @@ def compute_neighborhoods(
     >>> hood.vectors.shape[1:]
     (12, 3)
     """
+    scale = None
+    if cutoff is not None:
+        if not cutoff > 0:
+            raise SimsslError(frame.where(f"the cutoff must be a positive multiple of the length scale, got {cutoff}"))
+        scale = shell_scale(frame)
+        r_max = cutoff * scale
+        limit = _half_plane_distance(frame.box)
+        if r_max >= limit:
+            raise SimsslError(
+                frame.where(
+                    f"the neighborhood radius {cutoff} x {scale:.4g} (the frame's length scale) reaches "
+                    f"half the box width ({limit:.4g}): the box is too small for this model"
+                )
+            )
     nlist = query_neighbor_list(frame, k=k, r_max=r_max)
     if len(nlist.distances) == 0:
         raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
     width = int(nlist.neighbor_counts.max())
-    neighborhoods = _padded(nlist, frame.types, width, nearest_distance_median(nlist), len(frame.type_names))
+    scale = nearest_distance_median(nlist) if scale is None else scale
+    neighborhoods = _padded(nlist, frame.types, width, scale, len(frame.type_names), cutoff)
     if max_neighbors is not None and width > max_neighbors:
-        return truncate(neighborhoods, max_neighbors)
+        return replace(truncate(neighborhoods, max_neighbors), cutoff=cutoff)
     return neighborhoods
+
+
+def model_neighborhoods(frame: Frame, config) -> Neighborhoods:
+    """The neighborhoods an encoder with ``config`` reads: all within its ``cutoff``, or its ``k`` nearest.
+
+    The one place where a model's neighborhood definition becomes a freud query (inference,
+    pretraining data, fine-tuning and the compute objects all come here).
+
+    Parameters
+    ----------
+    frame : Frame
+    config : simssl.model.EncoderConfig
+        Supplies ``cutoff`` and ``max_neighbors`` (or ``k`` when ``cutoff`` is None).
+    """
+    if config.cutoff is None:
+        return compute_neighborhoods(frame, k=config.k)
+    return compute_neighborhoods(frame, cutoff=config.cutoff, max_neighbors=config.max_neighbors)
+
+
+def reads(neighborhoods: Neighborhoods, config, exact: bool = False) -> bool:
+    """Whether an encoder with ``config`` can read ``neighborhoods`` (so a query can be shared).
+
+    Parameters
+    ----------
+    neighborhoods : Neighborhoods
+    config : simssl.model.EncoderConfig
+    exact : bool
+        For k-nearest models, require exactly ``k`` neighbors (otherwise a wider query, which
+        :func:`truncate` narrows, is accepted too).
+    """
+    if config.cutoff is None:
+        return neighborhoods.cutoff is None and (neighborhoods.k == config.k if exact else neighborhoods.k >= config.k)
+    return neighborhoods.cutoff == config.cutoff
+
+
+def envelope(lengths, cutoff: float, taper: float):
+    """Smooth bond weights: 1 up to ``cutoff - taper``, then a C2 smoothstep down to exactly 0 at ``cutoff``.
+
+    The weight and its first two derivatives vanish at the cutoff, so a neighbor crossing it changes
+    nothing abruptly (the construction MACE/NequIP/ACE use). Pure arithmetic, so it works on numpy
+    arrays and torch tensors alike (and is differentiable under autograd).
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray or torch.Tensor
+        Unit-free bond lengths, any shape.
+    cutoff : float
+        Where the weight reaches 0 (unit-free).
+    taper : float
+        Width of the smooth fall, 0 < taper <= cutoff.
+
+    Returns
+    -------
+    Same type and shape as ``lengths``, values in [0, 1].
+    """
+    y = ((cutoff - lengths) / taper).clip(0.0, 1.0)  # 1 - smoothstep(x) = smoothstep(1 - x): no cancellation at the rim
+    return y * y * y * (10.0 + y * (6.0 * y - 15.0))
+
+
+def bond_weights(neighborhoods: Neighborhoods, taper: float | None) -> np.ndarray:
+    """Per-bond weights float32 (N, width): the envelope of a cutoff query, or the mask (1/0) otherwise.
+
+    Parameters
+    ----------
+    neighborhoods : Neighborhoods
+    taper : float or None
+        The envelope's taper (unit-free); ignored unless ``neighborhoods.cutoff`` is set.
+    """
+    if neighborhoods.cutoff is None or taper is None:
+        return neighborhoods.mask.astype(np.float32)
+    lengths = np.linalg.norm(neighborhoods.vectors, axis=-1) / np.float32(neighborhoods.scale)
+    return (envelope(lengths, neighborhoods.cutoff, taper) * neighborhoods.mask).astype(np.float32)
 
 
 def truncate(neighborhoods: Neighborhoods, num_neighbors: int) -> Neighborhoods:
@@ -179,10 +297,12 @@ def truncate(neighborhoods: Neighborhoods, num_neighbors: int) -> Neighborhoods:
     return _padded(nlist, neighborhoods.center_types, num_neighbors, neighborhoods.scale, neighborhoods.n_types)
 
 
-def neighbor_average(values, neighborhoods: Neighborhoods):
-    """Per particle, the mean of its own row of ``values`` and its neighbors' rows (Lechner-Dellago style).
+def neighbor_average(values, neighborhoods: Neighborhoods, weights=None):
+    """Per particle, the weighted mean of its own row of ``values`` and its neighbors' rows (Lechner-Dellago style).
 
-    The one neighbor averaging of simssl (``embedding_avg``, ``model.embed(average=True)``).
+    The one neighbor averaging of simssl (``embedding_avg``, ``model.embed(average=True)``):
+    ``(v_i + sum_j w_ij v_j) / (1 + sum_j w_ij)``. With envelope weights (:func:`bond_weights`)
+    a neighbor crossing the cutoff enters with weight 0, so the average is continuous.
 
     Parameters
     ----------
@@ -190,24 +310,27 @@ def neighbor_average(values, neighborhoods: Neighborhoods):
         Per-particle values (a torch tensor may live on a GPU).
     neighborhoods : Neighborhoods
         Whose ``indices``/``mask`` (N, k) name each particle's neighbors.
+    weights : numpy.ndarray, (N, k), optional
+        Per-bond weights (default: 1 for every real neighbor).
 
     Returns
     -------
     Same type and shape as ``values``. The loop runs over the k neighbor slots, not particles, so
     memory stays O(N x D) whatever k.
     """
-    indices, mask = np.maximum(neighborhoods.indices, 0), neighborhoods.mask
+    indices = np.maximum(neighborhoods.indices, 0)
+    weights = neighborhoods.mask.astype(np.float32) if weights is None else np.asarray(weights, np.float32)
     if not isinstance(values, np.ndarray):  # a torch tensor, possibly on a GPU
         import torch
 
-        indices, mask = torch.as_tensor(indices, device=values.device), torch.as_tensor(mask, device=values.device)
+        indices = torch.as_tensor(indices, device=values.device)
+        weights = torch.as_tensor(weights, device=values.device).to(values.dtype)
+    else:
+        weights = weights.astype(values.dtype)
     total = values.clone() if not isinstance(values, np.ndarray) else values.copy()
     for slot in range(neighborhoods.k):
-        weight = mask[:, slot].reshape((-1,) + (1,) * (values.ndim - 1))
-        total += values[indices[:, slot]] * weight
-    counts = 1 + mask.sum(1)
-    counts = counts.to(values.dtype) if not isinstance(values, np.ndarray) else counts.astype(values.dtype)
-    return total / counts.reshape((-1,) + (1,) * (values.ndim - 1))  # same dtype as ``values``
+        total += values[indices[:, slot]] * weights[:, slot].reshape((-1,) + (1,) * (values.ndim - 1))
+    return total / (1 + weights.sum(1)).reshape((-1,) + (1,) * (values.ndim - 1))  # same dtype as ``values``
 
 
 def model_inputs(neighborhoods: Neighborhoods, rows=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -221,3 +344,29 @@ def model_inputs(neighborhoods: Neighborhoods, rows=None) -> tuple[np.ndarray, n
     rows = slice(None) if rows is None else rows
     bonds = neighborhoods.vectors[rows] / np.float32(neighborhoods.scale)
     return bonds, neighborhoods.mask[rows], neighborhoods.center_types[rows], neighborhoods.neighbor_types[rows]
+
+
+def concatenate_inputs(parts) -> list[np.ndarray]:
+    """Concatenate several :func:`model_inputs` tuples, padding narrower neighborhoods to the widest.
+
+    Parameters
+    ----------
+    parts : sequence of tuple
+        ``(bonds (n, w, 3), mask (n, w), center_types (n,), neighbor_types (n, w))`` each; widths may differ.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The four arrays over all rows; padding is zero bonds, ``False`` mask and type -1.
+    """
+    width = max(part[0].shape[1] for part in parts)
+
+    def widen(array: np.ndarray, fill) -> np.ndarray:
+        padding = np.full((array.shape[0], width - array.shape[1]) + array.shape[2:], fill, array.dtype)
+        return np.concatenate([array, padding], axis=1)
+
+    fills = (0, False, None, -1)
+    return [
+        np.concatenate([part[column] if fill is None else widen(part[column], fill) for part in parts])
+        for column, fill in enumerate(fills)
+    ]

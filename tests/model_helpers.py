@@ -22,8 +22,12 @@ def random_rotation(rng: np.random.Generator) -> np.ndarray:
 
 
 def random_neighborhoods(rng: np.random.Generator, n: int, k: int, n_types: int = 1, max_padding: int = 0):
-    """(bonds, mask, center_types, neighbor_types) numpy arrays with random bonds and trailing padding."""
-    bonds = rng.normal(size=(n, k, 3)) * rng.uniform(0.8, 1.5, size=(n, k, 1))
+    """(bonds, mask, center_types, neighbor_types) numpy arrays with random bonds and trailing padding.
+
+    Bond lengths lie in [0.7, 1.45]: inside the default cutoff (1.5), mostly at full envelope weight.
+    """
+    directions = rng.normal(size=(n, k, 3))
+    bonds = directions / np.linalg.norm(directions, axis=-1, keepdims=True) * rng.uniform(0.7, 1.45, size=(n, k, 1))
     padding = rng.integers(0, max_padding + 1, size=n)
     mask = np.arange(k)[None, :] < (k - np.minimum(padding, k - 1))[:, None]
     bonds[~mask] = 0.0

@@ -739,10 +739,6 @@ def one_sentence(stderr: str, *fragments: str) -> None:
 
 
 CLI_CASES = {
-    "k-below-model": (
-        ["process", "{input}", "-o", "{out}", "--model", "random", "--k", "4"],
-        ("--k 4", "Embedding 16"),
-    ),
     "k-below-steinhardt": (["process", "{input}", "-o", "{out}", "--k", "8"], ("--k 8", "Steinhardt 12")),
     "batch-size-zero": (
         ["process", "{input}", "-o", "{out}", "--model", "random", "--batch-size", "0"],
@@ -777,7 +773,7 @@ def test_cli_refuses(case, one_frame, tmp_path, capsys):
     assert not (tmp_path / "out.gsd").exists() and not list(tmp_path.glob(".*part*"))
 
 
-@pytest.mark.parametrize("case", ["k-below-model", "device-gpu", "info-frames-past-end"])
+@pytest.mark.parametrize("case", ["k-below-steinhardt", "device-gpu", "info-frames-past-end"])
 def test_subprocess_refuses(case, one_frame, tmp_path):
     arguments, fragments = CLI_CASES[case]
     done = subprocess.run(
@@ -791,9 +787,10 @@ def test_subprocess_refuses(case, one_frame, tmp_path):
 
 
 def test_api_refuses(one_frame):
-    model = simssl.load_model("random")
+    nearest = simssl.load_model("random", cutoff=None)  # a k-nearest model (checkpoints before cutoffs)
     with pytest.raises(simssl.SimsslError, match=r"--k 4 \(k=4\).*Embedding 16"):
-        simssl.process(one_frame, analyzers=[simssl.Embedding(model)], k=4, progress=False)
+        simssl.process(one_frame, analyzers=[simssl.Embedding(nearest)], k=4, progress=False)
+    model = simssl.load_model("random")
     with pytest.raises(simssl.SimsslError, match="batch size must be a positive"):
         simssl.Embedding(model, batch_size=0)
     with pytest.raises(simssl.SimsslError, match="unknown device 'gpu'; devices here: cpu"):

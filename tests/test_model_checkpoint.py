@@ -68,3 +68,21 @@ def test_config_validation():
     with pytest.raises(ValueError, match="activation"):
         EncoderConfig(activation="swishy")
     assert Encoder(EncoderConfig(hidden=24)).config.width == 24
+    with pytest.raises(ValueError, match="n_types"):
+        EncoderConfig(n_types=-1)
+    with pytest.raises(ValueError, match="taper"):
+        EncoderConfig(cutoff=1.5, taper=2.0)
+
+
+def test_checkpoints_from_before_cutoffs_load_as_k_nearest_typed_models(tmp_path):
+    """A config written before continuous neighborhoods (no cutoff field) keeps its k nearest and type features."""
+    old = model_for(5, dim=8, blocks=1, cutoff=None, n_types=1, k=6, gated=False)
+    fields = {
+        key: value for key, value in old.config.to_dict().items() if key not in ("cutoff", "taper", "max_neighbors")
+    }
+    path = tmp_path / "old.pt"
+    model_api.checkpoint.write_checkpoint(path, fields, old.state_dict(), {"name": "old"})
+    loaded = load_model(path)
+    assert loaded.config.cutoff is None and loaded.config.k == 6 and loaded.config.n_types == 1
+    arrays = random_neighborhoods(np.random.default_rng(1), 5, 6, max_padding=2)
+    assert torch.equal(run(old, arrays), run(loaded, arrays))

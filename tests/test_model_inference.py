@@ -9,7 +9,7 @@ from simssl.errors import SimsslError
 from simssl.frame import make_frame
 from simssl.model import random_model
 from simssl.model.inference import default_batch_size
-from simssl.neighbors import compute_neighborhoods
+from simssl.neighbors import compute_neighborhoods, model_neighborhoods
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,8 @@ def frame():
 
 
 def test_embed_frame_neighborhoods_and_arrays_agree(frame):
-    model = random_model(0, k=12)
-    neighborhoods = compute_neighborhoods(frame, k=12)
+    model = random_model(0)
+    neighborhoods = model_neighborhoods(frame, model.config)
     from_frame = model.embed(frame, device="cpu")
     assert from_frame.dtype == np.float32 and from_frame.shape == (frame.n_particles, model.config.dim)
     np.testing.assert_array_equal(from_frame, model.embed(neighborhoods))
@@ -62,16 +62,24 @@ def test_bf16_autocast_is_close_to_float32():
 
 
 def test_default_batch_size_is_bounded():
-    small, large = random_model(0).config, random_model(0, k=32, rank=3).config
+    small, large = random_model(0).config, random_model(0, rank=3).config
     cpu = torch.device("cpu")
-    assert 16 <= default_batch_size(large, cpu) < default_batch_size(small, cpu) <= 65536
+    assert 16 <= default_batch_size(large, cpu, 32) < default_batch_size(small, cpu, 16) <= 65536
+    assert default_batch_size(small, cpu, 32) < default_batch_size(small, cpu, 16)
 
 
 def test_out_of_range_types_are_clear_errors(frame):
-    model = random_model(0, k=12)
     two_types = make_frame(frame.box, frame.positions, np.arange(frame.n_particles) % 2)
     with pytest.raises(SimsslError, match="type id 1 .* 1 particle type"):
-        model.embed(two_types)
+        random_model(0, n_types=1).embed(two_types)
+
+
+def test_geometry_only_models_ignore_types(frame):
+    """The default kind of model (n_types=0) describes geometry: any number of types, same embeddings."""
+    model = random_model(0)
+    assert model.config.n_types == 0
+    labelled = make_frame(frame.box, frame.positions, np.arange(frame.n_particles) % 3)
+    np.testing.assert_array_equal(model.embed(labelled), model.embed(frame))
 
 
 def test_particles_without_neighbors_get_zero_embedding():
@@ -88,8 +96,8 @@ def test_compiled_embedding_matches_eager(frame):
     """torch.compile (what the processor uses on large CPU frames) computes the same embeddings."""
     import warnings
 
-    model = random_model(3, k=12, dim=8, blocks=1)
-    neighborhoods = compute_neighborhoods(frame, k=12)
+    model = random_model(3, dim=8, blocks=1)
+    neighborhoods = model_neighborhoods(frame, model.config)
     eager = model.embed(neighborhoods, device="cpu", batch_size=40)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # a silent fallback to eager would hide a broken compile
@@ -98,15 +106,26 @@ def test_compiled_embedding_matches_eager(frame):
 
 
 def test_neighbor_averaged_embeddings(frame):
-    """average=True is the mean over each particle and its k neighbors, same shape as average=False."""
-    model = random_model(4, k=12, dim=8, blocks=1)
-    neighborhoods = compute_neighborhoods(frame, k=12)
+    """average=True is the envelope-weighted mean over each particle and its neighbors (k nearest: plain mean)."""
+    model = random_model(4, dim=8, blocks=1)
+    neighborhoods = model_neighborhoods(frame, model.config)
     raw = model.embed(neighborhoods)
     averaged = model.embed(frame, average=True)
     assert averaged.shape == raw.shape
     i = 17
-    expected = (raw[i] + raw[neighborhoods.indices[i]].sum(axis=0)) / 13
+    real = neighborhoods.mask[i]
+    lengths = np.linalg.norm(neighborhoods.vectors[i, real], axis=-1) / neighborhoods.scale
+    x = np.clip((lengths - (model.config.cutoff - model.config.taper)) / model.config.taper, 0, 1)
+    weights = 1 - (10 * x**3 - 15 * x**4 + 6 * x**5)  # the C2 smoothstep envelope, written out
+    assert 0 < weights.min() < 1 == weights.max()  # some neighbors sit in the taper
+    expected = (raw[i] + weights @ raw[neighborhoods.indices[i, real]]) / (1 + weights.sum())
     np.testing.assert_allclose(averaged[i], expected, rtol=1e-5, atol=1e-6)
+    knn = random_model(4, dim=8, blocks=1, cutoff=None, k=12)
+    nearest = compute_neighborhoods(frame, k=12)
+    plain = knn.embed(nearest)
+    np.testing.assert_allclose(
+        knn.embed(frame, average=True)[i], (plain[i] + plain[nearest.indices[i]].sum(axis=0)) / 13, rtol=1e-5, atol=1e-6
+    )
     on_device = model.embed(neighborhoods, average=True, to_numpy=False)
     np.testing.assert_allclose(on_device.numpy(), averaged, rtol=1e-5, atol=1e-6)
     assert np.var(averaged, axis=0).sum() < np.var(raw, axis=0).sum()  # averaging smooths

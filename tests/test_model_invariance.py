@@ -125,17 +125,17 @@ def test_rank3_sees_handedness_of_chiral_neighborhoods_only(seed):
 # --- whole frames through simssl.neighbors: particle permutations, translations, periodic images ---
 
 
-def _gas_frame(seed, n=40):
+def _gas_frame(seed, n=320):
     """A random periodic configuration (no exact distance ties) with two particle types."""
     rng = np.random.default_rng(seed)
-    box = freud.box.Box(4.0, 4.5, 5.0, 0.2, 0.1, 0.0)
+    box = freud.box.Box(8.0, 9.0, 10.0, 0.2, 0.1, 0.0)
     positions = box.make_absolute(rng.random((n, 3)))
     return box, positions, rng.integers(0, 2, n)
 
 
 @pytest.fixture(scope="module")
 def frame_model():
-    return random_model(3, n_types=2, k=8).double()
+    return random_model(3, n_types=2).double()
 
 
 def _embed(model, box, positions, types):

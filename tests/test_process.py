@@ -176,15 +176,21 @@ def test_info_command(trajectory, capsys):
 
 
 def test_embeddings_join_the_processor(trajectory, tmp_path):
-    """An encoder is one more analyzer: it shares the neighbor query and writes particles/simssl/embedding."""
+    """An encoder is one more analyzer: it writes particles/simssl/embedding, on any number of types."""
     pytest.importorskip("torch")
     from simssl.model import load_model
 
-    model = load_model("random", n_types=2, k=16, dim=8, blocks=1)
+    model = load_model("random", n_types=2, dim=8, blocks=1)  # a typed model
     output = tmp_path / "embedded.gsd"
+    # a geometry-only model (like the default) runs on the two-type frames; a one-type model refuses them
+    geometric = tmp_path / "geometric.gsd"
     assert (
-        main(["process", str(trajectory), "-o", str(output), "--frames", "0:2", "--quiet", "--model", "random"]) == 2
-    )  # 1 type known, 2 present
+        main(["process", str(trajectory), "-o", str(geometric), "--frames", "0:2", "--quiet", "--model", "random"]) == 0
+    )
+    with gsd.hoomd.open(str(geometric)) as written:
+        assert written[1].log["particles/simssl/embedding"].shape == (500, 32)
+    with pytest.raises(simssl.SimsslError, match="2 particle types but the model was trained with 1"):
+        simssl.Embedding(load_model("random", n_types=1)).compute(simssl.read(trajectory, 1))
     result = simssl.process(
         trajectory,
         output,
@@ -196,9 +202,7 @@ def test_embeddings_join_the_processor(trajectory, tmp_path):
     with gsd.hoomd.open(str(output)) as written:
         embedding = written[1].log["particles/simssl/embedding"]
         assert embedding.shape == (500, 8) and embedding.dtype == np.float32
-        np.testing.assert_allclose(
-            embedding, model.embed(simssl.compute_neighborhoods(simssl.read(trajectory, 1), k=16)), rtol=1e-5, atol=1e-6
-        )
+        np.testing.assert_allclose(embedding, model.embed(simssl.read(trajectory, 1)), rtol=1e-5, atol=1e-6)
         assert np.ptp(embedding, axis=0).max() > 1e-3  # noisy frame: environments differ
         averaged = written[1].log["particles/simssl/embedding_avg"]
         np.testing.assert_allclose(
@@ -207,5 +211,5 @@ def test_embeddings_join_the_processor(trajectory, tmp_path):
     # identical environments (one type, k=12 = the complete FCC shell) give identical embeddings
     box, points = freud.data.UnitCell.fcc().generate_system(4)
     perfect = simssl.make_frame(box, points)
-    shell = load_model("random", k=12, dim=8, blocks=1)
+    shell = load_model("random", cutoff=None, k=12, dim=8, blocks=1)
     assert np.ptp(shell.embed(simssl.compute_neighborhoods(perfect, k=12)), axis=0).max() < 1e-4

@@ -12,8 +12,7 @@ from simssl.model import Encoder, EncoderConfig
 from simssl.training import dataset
 from simssl.training.tasks import TASKS, MultiTask, build_task, encode, invariant_descriptor
 
-K = 10
-CONFIG = EncoderConfig(k=K, dim=16, blocks=1, score_hidden=8)
+CONFIG = EncoderConfig(dim=16, blocks=1, score_hidden=8)  # continuous (cutoff) neighborhoods of varying width
 VECTOR_TASKS = ("shift", "denoising", "nearest_bond")
 
 
@@ -29,7 +28,7 @@ def batch():
         ("fcc", 0.03, 0, crystal(freud.data.UnitCell.fcc())),
         ("bcc", 0.03, 1, crystal(freud.data.UnitCell.bcc(), seed=1)),
     ]
-    data = dataset.build(frames, k=K, environments_per_frame=24, seed=0)
+    data = dataset.build(frames, CONFIG, environments_per_frame=24, seed=0)
     batch = data.batch(torch.arange(len(data)))
     mask = batch.mask.clone()
     mask[::4, -1] = False
@@ -95,11 +94,12 @@ def test_nearest_bond_target_is_the_removed_nearest_bond(batch):
 def test_autoencoder_descriptor_is_invariant_and_frame_target_is_the_structure(batch):
     _, task = make("autoencoder")
     _, descriptor = prepare(task, batch)
-    assert descriptor.shape == (len(batch.bonds), K + task.bins)
-    assert torch.allclose(descriptor[:, K:].sum(1), torch.ones(len(batch.bonds)))
-    permutation = torch.randperm(K, generator=torch.Generator().manual_seed(0))
+    assert descriptor.shape == (len(batch.bonds), task.lengths + task.bins)
+    assert torch.allclose(descriptor[:, task.lengths :].sum(1), torch.ones(len(batch.bonds)))
+    permutation = torch.randperm(batch.bonds.shape[1], generator=torch.Generator().manual_seed(0))
     rotated = (batch.bonds @ random_orthogonal(0).T)[:, permutation]
-    assert torch.allclose(invariant_descriptor(rotated, batch.mask[:, permutation], task.bins), descriptor, atol=1e-5)
+    invariant = invariant_descriptor(rotated, batch.mask[:, permutation], task.bins, task.lengths)
+    assert torch.allclose(invariant, descriptor, atol=1e-5)
     _, frame = make("frame_classification")
     assert torch.equal(prepare(frame, batch)[1], batch.structure) and set(batch.structure.tolist()) == {0, 1}
 

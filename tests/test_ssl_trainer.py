@@ -45,7 +45,7 @@ def test_small_preset_reduces_training_and_validation_loss(run):
 def test_saved_model_loads_with_its_card(run):
     out, log, card = run
     model = simssl.load_model(out)
-    assert model.config.k == 8 and model.config.dim == 16
+    assert model.config.cutoff == simssl.model.EncoderConfig.cutoff and model.config.dim == 16
     assert model.card["metrics"]["val"] == pytest.approx(card["metrics"]["val"])
     assert model.card["data"]["structures"] == ["cF4-Cu", "cI2-W", "cP1-Po"] and model.card["data"]["noise_levels"] == [
         0.03

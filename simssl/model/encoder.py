@@ -13,6 +13,7 @@ mirror images of chiral neighborhoods are told apart (achiral ones still match t
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -20,12 +21,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..defaults import ENCODER_NEIGHBORS
+from ..defaults import ENCODER_CUTOFF, ENCODER_MAX_NEIGHBORS, ENCODER_NEIGHBORS, ENCODER_TAPER
+from ..neighbors import envelope
 from . import ga
 from .checkpoint import write_checkpoint
 from .gradients import equivariant_outputs
 from .inference import embed
-from .layers import ACTIVATIONS, CovariantAttention, GAAttention
+from .layers import ACTIVATIONS, WEIGHT_FLOOR, CovariantAttention, GAAttention
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,22 @@ class EncoderConfig:
     Each field is documented where it is declared. Invalid values raise ``ValueError``.
     """
 
-    k: int = ENCODER_NEIGHBORS  #: neighbors per particle when the encoder builds neighborhoods from a Frame
+    #: k nearest neighbors per particle (only when ``cutoff`` is None, as in checkpoints before cutoffs)
+    k: int = ENCODER_NEIGHBORS
     dim: int = 32  #: embedding size D (and bond feature width)
     blocks: int = 3  #: residual per-bond attention blocks before the reducing attention
     rank: int = 2  #: 2: pairs of bonds; 3: triplets (sees handedness, ~k times slower)
-    n_types: int = 1  #: particle types the type embedding knows
+    #: particle types the type features know; 0: geometry only (runs on frames with any number of types)
+    n_types: int = 0
+    #: neighborhood radius in units of the median nearest-neighbor distance (continuous neighborhoods);
+    #: None: the hard ``k`` nearest (discontinuous at distance ties; older checkpoints)
+    cutoff: float | None = ENCODER_CUTOFF
+    taper: float = ENCODER_TAPER  #: width of the envelope's smooth fall to 0 at ``cutoff`` (unit-free)
+    #: cap on neighbors within the cutoff (the nearest are kept; only reached in very dense packings)
+    max_neighbors: int = ENCODER_MAX_NEIGHBORS
+    #: attention weights from a gated weighted mean (each bond's share bounded by its envelope weight:
+    #: continuous and well conditioned) instead of a softmax (checkpoints before cutoffs)
+    gated: bool = True
     hidden: int | None = None  #: value-MLP width per tuple (default: dim)
     score_hidden: int = 16  #: score-MLP width per tuple
     activation: str = "relu"  #: one of layers.ACTIVATIONS
@@ -53,9 +66,13 @@ class EncoderConfig:
             raise ValueError(f"rank must be 2 or 3, got {self.rank}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        for name in ("k", "dim", "n_types", "score_hidden"):
+        for name in ("k", "dim", "score_hidden", "max_neighbors"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.n_types < 0:
+            raise ValueError(f"n_types must be 0 (geometry only) or positive, got {self.n_types}")
+        if self.cutoff is not None and not 0 < self.taper <= self.cutoff:
+            raise ValueError(f"taper must be in (0, cutoff={self.cutoff}], got {self.taper}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -64,23 +81,42 @@ class EncoderConfig:
         """Value-MLP width per tuple."""
         return self.hidden or self.dim
 
+    def summary(self) -> str:
+        """One line for reports, e.g. ``'cutoff 1.5, geometry only, D=32, 3 blocks, rank 2'``."""
+        neighborhood = f"cutoff {self.cutoff}" if self.cutoff is not None else f"k={self.k} nearest"
+        types = f"{self.n_types} type(s)" if self.n_types else "geometry only"
+        return f"{neighborhood}, {types}, D={self.dim}, {self.blocks} blocks, rank {self.rank}"
+
     def to_dict(self) -> dict:
         """The fields as a plain dict (what checkpoints store)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> EncoderConfig:
+        """The config a checkpoint stored; checkpoints from before cutoffs keep their k nearest and types.
+
+        Parameters
+        ----------
+        fields : dict
+            As :meth:`to_dict` wrote it (possibly by an older simssl).
+        """
+        if "cutoff" not in fields:  # written before continuous neighborhoods: k nearest, typed, softmax
+            fields = {**fields, "cutoff": None, "n_types": fields.get("n_types", 1), "gated": False}
+        return cls(**fields)
 
 
 class Geometry(NamedTuple):
     """Rotation invariants of one batch of neighborhoods, computed once and shared by all layers."""
 
     bonds: torch.Tensor  # (B, k, 3), unit-free
-    mask: torch.Tensor  # (B, k) bool
+    weights: torch.Tensor  # (B, k) envelope weights in [0, 1] (the mask as 0/1 without a cutoff), 0 on padding
     lengths: torch.Tensor  # (B, k, 1) |r_j|
     pairs: torch.Tensor  # (B, k, k, P) invariants of r_j r_l
     tuples: torch.Tensor  # (B, k, .., k, Q) invariants the attention layers see (= pairs at rank 2)
 
 
-def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool) -> Geometry:
-    """Bond, pair and (at rank 3) triplet invariants; at rank 3 each triplet also sees its three pairs.
+def geometry(bonds: torch.Tensor, mask: torch.Tensor, config: EncoderConfig) -> Geometry:
+    """Bond weights, bond, pair and (at rank 3) triplet invariants; at rank 3 each triplet also sees its pairs.
 
     Parameters
     ----------
@@ -88,10 +124,8 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool
         Unit-free bond vectors, shape (B, k, 3).
     mask : torch.Tensor
         Real bonds, shape (B, k) bool.
-    rank : int
-        2 (pairs) or 3 (triplets).
-    normalize : bool
-        Also include the invariants of unit-normalized products.
+    config : EncoderConfig
+        Supplies ``rank``, ``normalize_products`` and the envelope (``cutoff``, ``taper``).
 
     Returns
     -------
@@ -99,6 +133,12 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool
         ``tuples`` is (B, k, k, P) at rank 2 and (B, k, k, k, 3 P + T) at rank 3, where P and T are
         2 (4 with ``normalize``).
     """
+    rank, normalize = config.rank, config.normalize_products
+    lengths = ga.bond_invariants(bonds)
+    weights = mask.to(bonds.dtype)
+    if config.cutoff is not None:
+        weights = weights * envelope(lengths[..., 0], config.cutoff, config.taper)
+        weights = weights * (weights > WEIGHT_FLOOR)  # no denormals; far below float32 resolution
     pairs = ga.pair_invariants(bonds, normalize)
     tuples = pairs
     if rank == 3:
@@ -113,7 +153,7 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, rank: int, normalize: bool
             ],
             dim=-1,
         )
-    return Geometry(bonds, mask, ga.bond_invariants(bonds), pairs, tuples)
+    return Geometry(bonds, weights, lengths, pairs, tuples)
 
 
 def type_features(
@@ -165,13 +205,14 @@ class Block(nn.Module):
             config.rank,
             reduce=False,
             activation=config.activation,
+            gated=config.gated,
         )
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
         """Updated per-bond features (B, k, D) from ``features`` (B, k, D) and the batch's ``geo``."""
         x = torch.cat([self.norm(features), geo.lengths], dim=-1)
-        return features + self.dropout(self.attention(x, geo.tuples, geo.mask))
+        return features + self.dropout(self.attention(x, geo.tuples, geo.weights))
 
 
 def covariant_apply(head: CovariantAttention, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
@@ -191,7 +232,7 @@ def covariant_apply(head: CovariantAttention, features: torch.Tensor, geo: Geome
     torch.Tensor
         Shape (B, n_vectors, 3) (a reducing head) or (B, k, n_vectors, 3).
     """
-    return head(torch.cat([features, geo.lengths], dim=-1), geo.pairs, geo.mask, geo.bonds)
+    return head(torch.cat([features, geo.lengths], dim=-1), geo.pairs, geo.weights, geo.bonds)
 
 
 class Encoder(nn.Module):
@@ -224,7 +265,9 @@ class Encoder(nn.Module):
         self.card = dict(card or {})
         n_pair = 4 if config.normalize_products else 2
         n_tuple = n_pair if config.rank == 2 else 4 * n_pair
-        self.type_embedding = nn.Linear(2 * config.n_types, config.dim)
+        # geometry-only models start every bond from one learned vector; typed ones from type features
+        self.type_embedding = nn.Linear(2 * config.n_types, config.dim) if config.n_types else None
+        self.bond_start = None if config.n_types else nn.Parameter(torch.randn(config.dim) / math.sqrt(config.dim))
         self.blocks = nn.ModuleList(Block(config, n_tuple) for _ in range(config.blocks))
         self.final_norm = nn.LayerNorm(config.dim)
         self.reduction = GAAttention(
@@ -236,6 +279,7 @@ class Encoder(nn.Module):
             config.rank,
             reduce=True,
             activation=config.activation,
+            gated=config.gated,
         )
         self.gradient_head = nn.Linear(config.dim, config.gradient_outputs) if config.gradient_outputs else None
         self.vector_head = (
@@ -246,6 +290,7 @@ class Encoder(nn.Module):
                 config.score_hidden,
                 config.vector_outputs,
                 activation=config.activation,
+                gated=config.gated,
             )
             if config.vector_outputs
             else None
@@ -261,10 +306,13 @@ class Encoder(nn.Module):
 
         Parameters are those of :meth:`forward`.
         """
-        geo = geometry(bonds, mask, self.config.rank, self.config.normalize_products)
-        features = self.type_embedding(
-            type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype)
-        )
+        geo = geometry(bonds, mask, self.config)
+        if self.type_embedding is None:  # geometry only: types are ignored
+            features = self.bond_start.to(bonds.dtype).expand(bonds.shape[:2] + (self.config.dim,))
+        else:
+            features = self.type_embedding(
+                type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype)
+            )
         for block in self.blocks:
             features = block(features, geo)
         return self.final_norm(features), geo
@@ -279,7 +327,7 @@ class Encoder(nn.Module):
         geo : Geometry
             The batch's invariants.
         """
-        return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.mask)
+        return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.weights)
 
     def forward(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
         """Embeddings (B, D) of unit-free bonds (B, k, 3) with mask (B, k) and type ids (B,), (B, k).
@@ -328,7 +376,7 @@ class Encoder(nn.Module):
         """
         return equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=create_graph)
 
-    def embed(self, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, average=False):
+    def embed(self, source, device=None, batch_size=None, autocast=None, compile=None, to_numpy=True, average=False):
         """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays.
 
         Parameters

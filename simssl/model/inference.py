@@ -13,12 +13,15 @@ import warnings
 import numpy as np
 import torch
 
+from ..defaults import COMPILE_MIN_PARTICLES
 from ..devices import resolve_device
 from ..errors import SimsslError
 from .gradients import equivariant_outputs
 
 #: rough bytes of live intermediates per tuple per hidden unit (eager mode, float32)
 _BYTES_PER_TUPLE_UNIT = 12
+#: compiled chunks have widths rounded up to a multiple of this (few shapes, little padding)
+WIDTH_STEP = 4
 #: memory budget per batch: modest on CPU (cache friendly), large on GPU
 _BUDGET = {"cpu": 64 * 2**20, "cuda": 2 * 2**30}
 
@@ -33,22 +36,24 @@ def default_device() -> torch.device:
     return resolve_device(None)
 
 
-def default_batch_size(config, device: torch.device) -> int:
+def default_batch_size(config, device: torch.device, width: int) -> int:
     """Particles per batch keeping the per-tuple intermediates within the device's budget.
 
     Parameters
     ----------
     config : EncoderConfig
-        Supplies ``k``, ``rank``, ``width`` and ``score_hidden``.
+        Supplies ``rank``, ``width`` and ``score_hidden``.
     device : torch.device
         CPU budgets are small (cache friendly); other devices get the GPU budget.
+    width : int
+        Bonds per neighborhood (padded).
 
     Returns
     -------
     int
         Between 16 and 65536.
     """
-    per_particle = _BYTES_PER_TUPLE_UNIT * config.k**config.rank * (config.width + config.score_hidden)
+    per_particle = _BYTES_PER_TUPLE_UNIT * width**config.rank * (config.width + config.score_hidden)
     return int(max(16, min(65536, _BUDGET.get(device.type, _BUDGET["cuda"]) // per_particle)))
 
 
@@ -82,14 +87,15 @@ def precision(autocast: str | None, device: torch.device):
 def neighborhood_arrays(model, source) -> list:
     """Model inputs ``[bonds, mask, center_types, neighbor_types]`` from Neighborhoods, a Frame, or arrays.
 
-    Neighborhoods (and a Frame's, built with ``model.config.k`` neighbors) go through
+    Neighborhoods (and a Frame's, built by :func:`simssl.neighbors.model_neighborhoods`) go through
     :func:`simssl.neighbors.model_inputs`, the one place where bonds become unit-free; a tuple/list
     ``(bonds, mask, center_types, neighbor_types)`` of arrays or tensors is taken as already unit-free.
+    A geometry-only model (``n_types=0``) ignores types.
 
     Parameters
     ----------
     model : Encoder
-        Supplies ``config.k`` and ``config.n_types``.
+        Supplies the neighborhood definition and ``config.n_types``.
     source : Frame, Neighborhoods, or tuple/list of 4 arrays or tensors
         Arrays: bonds (N, k, 3) float, mask (N, k) bool, center_types (N,) int, neighbor_types (N, k) int.
 
@@ -105,7 +111,7 @@ def neighborhood_arrays(model, source) -> list:
     ValueError
         If a tuple/list does not hold four arrays.
     """
-    from ..neighbors import compute_neighborhoods, model_inputs
+    from ..neighbors import model_inputs, model_neighborhoods, reads
 
     if isinstance(source, (tuple, list)):
         arrays = list(source)
@@ -117,14 +123,21 @@ def neighborhood_arrays(model, source) -> list:
         )
     else:
         if not hasattr(source, "vectors"):  # a Frame: build its neighborhoods
-            source = compute_neighborhoods(source, k=model.config.k)
+            source = model_neighborhoods(source, model.config)
         if not source.scale > 0:
             raise SimsslError(f"the neighborhoods' length scale must be positive, got {source.scale}")
+        if not reads(source, model.config, exact=True):
+            wanted = f"cutoff={model.config.cutoff}" if model.config.cutoff is not None else f"k={model.config.k}"
+            given = f"cutoff={source.cutoff}" if source.cutoff is not None else f"{source.k} neighbors"
+            raise SimsslError(
+                f"these neighborhoods ({given}) are not the ones the model reads ({wanted}): pass the Frame, or "
+                "simssl.neighbors.model_neighborhoods(frame, model.config)"
+            )
         arrays = list(model_inputs(source))
     if len(arrays) != 4:
         raise SimsslError(f"expected (bonds, mask, center_types, neighbor_types), got a sequence of {len(arrays)}")
     n_types = model.config.n_types
-    for name, types in (("center", arrays[2]), ("neighbor", arrays[3])):
+    for name, types in (("center", arrays[2]), ("neighbor", arrays[3])) if n_types else ():
         if len(types) and int(types.max()) >= n_types:
             raise SimsslError(
                 f"{name} type id {int(types.max())} is out of range: the model knows {n_types} particle type(s)"
@@ -138,49 +151,66 @@ def _tensor(array) -> torch.Tensor:
 
 
 def map_batches(function, arrays, batch_size: int, device: torch.device, pad: bool, to_numpy: bool) -> dict:
-    """Apply ``function`` (tensors -> dict of tensors) to consecutive row chunks of ``arrays`` and concatenate.
+    """Apply ``function`` (tensors -> dict of tensors) to row chunks of ``arrays`` and gather the results.
 
-    With ``pad`` the last chunk is padded (masked-out rows) to ``batch_size``, so a compiled
-    function sees one shape only. Outputs are numpy float32 (``to_numpy``) or tensors on ``device``.
+    Rows are visited in order of neighbor count, so each chunk holds neighborhoods of similar
+    width and is trimmed to its widest (pair work grows with the width squared, and cutoff
+    neighborhoods vary in width); results go back to their own rows. With ``pad`` (compiled
+    functions) the chunk's width is rounded up to a multiple of :data:`WIDTH_STEP` and the last
+    chunk is padded with masked-out rows to ``batch_size``, so a compiled function meets few shapes.
 
     Parameters
     ----------
     function : callable
-        ``function(*chunk) -> dict`` of tensors with the chunk's rows first.
-    arrays : sequence of arrays or tensors
-        Equal length N along axis 0.
+        ``function(bonds, mask, center_types, neighbor_types) -> dict`` of tensors with the chunk's rows first.
+    arrays : sequence of 4 arrays or tensors
+        ``(bonds (N, k, 3), mask (N, k), center_types (N,), neighbor_types (N, k))``.
     batch_size : int
         Rows per chunk.
     device : torch.device
         Where chunks are sent.
     pad : bool
-        Pad the last chunk to ``batch_size``.
+        Pad chunks to few shapes (for ``torch.compile``).
     to_numpy : bool
         Return numpy arrays instead of tensors.
 
     Returns
     -------
     dict
-        Per name, float32 outputs of shape (N, ...).
+        Per name, float32 outputs of shape (N, ...), in the rows' original order.
     """
-    n = len(arrays[0])
+    n, k = arrays[1].shape[:2]
+    mask = np.asarray(arrays[1].cpu() if isinstance(arrays[1], torch.Tensor) else arrays[1], dtype=bool)
+    counts = mask.sum(1)
+    left_packed = bool(np.all(mask[:, :-1] >= mask[:, 1:])) if k > 1 else True
+    order = np.argsort(counts, kind="stable") if left_packed else np.arange(n)
     outputs = {}
     for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        chunk = [_tensor(array[start:stop]).to(device, non_blocking=True) for array in arrays]
-        if pad and stop - start < batch_size:
-            chunk = [torch.cat([t, t.new_zeros((batch_size - (stop - start),) + t.shape[1:])]) for t in chunk]
+        rows = order[start : start + batch_size]
+        width = int(counts[rows].max(initial=1)) if left_packed else k
+        if pad:
+            width = min(k, -(-max(width, 1) // WIDTH_STEP) * WIDTH_STEP)
+        index = torch.as_tensor(rows) if isinstance(arrays[0], torch.Tensor) else rows
+        chunk = [_tensor(array[index]) for array in arrays]
+        chunk = [t[:, :width] if t.ndim > 1 else t for t in chunk]
+        chunk = [t.to(device, non_blocking=True) for t in chunk]
+        if pad and len(rows) < batch_size:
+            chunk = [torch.cat([t, t.new_zeros((batch_size - len(rows),) + t.shape[1:])]) for t in chunk]
         for name, value in function(*chunk).items():
             if name not in outputs:
                 shape = (n,) + value.shape[1:]
                 outputs[name] = np.empty(shape, np.float32) if to_numpy else value.new_empty(shape, dtype=torch.float32)
-            value = value[: stop - start].float()
-            outputs[name][start:stop] = value.cpu().numpy() if to_numpy else value
+            value = value[: len(rows)].float()
+            if to_numpy:
+                outputs[name][rows] = value.cpu().numpy()
+            else:
+                outputs[name][torch.as_tensor(rows, device=value.device)] = value
     return outputs
 
 
 def _compiled_forward(model):
-    """``torch.compile`` of the model's forward (static shapes), cached on the model.
+    """``torch.compile`` of the model's forward (dynamic shapes: one compilation serves every batch and
+    neighborhood width), cached on the model; inductor also caches it on disk for later processes.
 
     A higher ``realize_reads_threshold`` lets inductor fuse each per-tuple pre-activation into its
     consumer even when the activation reads it twice (smooth_relu, silu) instead of writing the
@@ -189,9 +219,41 @@ def _compiled_forward(model):
     compiled = model.__dict__.get("_compiled_forward")
     if compiled is None:
         compiled = model.__dict__["_compiled_forward"] = torch.compile(
-            model.forward, dynamic=False, options={"realize_reads_threshold": 16}
+            model.forward, dynamic=True, options={"realize_reads_threshold": 16}
         )
     return compiled
+
+
+def target_device(device, arrays) -> torch.device:
+    """Where inference runs: ``device`` if given, else the device of tensor inputs, else the default.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+    arrays : sequence of arrays or tensors
+        The model inputs.
+    """
+    if device is not None:
+        return resolve_device(device)
+    return arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device()
+
+
+def should_compile(compile: bool | None, device: torch.device, n_particles: int) -> bool:
+    """The default compilation policy: None compiles on the CPU for frames of at least
+    :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (there it is several times faster than
+    eager after a one-off compilation, cached on disk); explicit True/False are kept.
+
+    The choice depends on the device and frame size only, so a given frame always gets the same numerics.
+
+    Parameters
+    ----------
+    compile : bool or None
+    device : torch.device
+    n_particles : int
+    """
+    if compile is not None:
+        return bool(compile)
+    return device.type == "cpu" and n_particles >= COMPILE_MIN_PARTICLES
 
 
 def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
@@ -202,12 +264,8 @@ def run(model, source, function, device=None, batch_size=None, autocast=None, co
     model's training mode is restored afterwards.
     """
     arrays = neighborhood_arrays(model, source)
-    device = (
-        resolve_device(device)
-        if device is not None
-        else (arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device())
-    )
-    batch_size = int(batch_size or default_batch_size(model.config, device))
+    device = target_device(device, arrays)
+    batch_size = int(batch_size or default_batch_size(model.config, device, arrays[0].shape[1]))
     was_training = model.training
     model.to(device).eval()
     dtype = next(model.parameters()).dtype
@@ -222,13 +280,14 @@ def run(model, source, function, device=None, batch_size=None, autocast=None, co
         model.train(was_training)
 
 
-def embed(model, source, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, average=False):
+def embed(model, source, device=None, batch_size=None, autocast=None, compile=None, to_numpy=True, average=False):
     """Per-particle embeddings (N, D) of a Frame, Neighborhoods, or (bonds, mask, center_types, neighbor_types).
 
     Deterministic (eval mode, no dropout). ``device``: default CUDA when available (tensor input:
     its own device). ``batch_size``: particles per chunk (default from a memory budget).
-    ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (faster on large
-    frames after a one-off compilation; falls back to eager with a warning if it fails).
+    ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (None, the default:
+    on the CPU for frames of 20,000+ particles, see :func:`should_compile`; falls back to eager with
+    a warning if it fails).
     Returns float32 numpy, or a float32 tensor on the device with ``to_numpy=False``.
     ``average=True`` returns, per particle, the mean embedding of the particle and its neighbors
     (the analogue of Lechner-Dellago averaged q_l; needs a Frame or Neighborhoods).
@@ -246,8 +305,8 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
         Particles per chunk.
     autocast : {None, 'tf32', 'bf16'}
         Reduced precision.
-    compile : bool
-        Use ``torch.compile``.
+    compile : bool or None
+        Use ``torch.compile`` (None: where it pays, :func:`should_compile`).
     to_numpy : bool
         Return numpy (True) or a tensor on the device.
     average : bool
@@ -259,13 +318,20 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
         Embeddings, shape (N, D) float32.
     """
     if average:
-        from ..neighbors import compute_neighborhoods, neighbor_average
+        from ..neighbors import bond_weights, model_neighborhoods, neighbor_average
 
         if isinstance(source, (tuple, list)):
             raise SimsslError("average=True needs a Frame or Neighborhoods: raw arrays carry no neighbor indices")
         if not hasattr(source, "vectors"):
-            source = compute_neighborhoods(source, k=model.config.k)
-        return neighbor_average(embed(model, source, device, batch_size, autocast, compile, to_numpy), source)
+            source = model_neighborhoods(source, model.config)
+        values = embed(model, source, device, batch_size, autocast, compile, to_numpy)
+        return neighbor_average(values, source, bond_weights(source, model.config.taper))
+    if hasattr(source, "positions"):
+        from ..neighbors import model_neighborhoods
+
+        source = model_neighborhoods(source, model.config)  # a Frame: its size decides compilation
+    arrays = neighborhood_arrays(model, source)
+    compile = should_compile(compile, target_device(device, arrays), len(arrays[0]))
     forward = model.forward
     if compile:
         try:
@@ -279,14 +345,14 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=Fa
         return {"embedding": forward(*inputs)}
 
     try:
-        return run(model, source, function, device, batch_size, autocast, compile, to_numpy)["embedding"]
+        return run(model, arrays, function, device, batch_size, autocast, compile, to_numpy)["embedding"]
     except SimsslError:
         raise
     except Exception as error:
         if not compile:
             raise
         warnings.warn(f"compiled forward failed ({error}); running eagerly", RuntimeWarning, stacklevel=2)
-        return embed(model, source, device, batch_size, autocast, False, to_numpy)
+        return embed(model, arrays, device, batch_size, autocast, False, to_numpy)
 
 
 def equivariant(model, source, device=None, batch_size=None, to_numpy=True) -> dict:

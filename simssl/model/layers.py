@@ -27,6 +27,8 @@ from .ga import bivector_dual, product_vv
 
 #: logit range kept by the softmax (see :func:`masked_softmax`)
 SOFTMAX_RANGE = 30.0
+#: bond weights below this count as 0 (keeps denormals out; far below float32 resolution of the sums)
+WEIGHT_FLOOR = 1e-12
 
 
 def smooth_relu(x: torch.Tensor) -> torch.Tensor:
@@ -50,48 +52,80 @@ def _slot(terms: torch.Tensor, slot: int, rank: int) -> torch.Tensor:
     return terms.reshape(shape)
 
 
-def tuple_mask(mask: torch.Tensor, rank: int) -> torch.Tensor:
-    """(B, k, ..., k) True where every bond of the tuple is real.
+def tuple_weights(weights: torch.Tensor, rank: int, reduce: bool) -> torch.Tensor:
+    """(B, k, ..., k) weight of every tuple: the product of its bonds' weights.
+
+    Without ``reduce`` the first bond j owns the row (its softmax runs over the partners), so it
+    enters only as real/padding: a row's common factor w_j would cancel in the normalization anyway.
 
     Parameters
     ----------
-    mask : torch.Tensor
-        Real bonds, shape (B, k) bool.
+    weights : torch.Tensor
+        Per-bond weights, shape (B, k), 0 on padding (envelope weights, or the mask as 0/1).
     rank : int
         Bonds per tuple (the number of k axes of the result).
+    reduce : bool
+        Whether the whole neighborhood's tuples compete (True) or each bond's row (False).
     """
-    result = _slot(mask[..., None], 0, rank)
+    first = weights if reduce else (weights > 0).to(weights.dtype)
+    result = _slot(first[..., None], 0, rank)
     for slot in range(1, rank):
-        result = result & _slot(mask[..., None], slot, rank)
+        result = result * _slot(weights[..., None], slot, rank)
     return result[..., 0]
 
 
-def masked_softmax(scores: torch.Tensor, valid: torch.Tensor, start: int) -> torch.Tensor:
-    """Softmax over axes ``start:`` restricted to ``valid`` entries (others get exactly 0; rows with none: all 0).
+def masked_softmax(scores: torch.Tensor, weights: torch.Tensor, start: int) -> torch.Tensor:
+    """Weighted softmax over axes ``start:``: ``w exp(s) / sum(w exp(s))``; entries of weight 0 get exactly 0.
 
-    Logits more than ``SOFTMAX_RANGE`` below the row maximum are raised to it (weights >= e^-30,
-    ~1e-13): this keeps denormal numbers, which are very slow on x86 CPUs, out of the weights.
+    Weights multiply the exponentials, so an entry whose weight goes smoothly to 0 (a neighbor
+    reaching the cutoff) leaves the softmax smoothly. Logits more than ``SOFTMAX_RANGE`` below the
+    row maximum are raised to it (factors >= e^-30, ~1e-13): this keeps denormal numbers, which are
+    very slow on x86 CPUs, out of the weights. Rows whose weights are all 0 give all 0.
 
     Parameters
     ----------
     scores : torch.Tensor
         Logits, shape (B, k, ..., k).
-    valid : torch.Tensor
-        Entries that take part, bool, same shape as ``scores``.
+    weights : torch.Tensor
+        Non-negative weights, same shape as ``scores`` (0: excluded).
     start : int
         First axis of the softmax; axes ``start:`` are normalized together.
 
     Returns
     -------
     torch.Tensor
-        Weights, same shape as ``scores``.
+        Attention weights, same shape as ``scores``.
     """
-    flat, valid_flat = scores.flatten(start), valid.flatten(start)
-    top = flat.masked_fill(~valid_flat, torch.finfo(flat.dtype).min).amax(-1, keepdim=True)
-    weights = torch.exp((flat - top).clamp(-SOFTMAX_RANGE, 0.0)) * valid_flat
-    return (weights / weights.sum(-1, keepdim=True).clamp_min(1.0)).reshape(
-        scores.shape
-    )  # the sum is >= 1 if any is valid
+    flat, weights_flat = scores.flatten(start), weights.flatten(start)
+    top = flat.masked_fill(weights_flat <= 0, torch.finfo(flat.dtype).min).amax(-1, keepdim=True)
+    result = torch.exp((flat - top).clamp(-SOFTMAX_RANGE, 0.0)) * weights_flat
+    return (result / result.sum(-1, keepdim=True).clamp_min(WEIGHT_FLOOR)).reshape(scores.shape)
+
+
+def gated_mean(scores: torch.Tensor, weights: torch.Tensor, start: int) -> torch.Tensor:
+    """Weighted, gated mean over axes ``start:``: ``w sigmoid(s) / sum(w)``; entries of weight 0 get exactly 0.
+
+    Unlike a softmax, no entry's share can exceed its weight over the total weight, whatever its
+    score: a neighbor entering at the cutoff with weight w moves the result by at most ~w / sum(w).
+    This is what keeps cutoff encoders continuous *and* well conditioned (a trained softmax can give
+    a neighbor of weight 1e-10 most of the attention when its score is 30 higher than the rest).
+
+    Parameters
+    ----------
+    scores : torch.Tensor
+        Gate logits, shape (B, k, ..., k).
+    weights : torch.Tensor
+        Non-negative weights, same shape as ``scores`` (0: excluded).
+    start : int
+        First axis of the mean; axes ``start:`` are averaged together.
+
+    Returns
+    -------
+    torch.Tensor
+        Attention weights, same shape as ``scores`` (each row sums to at most 1).
+    """
+    total = weights.flatten(start).sum(-1).clamp_min(WEIGHT_FLOOR)
+    return weights * torch.sigmoid(scores) / total.reshape(total.shape + (1,) * (scores.ndim - start))
 
 
 class TupleInput(nn.Module):
@@ -153,18 +187,23 @@ class TupleAttention(nn.Module):
         Pool the whole neighborhood (True) or keep one output per bond (False).
     activation : str
         A key of :data:`ACTIVATIONS`.
+    gated : bool
+        Weights from :func:`gated_mean` (cutoff encoders) or :func:`masked_softmax` (k-nearest ones).
     """
 
-    def __init__(self, n_in: int, n_invariants: int, score_width: int, rank: int, reduce: bool, activation: str):
+    def __init__(
+        self, n_in: int, n_invariants: int, score_width: int, rank: int, reduce: bool, activation: str, gated: bool
+    ):
         super().__init__()
         self.rank = rank
         self.reduce = reduce
+        self.gated = gated
         self.activation = ACTIVATIONS[activation]
         self.score_in = TupleInput(n_in, n_invariants, score_width, rank)
         self.score_out = nn.Parameter(torch.empty(score_width).uniform_(-1, 1) / math.sqrt(score_width))
 
-    def attention(self, x: torch.Tensor, invariants: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Attention weights (B, k, ..., k); exactly zero on tuples containing a padded bond.
+    def attention(self, x: torch.Tensor, invariants: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Attention weights (B, k, ..., k); exactly zero on tuples containing a padded (weight 0) bond.
 
         Parameters
         ----------
@@ -172,11 +211,14 @@ class TupleAttention(nn.Module):
             Per-bond features, shape (B, k, n_in).
         invariants : torch.Tensor
             Tuple invariants, shape (B, k, ..., k, n_invariants).
-        mask : torch.Tensor
-            Real bonds, shape (B, k) bool.
+        weights : torch.Tensor
+            Per-bond weights, shape (B, k) float (envelope weights; 0 on padding). A bool mask is
+            taken as 0/1 weights.
         """
+        weights = weights.to(x.dtype)
         scores = (self.activation(self.score_in(x, invariants)) * self.score_out).sum(-1)
-        return masked_softmax(scores, tuple_mask(mask, self.rank), start=1 if self.reduce else 2)
+        normalize = gated_mean if self.gated else masked_softmax
+        return normalize(scores, tuple_weights(weights, self.rank, self.reduce), start=1 if self.reduce else 2)
 
     def summed_axes(self) -> tuple[int, ...]:
         """Tuple axes the weighted sum runs over."""
@@ -191,7 +233,7 @@ class GAAttention(TupleAttention):
 
     Parameters
     ----------
-    n_in, n_invariants, score_width, rank, reduce, activation
+    n_in, n_invariants, score_width, rank, reduce, activation, gated
         As in :class:`TupleAttention`.
     width : int
         Hidden width of the value MLP.
@@ -199,18 +241,20 @@ class GAAttention(TupleAttention):
         Output features.
     """
 
-    def __init__(self, n_in, n_invariants, width, score_width, n_out, rank=2, reduce=False, activation="relu"):
-        super().__init__(n_in, n_invariants, score_width, rank, reduce, activation)
+    def __init__(
+        self, n_in, n_invariants, width, score_width, n_out, rank=2, reduce=False, activation="relu", gated=False
+    ):
+        super().__init__(n_in, n_invariants, score_width, rank, reduce, activation, gated)
         self.value_in = TupleInput(n_in, n_invariants, width, rank)
         self.value_out = nn.Linear(width, n_out)
 
-    def forward(self, x: torch.Tensor, invariants: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, invariants: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """(B, k, n_out) or, with ``reduce``, (B, n_out); inputs as in :meth:`TupleAttention.attention`."""
-        weights = self.attention(x, invariants, mask)
+        attention = self.attention(x, invariants, weights)
         hidden = self.activation(self.value_in(x, invariants))
-        pooled = (weights[..., None] * hidden).sum(self.summed_axes())
+        pooled = (attention[..., None] * hidden).sum(self.summed_axes())
         out = self.value_out(pooled)
-        return out if self.reduce else out * mask[..., None]
+        return out if self.reduce else out * (weights > 0).to(out.dtype)[..., None]
 
 
 class CovariantAttention(TupleAttention):
@@ -234,30 +278,41 @@ class CovariantAttention(TupleAttention):
         Pool the whole neighborhood (default) or keep one output per bond.
     use_duals : bool
         Include the ``r_j x r_l`` term.
+    gated : bool
+        As in :class:`TupleAttention`.
     """
 
     def __init__(
-        self, n_in, n_invariants, width, score_width, n_vectors, reduce=True, activation="relu", use_duals=True
+        self,
+        n_in,
+        n_invariants,
+        width,
+        score_width,
+        n_vectors,
+        reduce=True,
+        activation="relu",
+        use_duals=True,
+        gated=False,
     ):
-        super().__init__(n_in, n_invariants, score_width, 2, reduce, activation)
+        super().__init__(n_in, n_invariants, score_width, 2, reduce, activation, gated)
         self.n_vectors = n_vectors
         self.use_duals = use_duals
         self.value_in = TupleInput(n_in, n_invariants, width, 2)
         self.value_out = nn.Linear(width, n_vectors * (3 if use_duals else 2))
 
-    def forward(self, x, invariants, mask, bonds):
+    def forward(self, x, invariants, weights, bonds):
         """Vectors (B, n_vectors, 3), or (B, k, n_vectors, 3) without ``reduce``.
 
-        ``x`` (B, k, n_in), ``invariants`` (B, k, k, n_invariants), ``mask`` (B, k) bool and the
-        ``bonds`` (B, k, 3) whose frame the vectors are expressed in.
+        ``x`` (B, k, n_in), ``invariants`` (B, k, k, n_invariants), per-bond ``weights`` (B, k)
+        (0 on padding) and the ``bonds`` (B, k, 3) whose frame the vectors are expressed in.
         """
-        weights = self.attention(x, invariants, mask)
+        attention = self.attention(x, invariants, weights)
         coefficients = self.value_out(self.activation(self.value_in(x, invariants)))
-        coefficients = coefficients.unflatten(-1, (-1, self.n_vectors)) * weights[..., None, None]
+        coefficients = coefficients.unflatten(-1, (-1, self.n_vectors)) * attention[..., None, None]
         # sum over l of c1 r_j + c2 r_l [+ c3 r_j x r_l], vectorized as einsums over the pair axes
         vectors = torch.einsum("bjlv,bjx->bjvx", coefficients[..., 0, :], bonds)
         vectors = vectors + torch.einsum("bjlv,blx->bjvx", coefficients[..., 1, :], bonds)
         if self.use_duals:
             duals = bivector_dual(product_vv(bonds[:, :, None, :], bonds[:, None, :, :]))
             vectors = vectors + torch.einsum("bjlv,bjlx->bjvx", coefficients[..., 2, :], duals)
-        return vectors.sum(1) if self.reduce else vectors * mask[..., None, None]
+        return vectors.sum(1) if self.reduce else vectors * (weights > 0).to(vectors.dtype)[..., None, None]

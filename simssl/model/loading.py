@@ -114,6 +114,6 @@ def load_model(path_or_name=None, device=None, **random_config) -> Encoder:
     else:
         path = Path(os.fspath(path_or_name))
     payload = read_checkpoint(path)
-    model = Encoder(EncoderConfig(**payload["config"]), card=payload.get("card"))
+    model = Encoder(EncoderConfig.from_dict(payload["config"]), card=payload.get("card"))
     model.load_state_dict(payload["state_dict"])
     return model.to(resolve_device(device or "cpu")).eval()

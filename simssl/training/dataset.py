@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import SimsslError
-from ..neighbors import compute_neighborhoods, model_inputs
+from ..neighbors import concatenate_inputs, model_inputs, model_neighborhoods
 from .tasks import Environments
 
 
@@ -75,12 +75,18 @@ class EnvironmentSet:
         return len(self.bonds)
 
     def batch(self, indices: torch.Tensor) -> Environments:
-        """The environments at ``indices`` ((b,) int64 tensor) as :class:`~.tasks.Environments`."""
+        """The environments at ``indices`` ((b,) int64 tensor) as :class:`~.tasks.Environments`.
+
+        Bonds are left-packed, so the batch is trimmed to its widest neighborhood: pair work grows
+        with the width squared, and cutoff neighborhoods vary in width.
+        """
+        mask = self.mask[indices]
+        width = max(1, int(mask.sum(1).max())) if len(indices) else mask.shape[1]
         return Environments(
-            self.bonds[indices],
-            self.mask[indices],
+            self.bonds[indices, :width],
+            mask[:, :width],
             self.center_types[indices],
-            self.neighbor_types[indices],
+            self.neighbor_types[indices, :width],
             self.structure[indices],
         )
 
@@ -147,7 +153,7 @@ def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Itera
 
 
 def build(
-    frames: Iterable[tuple], k: int, environments_per_frame: int | None = None, seed: int = 0, progress: bool = False
+    frames: Iterable[tuple], config, environments_per_frame: int | None = None, seed: int = 0, progress: bool = False
 ) -> EnvironmentSet:
     """Neighborhoods of ``(name, noise, seed, Frame)`` tuples, subsampled per frame, as one EnvironmentSet.
 
@@ -156,8 +162,9 @@ def build(
     frames : iterable of tuple
         ``(name, noise, seed, Frame)``, e.g. from :func:`library_frames` or :func:`user_frames`;
         frames with the same name share a structure id.
-    k : int
-        Neighbors per environment.
+    config : simssl.model.EncoderConfig
+        The encoder's neighborhood definition (:func:`simssl.neighbors.model_neighborhoods`); frames of
+        different widths are padded to the widest.
     environments_per_frame : int or None
         Keep this many random environments per frame (None: all).
     seed : int
@@ -180,7 +187,7 @@ def build(
     names: dict[str, int] = {}
     parts, sources, n_types = [], [], 1
     for name, noise, frame_seed, frame in tqdm(frames, desc="neighborhoods", unit="frame", disable=not progress):
-        hood = compute_neighborhoods(frame, k=k)
+        hood = model_neighborhoods(frame, config)
         rows = np.arange(hood.n_particles)
         if environments_per_frame is not None and environments_per_frame < hood.n_particles:
             rows = np.sort(rng.choice(rows, size=environments_per_frame, replace=False))
@@ -198,7 +205,8 @@ def build(
         n_types = max(n_types, hood.n_types)
     if not parts:
         raise SimsslError("no pretraining data: the structure list and the data files are all empty")
-    bonds, mask, center, neighbor, structure = (np.concatenate(column) for column in zip(*parts))
+    bonds, mask, center, neighbor = concatenate_inputs([part[:4] for part in parts])
+    structure = np.concatenate([part[4] for part in parts])
     return EnvironmentSet(
         torch.from_numpy(bonds.astype(np.float32)),
         torch.from_numpy(mask),
@@ -233,6 +241,10 @@ def split(n: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, 
     return order[n_val:].sort().values, order[:n_val].sort().values
 
 
+#: shuffled environments are sorted by width within windows of this many batches (see :func:`batches`)
+BUCKET_BATCHES = 64
+
+
 def batches(
     data: EnvironmentSet,
     indices: torch.Tensor,
@@ -243,6 +255,11 @@ def batches(
     min_size: int = 1,
 ) -> Iterator[Environments]:
     """Batches of ``data[indices]``, shuffled with ``generator`` (None: in order).
+
+    Shuffled batches of neighborhoods of varying width (cutoff encoders) are width-bucketed: within
+    each window of :data:`BUCKET_BATCHES` batches the
+    environments are sorted by neighbor count before being cut into batches, whose order is then
+    shuffled, so each batch is trimmed to a width close to its members' (cutoff neighborhoods vary).
 
     With ``world`` > 1 each rank takes an equal, disjoint shard (the remainder is dropped) so that
     every rank runs the same number of steps, as DDP requires. A last batch smaller than
@@ -271,8 +288,24 @@ def batches(
         indices = indices[torch.randperm(len(indices), generator=generator)]
     per_rank = len(indices) // world
     shard = indices[rank * per_rank : (rank + 1) * per_rank]
-    for start in range(0, n_batches(len(indices), batch_size, world, min_size) * batch_size, batch_size):
+    starts = list(range(0, n_batches(len(indices), batch_size, world, min_size) * batch_size, batch_size))
+    counts = data.mask[shard].sum(1)
+    if generator is not None and len(counts) and counts.min() < counts.max():
+        # similar widths share a batch (pair work ~ width^2), then batches are shuffled
+        shard = shard[: starts[-1] + batch_size] if starts else shard
+        window = BUCKET_BATCHES * batch_size
+        counts = counts[: len(shard)]
+        shard = torch.cat(
+            [part[counts[start : start + window].argsort(stable=True)] for start, part in _windows(shard, window)]
+        )
+        starts = [starts[i] for i in torch.randperm(len(starts), generator=generator).tolist()]
+    for start in starts:
         yield data.batch(shard[start : start + batch_size])
+
+
+def _windows(values: torch.Tensor, size: int):
+    """``(start, values[start:start + size])`` for consecutive windows."""
+    return ((start, values[start : start + size]) for start in range(0, len(values), size))
 
 
 def n_batches(n: int, batch_size: int, world: int = 1, min_size: int = 1) -> int:

@@ -21,7 +21,7 @@ from ..atomic import AtomicFile
 from ..devices import resolve_device
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig
-from ..neighbors import compute_neighborhoods, model_inputs
+from ..neighbors import concatenate_inputs, model_inputs, model_neighborhoods
 
 FORMAT = "simssl-finetuned"
 TASKS = ("classification", "regression")
@@ -168,7 +168,7 @@ class FineTuned(nn.Module):
         payload = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise SimsslError(f"{path}: not a simssl fine-tuned model")
-        encoder = Encoder(EncoderConfig(**payload["encoder_config"]), card=payload["encoder_card"])
+        encoder = Encoder(EncoderConfig.from_dict(payload["encoder_config"]), card=payload["encoder_card"])
         n_out = len(payload["classes"]) if payload["task"] == "classification" else 1
         model = cls(
             encoder,
@@ -182,18 +182,18 @@ class FineTuned(nn.Module):
         return model.eval()
 
 
-def neighborhoods_and_labels(sources, labels, k: int):
+def neighborhoods_and_labels(sources, labels, config):
     """Concatenated (bonds/scale, mask, center types, neighbor types) of every source, and one label per particle.
 
     Parameters
     ----------
     sources : Frame, Neighborhoods, or a sequence of them
-        Frames get neighborhoods of ``k`` neighbors.
+        Frames get the neighborhoods the encoder with ``config`` reads.
     labels : array_like or list
         An array over all particles of all sources, or a list with one entry per source, each a
         per-particle array or a scalar group label for the whole frame.
-    k : int
-        Neighbors per particle for Frames.
+    config : simssl.model.EncoderConfig
+        The encoder's neighborhood definition (for Frames).
 
     Returns
     -------
@@ -208,14 +208,14 @@ def neighborhoods_and_labels(sources, labels, k: int):
         If the number of labels does not match the number of particles.
     """
     sources = [sources] if hasattr(sources, "positions") or hasattr(sources, "vectors") else list(sources)
-    hoods = [source if hasattr(source, "vectors") else compute_neighborhoods(source, k=k) for source in sources]
+    hoods = [source if hasattr(source, "vectors") else model_neighborhoods(source, config) for source in sources]
     counts = [hood.n_particles for hood in hoods]
     if isinstance(labels, (list, tuple)) and len(labels) == len(hoods):
         labels = np.concatenate([np.broadcast_to(np.asarray(label), (count,)) for label, count in zip(labels, counts)])
     labels = np.asarray(labels).reshape(-1)
     if labels.shape != (sum(counts),):
         raise SimsslError(f"got {len(labels)} labels for {sum(counts)} particles in {len(hoods)} frame(s)")
-    arrays = [np.concatenate(column) for column in zip(*(model_inputs(hood) for hood in hoods))]
+    arrays = concatenate_inputs([model_inputs(hood) for hood in hoods])
     return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays], labels
 
 
@@ -312,7 +312,7 @@ def finetune(
         raise SimsslError(f"the learning rate must be positive, got {lr}")
     device = resolve_device(device)
     rng = np.random.default_rng(seed)
-    arrays, labels = neighborhoods_and_labels(frames_or_neighborhoods, labels, model.config.k)
+    arrays, labels = neighborhoods_and_labels(frames_or_neighborhoods, labels, model.config)
     if task == "classification":
         classes, targets = np.unique(labels, return_inverse=True)
         targets = torch.from_numpy(targets.astype(np.int64))

@@ -147,6 +147,7 @@ def covariant_head(config, n_vectors: int, reduce: bool) -> CovariantAttention:
         reduce=reduce,
         activation=config.activation,
         use_duals=False,
+        gated=config.gated,
     )
 
 
@@ -380,11 +381,12 @@ class NearestBondTask(Task):
         return (prediction.float() - targets.float()).square().sum(-1).mean()
 
 
-def invariant_descriptor(bonds: torch.Tensor, mask: torch.Tensor, bins: int) -> torch.Tensor:
-    """Rotation- and permutation-invariant summary of clean neighborhoods, (B, k + bins).
+def invariant_descriptor(bonds: torch.Tensor, mask: torch.Tensor, bins: int, lengths: int) -> torch.Tensor:
+    """Rotation- and permutation-invariant summary of clean neighborhoods, (B, lengths + bins).
 
-    The bond lengths in increasing order (padding as trailing zeros) followed by a soft histogram of
-    the cosines of all bond-pair angles (Gaussian kernels on [-1, 1], normalized to sum 1): the
+    The ``lengths`` shortest bond lengths in increasing order (missing ones as trailing zeros)
+    followed by a soft histogram of the cosines of all bond-pair angles (Gaussian kernels on
+    [-1, 1], normalized to sum 1): the
     radial and angular content of a neighborhood, both cheap and exactly invariant.
 
     Parameters
@@ -395,21 +397,24 @@ def invariant_descriptor(bonds: torch.Tensor, mask: torch.Tensor, bins: int) -> 
         Real bonds, (B, k) bool.
     bins : int
         Histogram bins.
+    lengths : int
+        Sorted bond lengths kept.
 
     Returns
     -------
     torch.Tensor
-        (B, k + bins), in the bonds' dtype.
+        (B, lengths + bins), in the bonds' dtype.
     """
-    lengths = bonds.norm(dim=-1).masked_fill(~mask, float("inf")).sort(1).values
-    lengths = lengths.masked_fill(lengths.isinf(), 0.0)
+    sorted_lengths = bonds.norm(dim=-1).masked_fill(~mask, float("inf")).sort(1).values[:, :lengths]
+    sorted_lengths = sorted_lengths.masked_fill(sorted_lengths.isinf(), 0.0)
+    sorted_lengths = F.pad(sorted_lengths, (0, lengths - sorted_lengths.shape[1]))
     units = F.normalize(bonds, dim=-1)
     cosines = units @ units.transpose(1, 2)
     pair = mask[:, :, None] & mask[:, None, :] & ~torch.eye(mask.shape[1], dtype=torch.bool, device=mask.device)
     centers = torch.linspace(-1, 1, bins, device=bonds.device, dtype=bonds.dtype)
     kernel = torch.exp(-0.5 * ((cosines[..., None] - centers) * (bins - 1) / 2).square()) * pair[..., None]
     histogram = kernel.sum((1, 2))
-    return torch.cat([lengths, histogram / histogram.sum(-1, keepdim=True).clamp_min(1e-12)], dim=-1)
+    return torch.cat([sorted_lengths, histogram / histogram.sum(-1, keepdim=True).clamp_min(1e-12)], dim=-1)
 
 
 class AutoencoderTask(Task):
@@ -420,29 +425,32 @@ class AutoencoderTask(Task):
     Parameters
     ----------
     config : EncoderConfig
-        The encoder's config (its ``k`` sets the descriptor's length).
+        The encoder's config (its ``dim``).
     bottleneck : int
         Width of the bottleneck.
     bins : int
         Angle-histogram bins of the descriptor.
+    lengths : int
+        Shortest bond lengths in the descriptor.
 
-    Targets and predictions: (B, k + bins).
+    Targets and predictions: (B, lengths + bins).
     """
 
     name = "autoencoder"
 
-    def __init__(self, config, bottleneck: int = 4, bins: int = 16):
+    def __init__(self, config, bottleneck: int = 4, bins: int = 16, lengths: int = 16):
         super().__init__()
         self.bins = bins
+        self.lengths = lengths
         self.head = nn.Sequential(
             nn.Linear(config.dim, bottleneck),
             nn.Linear(bottleneck, config.dim),
             nn.SiLU(),
-            nn.Linear(config.dim, config.k + bins),
+            nn.Linear(config.dim, lengths + bins),
         )
 
     def prepare(self, batch, generator):
-        return batch, invariant_descriptor(batch.bonds, batch.mask, self.bins)
+        return batch, invariant_descriptor(batch.bonds, batch.mask, self.bins, self.lengths)
 
     def forward(self, out):
         return self.head(out.embedding)
