@@ -12,7 +12,8 @@ deviation of all reference particles; "nearest" is measured both as Euclidean di
 cosine similarity in that space. No training: the features alone must separate the structures.
 
 Feature sets, as in ``noise_classification``: embeddings (raw + neighbor-averaged) of the frozen
-model, and Steinhardt (12 nearest neighbors; q4, q6, q8, q10, q12, w4, w6, raw + averaged).
+model, Steinhardt (12 nearest neighbors; q4, q6, q8, q10, q12, w4, w6, raw + averaged) and
+multi-shell Steinhardt (q2..q12 over the 4 to 42 nearest, raw + averaged).
 Accuracy is over particles (each prototype contributes ~``--particles``); chance is 1/44. Prototypes
 whose sites have different environments are summarized by one mean vector, so 100% is not expected.
 Prints a markdown table and appends it under ``## heldout_prototypes`` in ``benchmarks/RESULTS.md``.
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
         f"test noise {args.sigma:g} (another draw), in nearest-neighbor distances; chance {1 / len(names):.4f}",
         f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
         f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks)",
+        f"{model.config.summary()})",
         "- protocol: reference = mean standardized feature vector of the reference crystal; "
         "each test particle takes the nearest "
         "reference (standardized with all reference particles)",
@@ -91,6 +92,7 @@ def main(argv=None) -> int:
             for name, label in (
                 ("embedding", f"embeddings, raw + avg ({2 * model.config.dim})"),
                 ("steinhardt", "Steinhardt q4..q12, w4, w6, raw + avg (14)"),
+                ("multishell", "multi-shell Steinhardt q2..q12 over 4..42 nearest, raw + avg (132)"),
             )
         ),
         "",

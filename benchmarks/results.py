@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import time
 from pathlib import Path
 
 
@@ -64,3 +65,21 @@ def entry_header(script: str, argv=None) -> list[str]:
         f"- command: `{command}`",
         f"- versions: {versions()}",
     ]
+
+
+def best_rate(function, particles: int, rounds: int) -> float:
+    """Particles per second of ``function()`` over ``particles`` particles, best of ``rounds``."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return particles / best
+
+
+def report(text: str, results: Path, heading: str, script: str, argv=None, append: bool = True) -> None:
+    """Print a benchmark's ``text`` and (``append``) add it, with :func:`entry_header`, under ``heading``."""
+    print(text)
+    if append:
+        append_section(results, heading, "\n".join(entry_header(script, argv) + [text]))
+        print(f"appended to {results}")

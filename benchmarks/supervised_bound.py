@@ -35,7 +35,7 @@ def train_supervised(architecture: dict, sigma: float, epochs: int, seed: int, d
     """The encoder of ``architecture`` trained only on frame classification of the benchmark's structures."""
     config = replace(
         trainer.PRESETS["default"],
-        encoder={key: architecture[key] for key in ("k", "dim", "blocks", "rank")},
+        encoder={key: v for key, v in architecture.items() if key not in ("gradient_outputs", "vector_outputs")},
         data=dataset.DataSpec(prototypes=tuple(STRUCTURES.values()), noise=(sigma,), draws=2),
         tasks={"frame_classification": 1.0},
         task_options={},
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
         )
     lines = [
         f"- supervised: the architecture of `{args.model}` "
-        f"({', '.join(f'{k}={reference.config.to_dict()[k]}' for k in ('k', 'dim', 'blocks'))}) "
+        f"({reference.config.summary()}) "
         f"trained from scratch on frame classification of {', '.join(STRUCTURES)} at sigma {args.train_sigma:g} "
         f"(2 draws x ~4096 particles, {args.epochs} epochs, default-preset optimizer); "
         "scored as in noise_classification "

@@ -114,7 +114,7 @@ def main(argv=None) -> int:
         f"{labeled} labeled ({args.fraction:g}, stratified), the rest held out",
         f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
         f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; "
-        f"k={model.config.k}, D={model.config.dim}, {model.config.blocks} blocks); "
+        f"{model.config.summary()}); "
         f"simssl.training.finetune, {args.epochs} epochs, "
         f"default lr and batch size; {args.seeds} seed(s)",
         "",
