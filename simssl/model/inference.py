@@ -146,8 +146,11 @@ def neighborhood_arrays(model, source) -> list:
 
 
 def _tensor(array) -> torch.Tensor:
-    """A tensor view of a tensor, or a tensor copy of a (possibly read-only, e.g. freud-owned) numpy chunk."""
-    return array if isinstance(array, torch.Tensor) else torch.from_numpy(np.array(array))
+    """A tensor as is, or a numpy chunk as a tensor (copied only if it is not already a writable, contiguous array)."""
+    if isinstance(array, torch.Tensor):
+        return array
+    array = np.ascontiguousarray(array)
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 
 def map_batches(function, arrays, batch_size: int, device: torch.device, pad: bool, to_numpy: bool) -> dict:

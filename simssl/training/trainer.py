@@ -95,6 +95,25 @@ TASK_OPTIONS = {
     "autoencoder": {"bottleneck": 4, "bins": 16},
 }
 
+# the shipped model: the 16 prototypes outside the paper's held-out set + 60 random space-group crystals,
+# noise 0-0.2 nearest-neighbor distances, 256 environments per frame (~97k); the k=16-nearest, typed,
+# softmax encoder; ~85 s per epoch on 2 idle CPU cores
+SHIPPED = TrainConfig(
+    encoder=dict(k=16, dim=32, blocks=3, rank=2, cutoff=None, n_types=1, gated=False),
+    data=dataset.DataSpec(
+        prototypes="pretrain",
+        random_space_groups=60,
+        noise=(0.0, 0.05, 0.10, 0.15, 0.20),
+        environments_per_frame=256,
+    ),
+    tasks=ALL_TASKS,
+    task_options=TASK_OPTIONS,
+    epochs=40,
+    batch_size=64,
+    lr=3e-3,
+    patience=6,
+)
+
 PRESETS = {
     # seconds: tests and smoke runs
     "small": TrainConfig(
@@ -110,41 +129,10 @@ PRESETS = {
         patience=4,
         validation_fraction=0.25,
     ),
-    # the shipped model: the 16 prototypes outside the paper's held-out set + 60 random space-group crystals,
-    # noise 0-0.2 nearest-neighbor distances, 256 environments per frame (~97k); the k=16-nearest, typed,
-    # softmax encoder; ~85 s per epoch on 2 idle CPU cores
-    "default": TrainConfig(
-        encoder=dict(k=16, dim=32, blocks=3, rank=2, cutoff=None, n_types=1, gated=False),
-        data=dataset.DataSpec(
-            prototypes="pretrain",
-            random_space_groups=60,
-            noise=(0.0, 0.05, 0.10, 0.15, 0.20),
-            environments_per_frame=256,
-        ),
-        tasks=ALL_TASKS,
-        task_options=TASK_OPTIONS,
-        epochs=40,
-        batch_size=64,
-        lr=3e-3,
-        patience=6,
-    ),
-    # the default's data and tasks with the continuous encoder (cutoff 1.5, envelope, gated attention,
+    "default": SHIPPED,
+    # the shipped model's data and tasks with the continuous encoder (cutoff 1.5, envelope, gated attention,
     # geometry only); neighborhoods built once, width-bucketed batches: ~85 s per epoch, 25 epochs (~36 min)
-    "continuous": TrainConfig(
-        encoder=dict(dim=32, blocks=3, rank=2),
-        data=dataset.DataSpec(
-            prototypes="pretrain",
-            random_space_groups=60,
-            noise=(0.0, 0.05, 0.10, 0.15, 0.20),
-            environments_per_frame=256,
-        ),
-        tasks=ALL_TASKS,
-        task_options=TASK_OPTIONS,
-        epochs=25,
-        batch_size=64,
-        lr=3e-3,
-        patience=6,
-    ),
+    "continuous": replace(SHIPPED, encoder=dict(dim=32, blocks=3, rank=2), epochs=25),
     # a GPU run: wider, deeper, all space groups sampled, more noise draws
     "large": TrainConfig(
         encoder=dict(dim=64, blocks=4, rank=2),
