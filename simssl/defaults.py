@@ -16,6 +16,15 @@ SCALE_NEIGHBORS = 12
 ENCODER_TAPER = 0.3
 #: cap on neighbors within an encoder's cutoff (``EncoderConfig.max_neighbors``)
 ENCODER_MAX_NEIGHBORS = 64
+#: outer radii of the smooth windows of the shell spectra (``EncoderConfig.shells``, :mod:`simssl.shells`), in
+#: ``shell_scale`` units: FCC's first shell (12), first two (18) and first three (42) neighbors
+SHELL_RADII: tuple[float, ...] = (1.2, 1.5, 1.9)
+#: spherical-harmonic degrees of the shell spectra (l <= 2 carries no orientation in cubic environments)
+SHELL_DEGREES: tuple[int, ...] = (2, 3, 4, 6, 8, 10, 12)
+#: width of each shell window's smooth fall to zero
+SHELL_TAPER = 0.3
+#: cap on neighbors within the widest shell window (reached only in very dense packings)
+SHELL_MAX_NEIGHBORS = 128
 #: suffix of neighbor-averaged quantities (``q6_avg``, ``embedding_avg``)
 AVERAGE_SUFFIX = "_avg"
 #: GSD log prefix of every quantity simssl writes: ``particles/simssl/<name>``

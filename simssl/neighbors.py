@@ -7,9 +7,10 @@ from dataclasses import dataclass, field, replace
 import freud
 import numpy as np
 
-from .defaults import ENCODER_NEIGHBORS, SCALE_NEIGHBORS
+from .defaults import ENCODER_NEIGHBORS, SCALE_NEIGHBORS, SHELL_MAX_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
+from .smooth import envelope
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Neighborhoods:
     nlist: freud.locality.NeighborList | None = field(default=None, repr=False, compare=False)
     #: unit-free ball radius (in units of ``scale``) of a cutoff query; None for k nearest or an absolute r_max
     cutoff: float | None = None
+    #: float32 (N, F) shell spectra (:mod:`simssl.shells`) of models that read them, else None
+    shells: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: (radii, degrees, taper) of ``shells``
+    shell_spec: tuple | None = None
 
     @property
     def n_particles(self) -> int:
@@ -220,20 +225,72 @@ def compute_neighborhoods(
 
 
 def model_neighborhoods(frame: Frame, config) -> Neighborhoods:
-    """The neighborhoods an encoder with ``config`` reads: all within its ``cutoff``, or its ``k`` nearest.
+    """The neighborhoods an encoder with ``config`` reads: all within its ``cutoff``, or its ``k`` nearest,
+    with the shell spectra (:mod:`simssl.shells`) of models that read them.
 
     The one place where a model's neighborhood definition becomes a freud query (inference,
-    pretraining data, fine-tuning and the compute objects all come here).
+    pretraining data, fine-tuning and the compute objects all come here). With shells, one query
+    at the widest radius serves both: the encoder's neighborhoods are its bonds within ``cutoff``.
 
     Parameters
     ----------
     frame : Frame
     config : simssl.model.EncoderConfig
-        Supplies ``cutoff`` and ``max_neighbors`` (or ``k`` when ``cutoff`` is None).
+        Supplies ``cutoff`` and ``max_neighbors`` (or ``k`` when ``cutoff`` is None) and the ``shells``.
     """
-    if config.cutoff is None:
-        return compute_neighborhoods(frame, k=config.k)
-    return compute_neighborhoods(frame, cutoff=config.cutoff, max_neighbors=config.max_neighbors)
+    if not config.shells:
+        if config.cutoff is None:
+            return compute_neighborhoods(frame, k=config.k)
+        return compute_neighborhoods(frame, cutoff=config.cutoff, max_neighbors=config.max_neighbors)
+    from .shells import shell_spectra
+
+    wide = compute_neighborhoods(
+        frame, cutoff=max(max(config.shells), config.cutoff or 0), max_neighbors=SHELL_MAX_NEIGHBORS
+    )
+    spectra = shell_spectra(wide, config.shells, config.shell_degrees, config.shell_taper)
+    hood = (
+        compute_neighborhoods(frame, k=config.k)
+        if config.cutoff is None
+        else within(wide, config.cutoff, config.max_neighbors)
+    )
+    return replace(hood, shells=spectra, shell_spec=shell_spec(config))
+
+
+def shell_spec(config) -> tuple | None:
+    """What identifies a model's shell spectra: ``(radii, degrees, taper)``, or None without shells."""
+    return (config.shells, config.shell_degrees, config.shell_taper) if config.shells else None
+
+
+def within(neighborhoods: Neighborhoods, cutoff: float, max_neighbors: int | None = None) -> Neighborhoods:
+    """The bonds of a wider cutoff query that lie within ``cutoff`` (unit-free), left-packed, as their own query.
+
+    Parameters
+    ----------
+    neighborhoods : Neighborhoods
+        A cutoff query at least ``cutoff`` wide.
+    cutoff : float
+        The narrower radius, in units of ``neighborhoods.scale``.
+    max_neighbors : int or None
+        Cap on the width (the nearest are kept).
+    """
+    lengths = np.linalg.norm(neighborhoods.vectors, axis=-1)
+    keep = neighborhoods.mask & (lengths < np.float32(cutoff * neighborhoods.scale))
+    width = max(1, int(keep.sum(1).max()))
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+    indices = np.where(np.take_along_axis(keep, order, 1), np.take_along_axis(neighborhoods.indices, order, 1), -1)
+    mask = indices >= 0
+    narrow = replace(
+        neighborhoods,
+        vectors=np.take_along_axis(neighborhoods.vectors, order[..., None], 1) * mask[..., None],
+        mask=mask,
+        indices=indices,
+        neighbor_types=np.where(mask, np.take_along_axis(neighborhoods.neighbor_types, order, 1), -1),
+        nlist=None,
+        cutoff=cutoff,
+    )
+    if max_neighbors is not None and width > max_neighbors:
+        return replace(truncate(narrow, max_neighbors), cutoff=cutoff)
+    return narrow
 
 
 def reads(neighborhoods: Neighborhoods, config, exact: bool = False) -> bool:
@@ -247,33 +304,11 @@ def reads(neighborhoods: Neighborhoods, config, exact: bool = False) -> bool:
         For k-nearest models, require exactly ``k`` neighbors (otherwise a wider query, which
         :func:`truncate` narrows, is accepted too).
     """
+    if config.shells and neighborhoods.shell_spec != shell_spec(config):
+        return False
     if config.cutoff is None:
         return neighborhoods.cutoff is None and (neighborhoods.k == config.k if exact else neighborhoods.k >= config.k)
     return neighborhoods.cutoff == config.cutoff
-
-
-def envelope(lengths, cutoff: float, taper: float):
-    """Smooth bond weights: 1 up to ``cutoff - taper``, then a C2 smoothstep down to exactly 0 at ``cutoff``.
-
-    The weight and its first two derivatives vanish at the cutoff, so a neighbor crossing it changes
-    nothing abruptly (the construction MACE/NequIP/ACE use). Pure arithmetic, so it works on numpy
-    arrays and torch tensors alike (and is differentiable under autograd).
-
-    Parameters
-    ----------
-    lengths : numpy.ndarray or torch.Tensor
-        Unit-free bond lengths, any shape.
-    cutoff : float
-        Where the weight reaches 0 (unit-free).
-    taper : float
-        Width of the smooth fall, 0 < taper <= cutoff.
-
-    Returns
-    -------
-    Same type and shape as ``lengths``, values in [0, 1].
-    """
-    y = ((cutoff - lengths) / taper).clip(0.0, 1.0)  # 1 - smoothstep(x) = smoothstep(1 - x): no cancellation at the rim
-    return y * y * y * (10.0 + y * (6.0 * y - 15.0))
 
 
 def bond_weights(neighborhoods: Neighborhoods, taper: float | None) -> np.ndarray:
@@ -333,17 +368,19 @@ def neighbor_average(values, neighborhoods: Neighborhoods, weights=None):
     return total / (1 + weights.sum(1)).reshape((-1,) + (1,) * (values.ndim - 1))  # same dtype as ``values``
 
 
-def model_inputs(neighborhoods: Neighborhoods, rows=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What an encoder reads: ``(bonds, mask, center_types, neighbor_types)`` of (a subset of) the particles.
+def model_inputs(neighborhoods: Neighborhoods, rows=None) -> tuple[np.ndarray, ...]:
+    """What an encoder reads: ``(bonds, mask, center_types, neighbor_types, shells)`` of (a subset of) the particles.
 
     The one place where Neighborhoods become model inputs. ``bonds`` are float32 (n, k, 3) bond
     vectors divided by the frame's length ``scale`` (unit-free, so models transfer between unit
     systems); ``mask`` bool (n, k); ``center_types`` int32 (n,); ``neighbor_types`` int32 (n, k),
-    -1 on padding. ``rows`` (an index array or slice) selects particles; default all.
+    -1 on padding; ``shells`` float32 (n, F) shell spectra ((n, 0) when the neighborhoods carry
+    none). ``rows`` (an index array or slice) selects particles; default all.
     """
     rows = slice(None) if rows is None else rows
     bonds = neighborhoods.vectors[rows] / np.float32(neighborhoods.scale)
-    return bonds, neighborhoods.mask[rows], neighborhoods.center_types[rows], neighborhoods.neighbor_types[rows]
+    shells = neighborhoods.shells[rows] if neighborhoods.shells is not None else np.zeros((len(bonds), 0), np.float32)
+    return bonds, neighborhoods.mask[rows], neighborhoods.center_types[rows], neighborhoods.neighbor_types[rows], shells
 
 
 def concatenate_inputs(parts) -> list[np.ndarray]:
@@ -352,12 +389,13 @@ def concatenate_inputs(parts) -> list[np.ndarray]:
     Parameters
     ----------
     parts : sequence of tuple
-        ``(bonds (n, w, 3), mask (n, w), center_types (n,), neighbor_types (n, w))`` each; widths may differ.
+        ``(bonds (n, w, 3), mask (n, w), center_types (n,), neighbor_types (n, w), shells (n, F))``
+        each; widths may differ.
 
     Returns
     -------
     list of numpy.ndarray
-        The four arrays over all rows; padding is zero bonds, ``False`` mask and type -1.
+        The five arrays over all rows; padding is zero bonds, ``False`` mask and type -1.
     """
     width = max(part[0].shape[1] for part in parts)
 
@@ -365,7 +403,7 @@ def concatenate_inputs(parts) -> list[np.ndarray]:
         padding = np.full((array.shape[0], width - array.shape[1]) + array.shape[2:], fill, array.dtype)
         return np.concatenate([array, padding], axis=1)
 
-    fills = (0, False, None, -1)
+    fills = (0, False, None, -1, None)
     return [
         np.concatenate([part[column] if fill is None else widen(part[column], fill) for part in parts])
         for column, fill in enumerate(fills)

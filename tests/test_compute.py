@@ -67,7 +67,8 @@ def test_embedding_equals_the_encoder_forward(example, model):
     frame = example[-1]
     hood = compute_neighborhoods(frame, k=model.config.k)
     values = compute.compute(frame, hood)
-    bonds, mask, center, neighbor = (torch.from_numpy(np.ascontiguousarray(a)) for a in model_inputs(hood))
+    bonds, mask, center, neighbor, shells = (torch.from_numpy(np.ascontiguousarray(a)) for a in model_inputs(hood))
+    assert shells.shape == (hood.n_particles, 0)  # the k=16 default model reads no shell spectra
     np.testing.assert_allclose(bonds.numpy(), hood.vectors / hood.scale, rtol=1e-6)  # unit-free: the frame's own length
     with torch.inference_mode():
         direct = model(bonds, mask, center, neighbor).numpy()

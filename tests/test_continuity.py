@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 import simssl
-from simssl.model import load_model
+from simssl.defaults import SHELL_RADII
+from simssl.model import load_model, random_model
 
 #: the bound on (relative embedding change) / (displacement in nearest-neighbor distances); measured:
 #: ~0.6 for these seeded weights, 6.5-8.6 for a pretrained continuous model (benchmarks/RESULTS.md, continuity)
@@ -27,9 +28,10 @@ LIPSCHITZ = 20.0
 ROUND_OFF = 1e-5
 
 
-@pytest.fixture(scope="module")
-def model():
-    return load_model("random")
+@pytest.fixture(scope="module", params=["plain", "shells"])
+def model(request):
+    """The continuous architecture with seeded weights, without and with shell spectra (the second hop)."""
+    return load_model("random") if request.param == "plain" else random_model(0, shells=SHELL_RADII)
 
 
 def relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -119,7 +121,7 @@ def test_embeddings_are_lipschitz_in_the_positions(model):
 
 def test_envelope_is_smooth_and_exact_at_the_rim():
     """1 inside, 0 at and beyond the cutoff, monotone, C2 (~10 y^3 near the rim), no float32 cancellation."""
-    from simssl.neighbors import envelope
+    from simssl.smooth import envelope
 
     cutoff, taper = 1.5, 0.3
     r = np.linspace(0.5, 1.6, 2001)

@@ -168,3 +168,18 @@ def test_library_yields_prototypes_then_space_groups():
     assert all(np.array_equal(again[name].positions, frame.positions) for name, frame in entries[:3])
     only = list(structures.library(names=["cF4-Cu"], include_random=False, n_particles=100))
     assert [name for name, _ in only] == ["cF4-Cu"]
+
+
+def test_held_out_space_groups_never_reach_pretraining():
+    from simssl.training.dataset import training_space_groups
+
+    held_out = set(structures.HELD_OUT_SPACE_GROUPS)
+    pretrain_groups = {structures.prototype_space_group(name) for name in structures.prototype_names("pretrain")}
+    assert len(held_out) >= 20 and held_out.isdisjoint(pretrain_groups)
+    # one held-out group or more in every crystal system that has unused groups
+    assert {structures.crystal_system(group) for group in held_out} == set(structures.SYSTEMS) - {"triclinic"}
+    for seed in range(20):
+        groups = training_space_groups(200, np.random.default_rng(seed))
+        assert len(groups) >= 200 - len(held_out) and held_out.isdisjoint(groups)
+    # the presets' draw (seed 0, 60 groups) holds none of them: the shipped models' data are unchanged
+    assert len(training_space_groups(60, np.random.default_rng(0))) == 60

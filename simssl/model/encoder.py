@@ -21,8 +21,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..defaults import ENCODER_CUTOFF, ENCODER_MAX_NEIGHBORS, ENCODER_NEIGHBORS, ENCODER_TAPER
-from ..neighbors import envelope
+from ..defaults import (
+    ENCODER_CUTOFF,
+    ENCODER_MAX_NEIGHBORS,
+    ENCODER_NEIGHBORS,
+    ENCODER_TAPER,
+    SHELL_DEGREES,
+    SHELL_TAPER,
+)
+from ..shells import spectrum_width
+from ..smooth import envelope
 from . import ga
 from .checkpoint import write_checkpoint
 from .gradients import equivariant_outputs
@@ -53,6 +61,11 @@ class EncoderConfig:
     #: attention weights from a gated weighted mean (each bond's share bounded by its envelope weight:
     #: continuous and well conditioned) instead of a softmax (checkpoints before cutoffs)
     gated: bool = True
+    #: outer radii (unit-free) of the shell spectra the embedding also reads (:mod:`simssl.shells`: the
+    #: second, equivariant hop: multi-radius, neighbor-averaged bond-order spectra); () for none
+    shells: tuple[float, ...] = ()
+    shell_degrees: tuple[int, ...] = SHELL_DEGREES  #: spherical-harmonic degrees of the shell spectra
+    shell_taper: float = SHELL_TAPER  #: width of each shell window's smooth fall to 0
     hidden: int | None = None  #: value-MLP width per tuple (default: dim)
     score_hidden: int = 16  #: score-MLP width per tuple
     activation: str = "relu"  #: one of layers.ACTIVATIONS
@@ -75,6 +88,17 @@ class EncoderConfig:
             raise ValueError(f"taper must be in (0, cutoff={self.cutoff}], got {self.taper}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        object.__setattr__(self, "shells", tuple(float(r) for r in self.shells))  # JSON lists -> tuples
+        object.__setattr__(self, "shell_degrees", tuple(int(l) for l in self.shell_degrees))
+        if self.shells and (min(self.shells) <= self.shell_taper or not self.shell_degrees):
+            raise ValueError(f"shells {self.shells} must exceed shell_taper={self.shell_taper} and have degrees")
+        if self.shells and self.gradient_outputs:
+            raise ValueError("gradient_outputs need every input to depend on the bonds: use shells=() with them")
+
+    @property
+    def n_shell_features(self) -> int:
+        """Columns of the shell spectra the model reads (0 without shells)."""
+        return spectrum_width(self.shells, self.shell_degrees) if self.shells else 0
 
     @property
     def width(self) -> int:
@@ -85,7 +109,8 @@ class EncoderConfig:
         """One line for reports, e.g. ``'cutoff 1.5, geometry only, D=32, 3 blocks, rank 2'``."""
         neighborhood = f"cutoff {self.cutoff}" if self.cutoff is not None else f"k={self.k} nearest"
         types = f"{self.n_types} type(s)" if self.n_types else "geometry only"
-        return f"{neighborhood}, {types}, D={self.dim}, {self.blocks} blocks, rank {self.rank}"
+        shells = f", shell spectra at {'/'.join(f'{r:g}' for r in self.shells)}" if self.shells else ""
+        return f"{neighborhood}, {types}, D={self.dim}, {self.blocks} blocks, rank {self.rank}{shells}"
 
     def to_dict(self) -> dict:
         """The fields as a plain dict (what checkpoints store)."""
@@ -215,6 +240,23 @@ class Block(nn.Module):
         return features + self.dropout(self.attention(x, geo.tuples, geo.weights))
 
 
+class ShellHead(nn.Module):
+    """Shell spectra (B, F) -> a D-vector added to the embedding: Linear, activation, Linear.
+
+    The spectra are rotation invariant already, so any function of them keeps the embedding invariant.
+    """
+
+    def __init__(self, config: EncoderConfig):
+        super().__init__()
+        self.hidden = nn.Linear(config.n_shell_features, config.width)
+        self.out = nn.Linear(config.width, config.dim)
+        self.activation = ACTIVATIONS[config.activation]
+
+    def forward(self, shells: torch.Tensor) -> torch.Tensor:
+        """(B, D) from shell spectra (B, F)."""
+        return self.out(self.activation(self.hidden(shells)))
+
+
 def covariant_apply(head: CovariantAttention, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
     """A covariant head on per-bond ``features`` (B, k, D): vectors in the frame of ``geo.bonds``.
 
@@ -281,6 +323,8 @@ class Encoder(nn.Module):
             activation=config.activation,
             gated=config.gated,
         )
+        # the shell spectra (second hop) enter the embedding through a small MLP
+        self.shell_head = ShellHead(config) if config.shells else None
         self.gradient_head = nn.Linear(config.dim, config.gradient_outputs) if config.gradient_outputs else None
         self.vector_head = (
             CovariantAttention(
@@ -317,8 +361,8 @@ class Encoder(nn.Module):
             features = block(features, geo)
         return self.final_norm(features), geo
 
-    def pool(self, features: torch.Tensor, geo: Geometry) -> torch.Tensor:
-        """The embedding (B, D): the reducing attention over per-bond ``features``.
+    def pool(self, features: torch.Tensor, geo: Geometry, shells: torch.Tensor | None = None) -> torch.Tensor:
+        """The embedding (B, D): the reducing attention over per-bond ``features`` (plus the shell head).
 
         Parameters
         ----------
@@ -326,10 +370,18 @@ class Encoder(nn.Module):
             Per-bond features, (B, k, D), as :meth:`bond_features` returns them.
         geo : Geometry
             The batch's invariants.
+        shells : torch.Tensor or None
+            Shell spectra (B, ``config.n_shell_features``); required by models with ``shells``.
         """
-        return self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.weights)
+        embedding = self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.weights)
+        if self.shell_head is None:
+            return embedding
+        if shells is None or shells.shape[-1] != self.config.n_shell_features:
+            got = "none" if shells is None else f"{shells.shape[-1]} columns"
+            raise ValueError(f"this model reads {self.config.n_shell_features} shell-spectrum columns, got {got}")
+        return embedding + self.shell_head(shells.to(embedding.dtype))
 
-    def forward(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
+    def forward(self, bonds, mask, center_types, neighbor_types, shells=None) -> torch.Tensor:
         """Embeddings (B, D) of unit-free bonds (B, k, 3) with mask (B, k) and type ids (B,), (B, k).
 
         Parameters
@@ -342,13 +394,15 @@ class Encoder(nn.Module):
             Center type ids, shape (B,) integer, each < ``config.n_types``.
         neighbor_types : torch.Tensor
             Neighbor type ids, shape (B, k) integer (-1 on padding).
+        shells : torch.Tensor or None
+            Shell spectra (B, F) (:func:`simssl.shells.shell_spectra`), for models with ``shells``.
 
         Returns
         -------
         torch.Tensor
             Embeddings, shape (B, D) with D = ``config.dim``.
         """
-        return self.pool(*self.bond_features(bonds, mask, center_types, neighbor_types))
+        return self.pool(*self.bond_features(bonds, mask, center_types, neighbor_types), shells)
 
     def vectors(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
         """Covariant vector outputs (B, vector_outputs, 3) of the vector head; they rotate with the bonds.

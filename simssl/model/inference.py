@@ -22,6 +22,8 @@ from .gradients import equivariant_outputs
 _BYTES_PER_TUPLE_UNIT = 12
 #: compiled chunks have widths rounded up to a multiple of this (few shapes, little padding)
 WIDTH_STEP = 4
+#: the model inputs with a neighbor axis (bonds, mask, neighbor_types): trimmed to each chunk's width
+NEIGHBOR_AXIS = (0, 1, 3)
 #: memory budget per batch: modest on CPU (cache friendly), large on GPU
 _BUDGET = {"cpu": 64 * 2**20, "cuda": 2 * 2**30}
 
@@ -85,24 +87,26 @@ def precision(autocast: str | None, device: torch.device):
 
 
 def neighborhood_arrays(model, source) -> list:
-    """Model inputs ``[bonds, mask, center_types, neighbor_types]`` from Neighborhoods, a Frame, or arrays.
+    """Model inputs ``[bonds, mask, center_types, neighbor_types, shells]`` from Neighborhoods, a Frame, or arrays.
 
     Neighborhoods (and a Frame's, built by :func:`simssl.neighbors.model_neighborhoods`) go through
     :func:`simssl.neighbors.model_inputs`, the one place where bonds become unit-free; a tuple/list
-    ``(bonds, mask, center_types, neighbor_types)`` of arrays or tensors is taken as already unit-free.
-    A geometry-only model (``n_types=0``) ignores types.
+    ``(bonds, mask, center_types, neighbor_types[, shells])`` of arrays or tensors is taken as already
+    unit-free. A geometry-only model (``n_types=0``) ignores types.
 
     Parameters
     ----------
     model : Encoder
         Supplies the neighborhood definition and ``config.n_types``.
-    source : Frame, Neighborhoods, or tuple/list of 4 arrays or tensors
-        Arrays: bonds (N, k, 3) float, mask (N, k) bool, center_types (N,) int, neighbor_types (N, k) int.
+    source : Frame, Neighborhoods, or tuple/list of 4 or 5 arrays or tensors
+        Arrays: bonds (N, k, 3) float, mask (N, k) bool, center_types (N,) int, neighbor_types (N, k) int,
+        and shell spectra (N, F) float for models with shells.
 
     Returns
     -------
     list
-        The four arrays (numpy float32 bonds, bool mask, int32 types from Neighborhoods; given arrays as is).
+        The five arrays (numpy float32 bonds, bool mask, int32 types, float32 shells from Neighborhoods;
+        given arrays as is, with an (N, 0) ``shells`` appended to four).
 
     Raises
     ------
@@ -119,7 +123,7 @@ def neighborhood_arrays(model, source) -> list:
         what = f"a {type(source).__name__}" + (f" of shape {source.shape}" if hasattr(source, "shape") else "")
         raise SimsslError(
             f"cannot embed {what}: give a Frame (e.g. simssl.make_frame(box, positions)), Neighborhoods, "
-            "or a (bonds, mask, center_types, neighbor_types) tuple of unit-free model inputs"
+            "or a (bonds, mask, center_types, neighbor_types[, shells]) tuple of unit-free model inputs"
         )
     else:
         if not hasattr(source, "vectors"):  # a Frame: build its neighborhoods
@@ -127,15 +131,25 @@ def neighborhood_arrays(model, source) -> list:
         if not source.scale > 0:
             raise SimsslError(f"the neighborhoods' length scale must be positive, got {source.scale}")
         if not reads(source, model.config, exact=True):
-            wanted = f"cutoff={model.config.cutoff}" if model.config.cutoff is not None else f"k={model.config.k}"
+            wanted = model.config.summary().split(", D=")[0]
             given = f"cutoff={source.cutoff}" if source.cutoff is not None else f"{source.k} neighbors"
+            given += ", shell spectra" if source.shells is not None else ""
             raise SimsslError(
                 f"these neighborhoods ({given}) are not the ones the model reads ({wanted}): pass the Frame, or "
                 "simssl.neighbors.model_neighborhoods(frame, model.config)"
             )
         arrays = list(model_inputs(source))
-    if len(arrays) != 4:
-        raise SimsslError(f"expected (bonds, mask, center_types, neighbor_types), got a sequence of {len(arrays)}")
+    if len(arrays) == 4:
+        arrays.append(np.zeros((len(arrays[0]), 0), np.float32))
+    if len(arrays) != 5:
+        raise SimsslError(
+            f"expected (bonds, mask, center_types, neighbor_types[, shells]), got a sequence of {len(arrays)}"
+        )
+    if arrays[4].shape[-1] != model.config.n_shell_features:
+        raise SimsslError(
+            f"the model reads {model.config.n_shell_features} shell-spectrum columns, the inputs have "
+            f"{arrays[4].shape[-1]}: pass the Frame, or simssl.neighbors.model_neighborhoods(frame, model.config)"
+        )
     n_types = model.config.n_types
     for name, types in (("center", arrays[2]), ("neighbor", arrays[3])) if n_types else ():
         if len(types) and int(types.max()) >= n_types:
@@ -165,9 +179,9 @@ def map_batches(function, arrays, batch_size: int, device: torch.device, pad: bo
     Parameters
     ----------
     function : callable
-        ``function(bonds, mask, center_types, neighbor_types) -> dict`` of tensors with the chunk's rows first.
-    arrays : sequence of 4 arrays or tensors
-        ``(bonds (N, k, 3), mask (N, k), center_types (N,), neighbor_types (N, k))``.
+        ``function(bonds, mask, center_types, neighbor_types, shells) -> dict`` of tensors with the chunk's rows first.
+    arrays : sequence of 5 arrays or tensors
+        ``(bonds (N, k, 3), mask (N, k), center_types (N,), neighbor_types (N, k), shells (N, F))``.
     batch_size : int
         Rows per chunk.
     device : torch.device
@@ -195,7 +209,7 @@ def map_batches(function, arrays, batch_size: int, device: torch.device, pad: bo
             width = min(k, -(-max(width, 1) // WIDTH_STEP) * WIDTH_STEP)
         index = torch.as_tensor(rows) if isinstance(arrays[0], torch.Tensor) else rows
         chunk = [_tensor(array[index]) for array in arrays]
-        chunk = [t[:, :width] if t.ndim > 1 else t for t in chunk]
+        chunk = [t[:, :width] if column in NEIGHBOR_AXIS else t for column, t in enumerate(chunk)]
         chunk = [t.to(device, non_blocking=True) for t in chunk]
         if pad and len(rows) < batch_size:
             chunk = [torch.cat([t, t.new_zeros((batch_size - len(rows),) + t.shape[1:])]) for t in chunk]
@@ -262,8 +276,8 @@ def should_compile(compile: bool | None, device: torch.device, n_particles: int)
 def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
     """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode.
 
-    ``function(bonds, mask, center_types, neighbor_types)`` maps one chunk (bonds in the model's
-    dtype, mask bool) to a dict of tensors; the other parameters are those of :func:`embed`. The
+    ``function(bonds, mask, center_types, neighbor_types, shells)`` maps one chunk (bonds and shells in
+    the model's dtype, mask bool) to a dict of tensors; the other parameters are those of :func:`embed`. The
     model's training mode is restored afterwards.
     """
     arrays = neighborhood_arrays(model, source)
@@ -273,8 +287,8 @@ def run(model, source, function, device=None, batch_size=None, autocast=None, co
     model.to(device).eval()
     dtype = next(model.parameters()).dtype
 
-    def typed(bonds, mask, center_types, neighbor_types):
-        return function(bonds.to(dtype), mask.bool(), center_types, neighbor_types)
+    def typed(bonds, mask, center_types, neighbor_types, shells):
+        return function(bonds.to(dtype), mask.bool(), center_types, neighbor_types, shells.to(dtype))
 
     try:
         with precision(autocast, device):
@@ -375,6 +389,6 @@ def equivariant(model, source, device=None, batch_size=None, to_numpy=True) -> d
     """
 
     def function(*inputs):
-        return equivariant_outputs(model, *inputs, create_graph=False)
+        return equivariant_outputs(model, *inputs[:4], create_graph=False)  # gradient models read no shells
 
     return run(model, source, function, device, batch_size, to_numpy=to_numpy)

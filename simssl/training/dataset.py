@@ -54,6 +54,8 @@ class EnvironmentSet:
         (N, k) int64, -1 on padding.
     structure : torch.Tensor
         Structure id of each environment, (N,) int64.
+    shells : torch.Tensor
+        Shell spectra of each environment's particle, (N, F) float32 (F = 0 without shells).
     structures : list of str
         Structure id -> name.
     n_types : int
@@ -67,6 +69,7 @@ class EnvironmentSet:
     center_types: torch.Tensor  # int64 (N,)
     neighbor_types: torch.Tensor  # int64 (N, k)
     structure: torch.Tensor  # int64 (N,)
+    shells: torch.Tensor  # float32 (N, F)
     structures: list[str]  # structure id -> name
     n_types: int
     sources: list[dict] = field(default_factory=list)  # one dict per frame (see above)
@@ -88,6 +91,7 @@ class EnvironmentSet:
             self.center_types[indices],
             self.neighbor_types[indices, :width],
             self.structure[indices],
+            self.shells[indices],
         )
 
     def summary(self) -> dict:
@@ -108,6 +112,8 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
     """(name, noise, seed, Frame) of the spec's prototypes and ``spec.random_space_groups`` random space
     groups (chosen with ``seed``), at every noise level and draw: :func:`structures.library_frames`.
 
+    Groups in :data:`~.structures.HELD_OUT_SPACE_GROUPS` are never used (:func:`training_space_groups`).
+
     Parameters
     ----------
     spec : DataSpec
@@ -125,8 +131,17 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
     prototypes = (
         structures.prototype_names(spec.prototypes) if isinstance(spec.prototypes, str) else list(spec.prototypes)
     )
-    groups = sorted(rng.choice(np.arange(1, 231), size=spec.random_space_groups, replace=False).tolist())
+    groups = training_space_groups(spec.random_space_groups, rng)
     yield from structures.library_frames(prototypes, groups, spec.noise, spec.draws, spec.n_particles, rng)
+
+
+def training_space_groups(count: int, rng: np.random.Generator) -> list[int]:
+    """``count`` distinct space groups drawn from 1-230 with ``rng``, less any in
+    :data:`~.structures.HELD_OUT_SPACE_GROUPS` (sorted)."""
+    from .structures import HELD_OUT_SPACE_GROUPS
+
+    groups = sorted(rng.choice(np.arange(1, 231), size=count, replace=False).tolist())
+    return [group for group in groups if group not in HELD_OUT_SPACE_GROUPS]
 
 
 def user_frames(paths: Iterable[str], read_options: dict | None = None) -> Iterator[tuple[str, None, None, object]]:
@@ -205,14 +220,15 @@ def build(
         n_types = max(n_types, hood.n_types)
     if not parts:
         raise SimsslError("no pretraining data: the structure list and the data files are all empty")
-    bonds, mask, center, neighbor = concatenate_inputs([part[:4] for part in parts])
-    structure = np.concatenate([part[4] for part in parts])
+    bonds, mask, center, neighbor, shells = concatenate_inputs([part[:5] for part in parts])
+    structure = np.concatenate([part[5] for part in parts])
     return EnvironmentSet(
         torch.from_numpy(bonds.astype(np.float32)),
         torch.from_numpy(mask),
         torch.from_numpy(center.astype(np.int64)),
         torch.from_numpy(neighbor.astype(np.int64)),
         torch.from_numpy(structure.astype(np.int64)),
+        torch.from_numpy(shells.astype(np.float32)),
         list(names),
         n_types,
         sources,

@@ -350,8 +350,8 @@ def finetune(
                 embedding = embeddings[rows.to(device)]
             else:
                 encoder.train()
-                bonds, mask, center, neighbor = (t[rows.to(device)] for t in tensors)
-                embedding = encoder(bonds, mask.bool(), center.long(), neighbor.long())
+                bonds, mask, center, neighbor, shells = (t[rows.to(device)] for t in tensors)
+                embedding = encoder(bonds, mask.bool(), center.long(), neighbor.long(), shells)
             out = result.head_output(embedding)
             y = targets[rows].to(device)
             loss = (

@@ -31,6 +31,12 @@ CANDIDATES = 256  # random sites tried at once when placing one orbit
 # Last space-group number of each crystal system, in order: triclinic ... cubic.
 SYSTEM_ENDS = (2, 15, 74, 142, 167, 194, 230)
 SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic")
+#: space groups never used for pretraining (no random crystals of them; no pretraining prototype has them):
+#: the zero-shot test set of ``benchmarks/zero_shot_space_groups.py``, three or more per crystal system
+#: (triclinic has only groups 1 and 2, both used)
+HELD_OUT_SPACE_GROUPS: tuple[int, ...] = (
+    4, 9, 13, 20, 33, 62, 70, 88, 122, 129, 139, 141, 148, 160, 161, 176, 187, 191, 217, 227, 230
+)  # fmt: skip
 
 
 @functools.cache

@@ -34,13 +34,15 @@ from ..model.encoder import covariant_apply
 
 
 class Environments(NamedTuple):
-    """A batch of neighborhoods as tensors: unit-free bonds, mask, types and the structure each came from."""
+    """A batch of neighborhoods as tensors: unit-free bonds, mask, types, the structure each came from and
+    the shell spectra of its particle in its (uncorrupted) frame."""
 
     bonds: torch.Tensor  # float (B, k, 3)
     mask: torch.Tensor  # bool (B, k)
     center_types: torch.Tensor  # long (B,)
     neighbor_types: torch.Tensor  # long (B, k), -1 on padding
     structure: torch.Tensor  # long (B,): index into the dataset's structure names
+    shells: torch.Tensor  # float (B, F); F = 0 for encoders without shells
 
     def slice(self, start: int, stop: int) -> Environments:
         """Rows ``start:stop`` of every field."""
@@ -84,7 +86,7 @@ def encode(encoder, inputs: Environments) -> EncoderOutput:
         Features (B, k, D), Geometry, embedding (B, D).
     """
     features, geometry = encoder.bond_features(inputs.bonds, inputs.mask, inputs.center_types, inputs.neighbor_types)
-    return EncoderOutput(features, geometry, encoder.pool(features, geometry))
+    return EncoderOutput(features, geometry, encoder.pool(features, geometry, inputs.shells))
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -30,6 +30,7 @@ import torch
 import torch.distributed as dist
 
 from ..atomic import AtomicFile
+from ..defaults import SHELL_RADII
 from ..devices import resolve_device
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig, save
@@ -133,6 +134,8 @@ PRESETS = {
     # the shipped model's data and tasks with the continuous encoder (cutoff 1.5, envelope, gated attention,
     # geometry only); neighborhoods built once, width-bucketed batches: ~85 s per epoch, 25 epochs (~36 min)
     "continuous": replace(SHIPPED, encoder=dict(dim=32, blocks=3, rank=2), epochs=25),
+    # the continuous encoder plus the shell spectra (the second, equivariant hop over three smooth radii)
+    "shells": replace(SHIPPED, encoder=dict(dim=32, blocks=3, rank=2, shells=SHELL_RADII), epochs=25),
     # a GPU run: wider, deeper, all space groups sampled, more noise draws
     "large": TrainConfig(
         encoder=dict(dim=64, blocks=4, rank=2),

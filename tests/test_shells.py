@@ -1,0 +1,164 @@
+"""Shell spectra (the encoder's second hop): correct harmonics, correct spectra, one query, models that read them."""
+
+from __future__ import annotations
+
+import math
+
+import freud
+import numpy as np
+import pytest
+import torch
+from scipy.special import sph_harm_y
+
+import simssl
+from simssl.defaults import SHELL_DEGREES, SHELL_RADII, SHELL_TAPER
+from simssl.errors import SimsslError
+from simssl.model import random_model
+from simssl.neighbors import compute_neighborhoods, model_inputs, model_neighborhoods, reads, within
+from simssl.shells import real_harmonics, shell_spectra, spectrum_width
+from simssl.smooth import envelope
+
+
+def unit_vectors(n: int, seed: int) -> torch.Tensor:
+    vectors = torch.from_numpy(np.random.default_rng(seed).normal(size=(n, 3)))
+    return vectors / vectors.norm(dim=1, keepdim=True)
+
+
+def rotation(seed: int) -> np.ndarray:  # (invariance, ties and smoothness of shell models: test_continuity.py)
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def fcc(cells: int, sigma: float, seed: int = 0):
+    box, positions = freud.data.UnitCell.fcc().generate_system(cells, scale=np.sqrt(2), sigma_noise=sigma, seed=seed)
+    return simssl.make_frame(box, positions)
+
+
+def test_harmonics_are_orthonormal_and_match_scipy():
+    unit = unit_vectors(500, 0)
+    harmonics = real_harmonics(unit, SHELL_DEGREES)
+    assert harmonics.shape == (sum(2 * l + 1 for l in SHELL_DEGREES), 500)
+    theta, phi = torch.arccos(unit[:, 2]).numpy(), torch.atan2(unit[:, 1], unit[:, 0]).numpy()
+    offset = 0
+    for l in SHELL_DEGREES:
+        rows = harmonics[offset : offset + 2 * l + 1]
+        # the addition theorem: sum_m Y_lm(u)^2 = (2l + 1) / 4 pi for every unit vector
+        np.testing.assert_allclose((rows**2).sum(0).numpy(), (2 * l + 1) / (4 * math.pi), rtol=1e-12)
+        # power spectrum of a sum of 30 bonds: the same as with scipy's complex harmonics
+        complex_sum = sph_harm_y(l, np.arange(-l, l + 1)[None], theta[:30, None], phi[:30, None]).sum(0)
+        np.testing.assert_allclose(
+            float((rows[:, :30].sum(1) ** 2).sum()), np.sum(np.abs(complex_sum) ** 2), rtol=1e-10
+        )
+        offset += 2 * l + 1
+
+
+def test_power_spectrum_is_rotation_invariant_and_degree_by_degree():
+    unit = unit_vectors(40, 1)
+    turned = unit @ torch.from_numpy(rotation(2)).T
+    before, after = real_harmonics(unit, (4, 6)).sum(1), real_harmonics(turned, (4, 6)).sum(1)
+    for rows in (slice(0, 9), slice(9, 22)):
+        assert float((before[rows] ** 2).sum()) == pytest.approx(float((after[rows] ** 2).sum()), rel=1e-12)
+    assert not torch.allclose(before, after)  # the coefficients themselves rotate
+
+
+def brute_force_spectra(frame, radii, degrees, taper):
+    """The spectra by the definition, with scipy's harmonics and explicit loops over windows and degrees."""
+    hood = compute_neighborhoods(frame, cutoff=max(radii))
+    bonds = hood.vectors / hood.scale
+    lengths = np.linalg.norm(bonds, axis=-1)
+    theta = np.arccos(np.clip(bonds[..., 2] / np.maximum(lengths, 1e-12), -1, 1))
+    phi = np.arctan2(bonds[..., 1], bonds[..., 0])
+    neighbors = np.maximum(hood.indices, 0)
+    columns = []
+    for radius in radii:
+        weights = envelope(lengths, radius, taper) * hood.mask
+        norm = 1 + weights.sum(1)
+        for l in degrees:
+            harmonics = sph_harm_y(l, np.arange(-l, l + 1)[None, None], theta[..., None], phi[..., None])
+            raw = (weights[..., None] * harmonics).sum(1) / norm[:, None]
+            averaged = (raw + (weights[..., None] * raw[neighbors]).sum(1)) / norm[:, None]
+            for values in (raw, averaged):
+                columns.append(np.sqrt(4 * np.pi / (2 * l + 1) * (np.abs(values) ** 2).sum(1)))
+    return np.stack(columns, axis=1)
+
+
+def test_spectra_match_their_definition():
+    frame = fcc(5, 0.08, seed=3)
+    radii, degrees = (1.2, 1.9), (3, 6, 12)
+    spectra = shell_spectra(compute_neighborhoods(frame, cutoff=1.9), radii, degrees, SHELL_TAPER)
+    assert spectra.shape == (frame.n_particles, spectrum_width(radii, degrees)) and spectra.dtype == np.float32
+    np.testing.assert_allclose(spectra, brute_force_spectra(frame, radii, degrees, SHELL_TAPER), atol=2e-6)
+
+
+def test_perfect_fcc_first_window_is_steinhardt_q6():
+    """The 1.2 window of perfect FCC holds exactly its 12 nearest, each at weight g: q_l x 12 g / (1 + 12 g)."""
+    frame = fcc(4, 0.0)
+    spectra = shell_spectra(compute_neighborhoods(frame, cutoff=1.9), (1.2,), (4, 6), SHELL_TAPER)
+    nlist = (
+        freud.locality.AABBQuery(frame.box, frame.positions)
+        .query(frame.positions, dict(num_neighbors=12, exclude_ii=True))
+        .toNeighborList()
+    )
+    q = freud.order.Steinhardt(l=[4, 6]).compute((frame.box, frame.positions), neighbors=nlist).particle_order
+    weight = float(envelope(np.float64(1.0), 1.2, SHELL_TAPER))  # the nearest-neighbor distance is the length unit here
+    assert 0.5 < weight < 1
+    np.testing.assert_allclose(spectra[:, [0, 2]], q * 12 * weight / (1 + 12 * weight), rtol=1e-5)
+    # every site of a perfect crystal is the same: raw and averaged spectra tie exactly across particles
+    assert np.ptp(spectra, axis=0).max() < 1e-5
+
+
+def test_spectra_need_a_wide_enough_query():
+    frame = fcc(4, 0.0)
+    with pytest.raises(ValueError, match="cutoff query at least as wide"):
+        shell_spectra(compute_neighborhoods(frame, cutoff=1.5), SHELL_RADII)
+
+
+def test_within_equals_its_own_query():
+    frame = fcc(5, 0.1, seed=4)
+    wide = compute_neighborhoods(frame, cutoff=1.9)
+    narrow, direct = within(wide, 1.5), compute_neighborhoods(frame, cutoff=1.5)
+    assert narrow.cutoff == direct.cutoff == 1.5 and narrow.scale == direct.scale and narrow.k == direct.k
+    for i in range(frame.n_particles):
+        np.testing.assert_array_equal(
+            np.sort(narrow.indices[i][narrow.mask[i]]), np.sort(direct.indices[i][direct.mask[i]])
+        )
+    np.testing.assert_allclose(
+        np.sort(np.linalg.norm(narrow.vectors, axis=-1), axis=1),
+        np.sort(np.linalg.norm(direct.vectors, axis=-1), axis=1),
+    )
+    assert not np.any(narrow.vectors[~narrow.mask])  # padding is zero
+    capped = within(wide, 1.5, max_neighbors=12)
+    assert capped.k == 12 and capped.cutoff == 1.5
+
+
+@pytest.fixture(scope="module")
+def shell_model():
+    return random_model(0, dim=16, blocks=1, shells=SHELL_RADII)
+
+
+def test_a_shell_model_reads_its_spectra(shell_model):
+    frame = fcc(5, 0.05, seed=5)
+    hood = model_neighborhoods(frame, shell_model.config)
+    assert hood.shells.shape == (frame.n_particles, shell_model.config.n_shell_features)
+    assert reads(hood, shell_model.config, exact=True)
+    assert not reads(compute_neighborhoods(frame, cutoff=1.5), shell_model.config)
+    embeddings = shell_model.embed(frame)
+    np.testing.assert_array_equal(shell_model.embed(hood), embeddings)
+    # the spectra matter: the same bonds with other spectra give other embeddings
+    bonds, mask, center, neighbor, shells = model_inputs(hood)
+    changed = shell_model.embed((bonds, mask, center, neighbor, shells[::-1].copy()))
+    assert np.abs(changed - embeddings).max() > 1e-3
+    with pytest.raises(SimsslError, match="shell-spectrum columns"):
+        shell_model.embed((bonds, mask, center, neighbor))
+    with pytest.raises(SimsslError, match="not the ones the model reads"):
+        shell_model.embed(compute_neighborhoods(frame, cutoff=1.5))
+    with pytest.raises(ValueError, match="shell-spectrum columns"):
+        shell_model(
+            torch.from_numpy(bonds), torch.from_numpy(mask), torch.from_numpy(center), torch.from_numpy(neighbor)
+        )
+
+
+def test_gradient_outputs_refuse_shells():
+    with pytest.raises(ValueError, match="gradient_outputs"):
+        random_model(0, shells=SHELL_RADII, gradient_outputs=2)
