@@ -9,7 +9,8 @@ from hypothesis import settings
 from simssl.model import random_model
 
 #: small example counts keep the whole model suite fast on 2 cores
-PROPERTY = settings(max_examples=20, deadline=None)
+#: the same examples on every run (derandomized): property tests cannot make CI flaky
+PROPERTY = settings(max_examples=20, deadline=None, derandomize=True)
 #: relative tolerance of exact-arithmetic identities per dtype
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 

@@ -7,8 +7,9 @@ import torch
 
 import simssl
 from simssl.compute import Embedding, Steinhardt, analyze_frame, names_of
-from simssl.neighbors import compute_neighborhoods, model_inputs, neighbor_average
+from simssl.neighbors import compute_neighborhoods, model_inputs, model_neighborhoods
 from simssl.processor import AnalysisOptions, build_analyzers
+from simssl.smooth import envelope
 
 
 @pytest.fixture(scope="module")
@@ -63,20 +64,23 @@ def test_steinhardt_equals_freud(example):
 
 def test_embedding_equals_the_encoder_forward(example, model):
     compute = Embedding(model, average=True, compile=False)
-    assert compute.names == ["embedding", "embedding_avg"] and compute.num_neighbors == model.config.k
+    assert compute.names == ["embedding", "embedding_avg"] and compute.num_neighbors == 0  # a cutoff model
     frame = example[-1]
-    hood = compute_neighborhoods(frame, k=model.config.k)
+    hood = model_neighborhoods(frame, model.config)
     values = compute.compute(frame, hood)
     bonds, mask, center, neighbor, shells = (torch.from_numpy(np.ascontiguousarray(a)) for a in model_inputs(hood))
-    assert shells.shape == (hood.n_particles, 0)  # the k=16 default model reads no shell spectra
+    assert shells.shape == (hood.n_particles, model.config.n_shell_features) and model.config.n_shell_features > 0
     np.testing.assert_allclose(bonds.numpy(), hood.vectors / hood.scale, rtol=1e-6)  # unit-free: the frame's own length
     with torch.inference_mode():
-        direct = model(bonds, mask, center, neighbor).numpy()
+        direct = model(bonds, mask, center, neighbor, shells).numpy()
     np.testing.assert_allclose(values["embedding"], direct, rtol=1e-5, atol=1e-5)
-    # the neighbor average: each particle's mean over itself and its 16 neighbors, computed by hand
-    by_hand = (direct + direct[hood.indices].sum(1)) / (1 + hood.mask.sum(1))[:, None]
+    # the neighbor average: each particle's envelope-weighted mean over itself and its neighbors, by hand
+    lengths = np.linalg.norm(hood.vectors, axis=-1) / hood.scale
+    weights = envelope(lengths, model.config.cutoff, model.config.taper) * hood.mask
+    by_hand = (direct + (weights[..., None] * direct[np.maximum(hood.indices, 0)]).sum(1)) / (1 + weights.sum(1))[
+        :, None
+    ]
     np.testing.assert_allclose(values["embedding_avg"], by_hand, rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(values["embedding_avg"], neighbor_average(values["embedding"], hood))
     # without neighborhoods the compute object builds its own, identical ones
     np.testing.assert_array_equal(compute.compute(frame)["embedding"], values["embedding"])
     # model.embed(average=True) is the same one path

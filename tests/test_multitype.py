@@ -1,9 +1,8 @@
 """Multi-type systems: a Kob-Andersen binary Lennard-Jones mixture run in real LAMMPS.
 
-Geometry-only encoders (``n_types=0``, the architecture of ``simssl pretrain --preset continuous``)
-run on any number of particle types, and the labels do not change what they see. Typed models
-(``n_types > 0``, like the shipped one-type default) refuse frames with more types than they know,
-in one sentence.
+Geometry-only encoders (``n_types=0``, like the shipped default model) run on any number of particle
+types, and the labels do not change what they see. Typed models (``n_types > 0``) refuse frames with
+more types than they know, in one sentence.
 """
 
 from __future__ import annotations
@@ -60,22 +59,25 @@ run 200
     return folder / "mixture.lammpstrj"
 
 
-def test_geometry_only_model_processes_a_binary_mixture(mixture, tmp_path, capsys):
+def test_the_default_model_processes_a_binary_mixture(mixture, tmp_path, capsys):
+    """The shipped model is geometry only: it runs on the two-type mixture; a one-type checkpoint refuses it."""
     output = tmp_path / "mixture.simssl.gsd"
-    assert main(["process", str(mixture), "-o", str(output), "--model", "default", "--quiet"]) == 2
+    typed = tmp_path / "typed.pt"
+    simssl.load_model("random", n_types=1).save(typed)
+    assert main(["process", str(mixture), "-o", str(output), "--model", str(typed), "--quiet"]) == 2
     assert "2 particle types but the model was trained with 1" in capsys.readouterr().err
     assert not output.exists()
-    assert main(["process", str(mixture), "-o", str(output), "--model", "random", "--average", "--quiet"]) == 0
+    assert main(["process", str(mixture), "-o", str(output), "--model", "default", "--average", "--quiet"]) == 0
     with gsd.hoomd.open(str(output)) as written:
         assert len(written) == 3 and written[0].particles.types == ["1", "2"]
         embedding = written[-1].log["particles/simssl/embedding"]
         assert embedding.shape == (800, 32) and np.all(np.isfinite(embedding))
         frame = simssl.read(mixture, 2)
-        np.testing.assert_allclose(embedding, simssl.load_model("random").embed(frame), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(embedding, simssl.load_model().embed(frame), rtol=1e-5, atol=1e-6)
 
 
 def test_types_do_not_change_what_a_geometry_only_model_sees(mixture):
-    model = simssl.load_model("random")
+    model = simssl.load_model()
     frame = simssl.read(mixture, 1)
     assert len(frame.type_names) == 2 and 0 < frame.types.mean() < 1
     untyped = simssl.make_frame(frame.box, frame.positions)

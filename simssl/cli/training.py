@@ -9,7 +9,7 @@ from ..errors import SimsslError
 from . import options
 
 #: the trainer's presets, named here so building the parser does not import torch (a test keeps them equal)
-PRESET_NAMES = ("small", "default", "continuous", "shells", "large")
+PRESET_NAMES = ("small", "default", "continuous", "knn16", "large")
 
 
 def add_pretrain_parser(subparsers) -> None:
@@ -26,9 +26,9 @@ def add_pretrain_parser(subparsers) -> None:
         "--preset",
         choices=PRESET_NAMES,
         default="default",
-        help="small: seconds, for smoke tests; default: the shipped model (~1 h on 2 idle CPU cores); continuous: "
-        "the continuous, geometry-only encoder (~36 min); shells: the continuous encoder with shell spectra (its "
-        "second hop); large: a GPU run",
+        help="small: seconds, for smoke tests; default: the shipped model (continuous, geometry only, with shell "
+        "spectra; ~45 min on 2 CPU cores); continuous: the same without shell spectra (an ablation); knn16: the "
+        "k=16-nearest typed model shipped before (~1 h); large: a GPU run",
     )
     parser.add_argument(
         "--data", nargs="+", default=[], metavar="FILE", help="also train on these trajectories (any simssl format)"

