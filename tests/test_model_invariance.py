@@ -110,7 +110,8 @@ def test_rank3_sees_handedness_of_chiral_neighborhoods_only(seed):
     rng = np.random.default_rng(seed)
     model = model_for(seed, dtype, rank=3, dim=16)
     chiral = random_neighborhoods(rng, 4, 6)
-    assert relative_error(run(model, chiral, dtype), run(model, _mirrored(chiral), dtype)) > 1e-6  # >> float64 round-off
+    # mirror images differ by far more than float64 round-off (a random model's sensitivity varies with the seed)
+    assert relative_error(run(model, chiral, dtype), run(model, _mirrored(chiral), dtype)) > 1e-6
     # an achiral neighborhood (symmetric under x -> -x) is a permutation of its own mirror image
     half = rng.normal(size=(4, 3, 3))
     achiral = (
