@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument("--heldout-particles", type=int, default=500, help="particles per held-out prototype")
     args = parser.parse_args(argv)
     sigmas = [float(s) for s in args.sigmas.split(",")]
-    models = {label: model_from(path) for label, path in (spec.split("=", 1) for spec in args.models)}
+    models = {label: model_from(path) for label, path in (spec.rsplit("=", 1) for spec in args.models)}
     rows = feature_sets(models, args.device, args.compile)
     scores = {label: {} for label in rows}
     for step, sigma in enumerate(sigmas):

@@ -247,8 +247,8 @@ class Embedding:
             raise SimsslError(
                 frame.where(
                     f"the frame has {len(frame.type_names)} particle types but the model was trained with "
-                    f"{config.n_types}; use a geometry-only model (n_types=0, e.g. from "
-                    "`simssl pretrain --preset continuous`)"
+                    f"{config.n_types}; use a geometry-only model (n_types=0), such as the default "
+                    "(`--model default`)"
                 )
             )
         if neighborhoods is None or not reads(neighborhoods, config):

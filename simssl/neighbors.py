@@ -133,6 +133,55 @@ def _padded(nlist, center_types, width, scale, n_types, cutoff=None) -> Neighbor
     return Neighborhoods(vectors, mask, indices, center_types, neighbor_types, scale, n_types, nlist, cutoff)
 
 
+#: query points per freud ball query in :func:`_ball_neighborhoods`: bounds freud's temporary bond lists
+QUERY_CHUNK = 65536
+
+
+def _ball_neighborhoods(frame: Frame, r_max: float, scale: float, cutoff: float) -> Neighborhoods:
+    """Every particle's neighbors within ``r_max`` as padded arrays, queried ``QUERY_CHUNK`` particles at a time.
+
+    Only the padded arrays of the whole frame are ever held, not freud's bond list of the whole frame
+    (for a million particles with ~50 neighbors each that list and its copies take several GB).
+    Rows keep freud's order of each particle's neighbors.
+    """
+    n = frame.n_particles
+    query = freud.locality.AABBQuery(frame.box, frame.positions)
+    parts = []
+    for start in range(0, n, QUERY_CHUNK):
+        stop = min(n, start + QUERY_CHUNK)
+        try:
+            nlist = query.query(frame.positions[start:stop], dict(r_max=float(r_max))).toNeighborList()
+        except (RuntimeError, ValueError) as error:
+            raise SimsslError(frame.where(f"freud could not build the neighbor list: {error}")) from None
+        owners = nlist.query_point_indices.astype(np.int64)
+        points = nlist.point_indices.astype(np.int64)
+        keep = points != owners + start  # no self-bonds (r_max is below half the box width: no self-images)
+        owners, points, vectors = owners[keep], points[keep], nlist.vectors[keep]
+        del nlist
+        counts = np.bincount(owners, minlength=stop - start)
+        slots = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)  # bonds come sorted by owner
+        width = int(counts.max(initial=0))
+        chunk_vectors = np.zeros((stop - start, width, 3), dtype=np.float32)
+        chunk_indices = np.full((stop - start, width), -1, dtype=np.int64)
+        chunk_vectors[owners, slots] = vectors
+        chunk_indices[owners, slots] = points
+        parts.append((chunk_vectors, chunk_indices))
+    width = max(part[1].shape[1] for part in parts)
+    if width == 0:
+        raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
+    vectors = np.zeros((n, width, 3), dtype=np.float32)
+    indices = np.full((n, width), -1, dtype=np.int64)
+    for start, (chunk_vectors, chunk_indices) in zip(range(0, n, QUERY_CHUNK), parts):
+        vectors[start : start + len(chunk_indices), : chunk_indices.shape[1]] = chunk_vectors
+        indices[start : start + len(chunk_indices), : chunk_indices.shape[1]] = chunk_indices
+    del parts
+    mask = indices >= 0
+    neighbor_types = np.where(mask, frame.types[np.maximum(indices, 0)], -1).astype(np.int32)
+    return Neighborhoods(
+        vectors, mask, indices, frame.types, neighbor_types, scale, len(frame.type_names), None, cutoff
+    )
+
+
 def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
     """Median over particles (with neighbors) of the distance to their nearest neighbor: the frame's length unit."""
     counts = nlist.neighbor_counts
@@ -213,12 +262,16 @@ def compute_neighborhoods(
                     f"half the box width ({limit:.4g}): the box is too small for this model"
                 )
             )
-    nlist = query_neighbor_list(frame, k=k, r_max=r_max)
-    if len(nlist.distances) == 0:
-        raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
-    width = int(nlist.neighbor_counts.max())
-    scale = nearest_distance_median(nlist) if scale is None else scale
-    neighborhoods = _padded(nlist, frame.types, width, scale, len(frame.type_names), cutoff)
+    if cutoff is not None:
+        neighborhoods = _ball_neighborhoods(frame, r_max, scale, cutoff)
+    else:
+        nlist = query_neighbor_list(frame, k=k, r_max=r_max)
+        if len(nlist.distances) == 0:
+            raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
+        width = int(nlist.neighbor_counts.max())
+        scale = nearest_distance_median(nlist) if scale is None else scale
+        neighborhoods = _padded(nlist, frame.types, width, scale, len(frame.type_names), cutoff)
+    width = neighborhoods.k
     if max_neighbors is not None and width > max_neighbors:
         return replace(truncate(neighborhoods, max_neighbors), cutoff=cutoff)
     return neighborhoods

@@ -106,39 +106,36 @@ def shell_spectra(hood, radii=SHELL_RADII, degrees=SHELL_DEGREES, taper: float =
     """
     if hood.cutoff is None or hood.cutoff < max(radii):
         raise ValueError(f"shell spectra up to radius {max(radii)} need a cutoff query at least as wide")
-    bonds = torch.from_numpy(hood.vectors / np.float32(hood.scale))
-    indices = torch.from_numpy(np.maximum(hood.indices, 0))
-    lengths = torch.linalg.vector_norm(bonds, dim=-1)
-    radius = torch.tensor(radii, dtype=bonds.dtype)[:, None, None]
-    weights = envelope(lengths[None], radius, taper) * torch.from_numpy(hood.mask)  # (C, N, w)
-    unit = bonds / lengths.clamp_min(1e-12)[..., None]
-    norms = 1 + weights.sum(-1)  # (C, N)
-    n = hood.n_particles
+    n, width = hood.mask.shape
+    mask = torch.from_numpy(hood.mask)
+    lengths = torch.from_numpy(np.linalg.norm(hood.vectors, axis=-1) / np.float32(hood.scale))  # (N, w) unit-free
+    radius = torch.tensor(radii, dtype=lengths.dtype)[:, None, None]
+    # density coefficients A (C, N, H), one particle chunk at a time: the chunk's harmonics serve every window
     density = torch.empty((len(radii), n, sum(2 * l + 1 for l in degrees)))
+    norms = torch.empty((len(radii), n))
     for start in range(0, n, CHUNK):
         rows = slice(start, start + CHUNK)
-        harmonics = real_harmonics(unit[rows], degrees)  # (H, n, w)
-        density[:, rows] = torch.einsum("cnw,hnw->cnh", weights[:, rows], harmonics) / norms[:, rows, None]
-    # the hop: (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij), as one sparse (N x N) product per window
-    mask = torch.from_numpy(hood.mask)
-    rows_start = torch.cat([torch.zeros(1, dtype=torch.int64), mask.sum(1).cumsum(0)])
-    columns = indices[mask]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
-        averaged = torch.stack(
-            [
-                torch.sparse_csr_tensor(rows_start, columns, weights[c][mask], (n, n), check_invariants=False)
-                @ density[c]
-                for c in range(len(radii))
-            ]
+        vectors = torch.tensor(hood.vectors[rows])
+        harmonics = real_harmonics(
+            vectors / torch.linalg.vector_norm(vectors, dim=-1, keepdim=True).clamp_min(1e-30), degrees
         )
-    averaged = (density + averaged) / norms[..., None]
+        weights = envelope(lengths[rows][None], radius, taper) * mask[rows]  # (C, n, w)
+        norms[:, rows] = 1 + weights.sum(-1)
+        density[:, rows] = torch.einsum("cnw,hnw->cnh", weights, harmonics) / norms[:, rows, None]
+    # the hop, window by window: (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij) as one sparse (N x N) product
+    row_starts = torch.cat([torch.zeros(1, dtype=torch.int64), mask.sum(1).cumsum(0)])
+    neighbors = torch.from_numpy(hood.indices)[mask]
     columns = []
-    for c in range(len(radii)):
+    for c, outer in enumerate(radii):
+        bond_weights = (envelope(lengths, outer, taper) * mask)[mask]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+            hop = torch.sparse_csr_tensor(row_starts, neighbors, bond_weights, (n, n), check_invariants=False)
+            averaged = (density[c] + hop @ density[c]) / norms[c, :, None]
         offset = 0
         for l in degrees:
             factor = math.sqrt(4 * math.pi / (2 * l + 1))
-            for values in (density, averaged):
-                columns.append(factor * torch.linalg.vector_norm(values[c, :, offset : offset + 2 * l + 1], dim=-1))
+            for values in (density[c], averaged):
+                columns.append(factor * torch.linalg.vector_norm(values[:, offset : offset + 2 * l + 1], dim=-1))
             offset += 2 * l + 1
     return torch.stack(columns, dim=1).numpy().astype(np.float32, copy=False)
