@@ -123,15 +123,19 @@ def shell_spectra(hood, radii=SHELL_RADII, degrees=SHELL_DEGREES, taper: float =
         norms[:, rows] = 1 + weights.sum(-1)
         density[:, rows] = torch.einsum("cnw,hnw->cnh", weights, harmonics) / norms[:, rows, None]
     # the hop, window by window: (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij) as one sparse (N x N) product
-    row_starts = torch.cat([torch.zeros(1, dtype=torch.int64), mask.sum(1).cumsum(0)])
-    neighbors = torch.from_numpy(hood.indices)[mask]
+    row_starts = torch.cat(
+        [torch.zeros(1, dtype=torch.int32), mask.sum(1, dtype=torch.int32).cumsum(0, dtype=torch.int32)]
+    )
+    neighbors = torch.from_numpy(hood.indices)[mask].to(torch.int32)  # int32 CSR: half the memory of int64
     columns = []
     for c, outer in enumerate(radii):
         bond_weights = (envelope(lengths, outer, taper) * mask)[mask]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
             hop = torch.sparse_csr_tensor(row_starts, neighbors, bond_weights, (n, n), check_invariants=False)
-            averaged = (density[c] + hop @ density[c]) / norms[c, :, None]
+            averaged = hop @ density[c]
+        averaged += density[c]  # in place: for a million particles each (N, H) temporary is ~400 MB
+        averaged /= norms[c, :, None]
         offset = 0
         for l in degrees:
             factor = math.sqrt(4 * math.pi / (2 * l + 1))
