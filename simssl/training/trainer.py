@@ -141,7 +141,7 @@ PRESETS = {
     ),
     # a GPU run: wider, deeper, all space groups sampled, more noise draws
     "large": TrainConfig(
-        encoder=dict(dim=64, blocks=4, rank=2),
+        encoder=dict(dim=64, blocks=4, rank=2, shells=SHELL_RADII),
         data=dataset.DataSpec(random_space_groups=120, noise=(0.02, 0.05, 0.08), draws=2, environments_per_frame=1024),
         tasks=ALL_TASKS,
         task_options=TASK_OPTIONS,
