@@ -19,6 +19,11 @@ FCC_PRIMITIVE = np.array([[0.0, 0.5, 0.5], [0.5, 0.0, 0.5], [0.5, 0.5, 0.0]]) * 
 SKEW = np.array([[4.0, 0.0, 0.0], [1.0, 4.0, 0.0], [0.5, 0.5, 4.0]]) * FCC_CUBIC
 
 
+def noisy_fcc(cells: int, sigma: float, seed: int = 0):
+    """(box, positions) of a noisy FCC crystal: nearest-neighbor distance 1, noise ``sigma`` in those units."""
+    return freud.data.UnitCell.fcc().generate_system(cells, scale=FCC_CUBIC, sigma_noise=sigma, seed=seed)
+
+
 def triclinic_fcc(supercell=SKEW):
     """A perfect FCC crystal in the skewed supercell whose lattice vectors are the rows of ``supercell``.
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import freud
 import numpy as np
 import pytest
+from crystals import noisy_fcc
+from model_helpers import random_rotation
 
 import simssl
 from simssl.defaults import SHELL_RADII
@@ -39,22 +41,10 @@ def relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.linalg.norm(after - before, axis=1) / np.linalg.norm(before, axis=1)
 
 
-def random_rotation(rng) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    return q if np.linalg.det(q) > 0 else -q
-
-
 def displaced(positions: np.ndarray, delta: float, rng) -> np.ndarray:
     """``positions`` with every particle moved by exactly ``delta`` in a random direction."""
     steps = rng.normal(size=positions.shape)
     return positions + steps * (delta / np.linalg.norm(steps, axis=1, keepdims=True))
-
-
-def noisy_fcc(cells: int, sigma: float, seed: int):
-    """A noisy FCC crystal, nearest-neighbor distance 1, noise ``sigma`` nearest-neighbor distances."""
-    box, positions = freud.data.UnitCell.fcc().generate_system(cells, scale=np.sqrt(2), sigma_noise=sigma, seed=seed)
-    return box, positions
 
 
 def test_the_continuous_architecture_is_the_default_config(model):

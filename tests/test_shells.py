@@ -8,6 +8,8 @@ import freud
 import numpy as np
 import pytest
 import torch
+from crystals import noisy_fcc
+from model_helpers import random_rotation
 from scipy.special import sph_harm_y
 
 import simssl
@@ -24,15 +26,9 @@ def unit_vectors(n: int, seed: int) -> torch.Tensor:
     return vectors / vectors.norm(dim=1, keepdim=True)
 
 
-def rotation(seed: int) -> np.ndarray:  # (invariance, ties and smoothness of shell models: test_continuity.py)
-    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    return q if np.linalg.det(q) > 0 else -q
-
-
 def fcc(cells: int, sigma: float, seed: int = 0):
-    box, positions = freud.data.UnitCell.fcc().generate_system(cells, scale=np.sqrt(2), sigma_noise=sigma, seed=seed)
-    return simssl.make_frame(box, positions)
+    """A noisy FCC Frame (invariance, ties and smoothness of shell models are in test_continuity.py)."""
+    return simssl.make_frame(*noisy_fcc(cells, sigma, seed))
 
 
 def test_harmonics_are_orthonormal_and_match_scipy():
@@ -55,7 +51,7 @@ def test_harmonics_are_orthonormal_and_match_scipy():
 
 def test_power_spectrum_is_rotation_invariant_and_degree_by_degree():
     unit = unit_vectors(40, 1)
-    turned = unit @ torch.from_numpy(rotation(2)).T
+    turned = unit @ torch.from_numpy(random_rotation(np.random.default_rng(2))).T
     before, after = real_harmonics(unit, (4, 6)).sum(1), real_harmonics(turned, (4, 6)).sum(1)
     for rows in (slice(0, 9), slice(9, 22)):
         assert float((before[rows] ** 2).sum()) == pytest.approx(float((after[rows] ** 2).sum()), rel=1e-12)
