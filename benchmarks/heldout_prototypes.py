@@ -53,13 +53,18 @@ def nearest_reference(reference: np.ndarray, reference_labels: np.ndarray, test:
     return {"euclidean": classes[squared.argmin(axis=1)], "cosine": classes[cosine.argmax(axis=1)]}
 
 
-def main(argv=None) -> int:
-    parser = common_arguments(__doc__.split("\n\n")[0], particles=1000)
+def reference_arguments(description: str):
+    """The options of nearest-reference benchmarks: :func:`common_arguments` plus test and reference noise."""
+    parser = common_arguments(description, particles=1000)
     parser.add_argument("--sigma", type=float, default=0.05, help="noise of the test crystals (default: 0.05)")
     parser.add_argument(
         "--reference-sigma", type=float, default=0.02, help="noise of the reference crystals (default: 0.02)"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = reference_arguments(__doc__.split("\n\n")[0]).parse_args(argv)
     names = prototype_names("held_out")
     model = load(args)
     reference_frames, reference_labels = noisy_crystals(names, args.reference_sigma, args.particles, [args.seed, 0])

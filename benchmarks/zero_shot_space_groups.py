@@ -28,8 +28,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from heldout_prototypes import nearest_reference
-from noise_classification import cell, common_arguments, features, load, publish
+from heldout_prototypes import nearest_reference, reference_arguments
+from noise_classification import cell, features, load, publish
 
 from simssl.errors import SimsslError
 from simssl.training.structures import HELD_OUT_SPACE_GROUPS, random_unit_cell, replicated
@@ -57,12 +57,7 @@ def crystals(cells: dict, sigma: float, n_particles: int, seed: int) -> tuple[li
 
 
 def main(argv=None) -> int:
-    parser = common_arguments(__doc__.split("\n\n")[0], particles=1000)
-    parser.add_argument("--sigma", type=float, default=0.05, help="noise of the test crystals (default: 0.05)")
-    parser.add_argument(
-        "--reference-sigma", type=float, default=0.02, help="noise of the reference crystals (default: 0.02)"
-    )
-    args = parser.parse_args(argv)
+    args = reference_arguments(__doc__.split("\n\n")[0]).parse_args(argv)
     model = load(args)
     groups = HELD_OUT_SPACE_GROUPS
     test_cells = {group: unit_cell(group, args.seed) for group in groups}
