@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import freud
@@ -133,50 +134,107 @@ def _padded(nlist, center_types, width, scale, n_types, cutoff=None) -> Neighbor
     return Neighborhoods(vectors, mask, indices, center_types, neighbor_types, scale, n_types, nlist, cutoff)
 
 
-#: query points per freud ball query in :func:`_ball_neighborhoods`: bounds freud's temporary bond lists
-QUERY_CHUNK = 65536
+#: query points per freud ball query in :func:`_ball_blocks`: bounds freud's temporary bond lists
+QUERY_CHUNK = 16384
 
 
-def _ball_neighborhoods(frame: Frame, r_max: float, scale: float, cutoff: float) -> Neighborhoods:
-    """Every particle's neighbors within ``r_max`` as padded arrays, queried ``QUERY_CHUNK`` particles at a time.
+@dataclass(frozen=True)
+class _Bonds:
+    """The bonds of a block of consecutive particles, grouped by particle (freud's order within each)."""
 
-    Only the padded arrays of the whole frame are ever held, not freud's bond list of the whole frame
-    (for a million particles with ~50 neighbors each that list and its copies take several GB).
-    Rows keep freud's order of each particle's neighbors.
+    counts: np.ndarray  # int64 (n,): bonds of each particle of the block
+    points: np.ndarray  # int32 (b,): neighbor indices j into the frame
+    vectors: np.ndarray  # float32 (b, 3): r_ij = x_j - x_i, minimum image
+
+    @property
+    def width(self) -> int:
+        """The largest number of bonds of a particle of the block."""
+        return int(self.counts.max(initial=0))
+
+    def owners(self) -> np.ndarray:
+        """int64 (b,): each bond's particle, as a row of the block."""
+        return np.repeat(np.arange(len(self.counts)), self.counts)
+
+    def slots(self) -> np.ndarray:
+        """int64 (b,): each bond's place among its particle's bonds."""
+        return np.arange(len(self.points)) - np.repeat(np.cumsum(self.counts) - self.counts, self.counts)
+
+    def padded(self, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(vectors, indices)``: float32 (n, width, 3) bond vectors (padding 0) and int64 (n, width)
+        neighbor indices (padding -1), left-packed; ``width`` defaults to :attr:`width`."""
+        width = self.width if width is None else width
+        vectors = np.zeros((len(self.counts), width, 3), dtype=np.float32)
+        indices = np.full((len(self.counts), width), -1, dtype=np.int64)
+        owners, slots = self.owners(), self.slots()
+        vectors[owners, slots] = self.vectors
+        indices[owners, slots] = self.points
+        return vectors, indices
+
+    def subset(self, keep: np.ndarray) -> _Bonds:
+        """The bonds where ``keep`` (bool (b,)) is True, in their order."""
+        counts = np.bincount(self.owners()[keep], minlength=len(self.counts))
+        return _Bonds(counts, self.points[keep], self.vectors[keep])
+
+    def nearest(self, num_neighbors: int | None) -> _Bonds:
+        """Only each particle's ``num_neighbors`` nearest bonds (all of them when None or fewer), in their order."""
+        if num_neighbors is None or self.width <= num_neighbors:
+            return self
+        order = np.lexsort((np.linalg.norm(self.vectors, axis=-1), self.owners()))  # by particle, then length
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = self.slots()  # the slots of the sorted bonds are their ranks by length
+        return self.subset(rank < num_neighbors)
+
+
+def _ball_blocks(frame: Frame, r_max: float) -> Iterator[_Bonds]:
+    """Every particle's bonds within ``r_max`` (no self-bonds), queried and yielded ``QUERY_CHUNK`` particles at a time.
+
+    Only one block's freud bond list is held at a time, never that of the whole frame (for a
+    million particles with ~50 neighbors each that list and its copies take several GB).
+
+    Raises
+    ------
+    SimsslError
+        After the last block, if no particle has a neighbor within ``r_max``.
     """
-    n = frame.n_particles
     query = freud.locality.AABBQuery(frame.box, frame.positions)
-    parts = []
-    for start in range(0, n, QUERY_CHUNK):
-        stop = min(n, start + QUERY_CHUNK)
-        try:
-            nlist = query.query(frame.positions[start:stop], dict(r_max=float(r_max))).toNeighborList()
-        except (RuntimeError, ValueError) as error:
-            raise SimsslError(frame.where(f"freud could not build the neighbor list: {error}")) from None
-        owners = nlist.query_point_indices.astype(np.int64)
-        points = nlist.point_indices.astype(np.int64)
-        keep = points != owners + start  # no self-bonds (r_max is below half the box width: no self-images)
-        owners, points, vectors = owners[keep], points[keep], nlist.vectors[keep]
-        del nlist
-        counts = np.bincount(owners, minlength=stop - start)
-        slots = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)  # bonds come sorted by owner
-        width = int(counts.max(initial=0))
-        chunk_vectors = np.zeros((stop - start, width, 3), dtype=np.float32)
-        chunk_indices = np.full((stop - start, width), -1, dtype=np.int64)
-        chunk_vectors[owners, slots] = vectors
-        chunk_indices[owners, slots] = points
-        parts.append((chunk_vectors, chunk_indices))
-    width = max(part[1].shape[1] for part in parts)
-    if width == 0:
+    found = False
+    for start in range(0, frame.n_particles, QUERY_CHUNK):
+        block = _query_block(query, frame, start, r_max)
+        found = found or len(block.points) > 0
+        yield block
+    if not found:
         raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
-    vectors = np.zeros((n, width, 3), dtype=np.float32)
-    indices = np.full((n, width), -1, dtype=np.int64)
-    for start, (chunk_vectors, chunk_indices) in zip(range(0, n, QUERY_CHUNK), parts):
-        vectors[start : start + len(chunk_indices), : chunk_indices.shape[1]] = chunk_vectors
-        indices[start : start + len(chunk_indices), : chunk_indices.shape[1]] = chunk_indices
-    del parts
+
+
+def _query_block(query: freud.locality.AABBQuery, frame: Frame, start: int, r_max: float) -> _Bonds:
+    """The bonds within ``r_max`` of particles ``start`` to ``start + QUERY_CHUNK`` (freud's bond list dies here)."""
+    stop = min(frame.n_particles, start + QUERY_CHUNK)
+    try:
+        nlist = query.query(frame.positions[start:stop], dict(r_max=float(r_max))).toNeighborList()
+    except (RuntimeError, ValueError) as error:
+        raise SimsslError(frame.where(f"freud could not build the neighbor list: {error}")) from None
+    owners = nlist.query_point_indices.astype(np.int64)  # sorted: freud groups bonds by query point
+    points = nlist.point_indices.astype(np.int32)
+    keep = points != owners + start  # no self-bonds (r_max is below half the box width: no self-images)
+    return _Bonds(np.bincount(owners[keep], minlength=stop - start), points[keep], nlist.vectors[keep])
+
+
+def _assemble(frame: Frame, blocks: list[_Bonds], scale: float, cutoff: float) -> Neighborhoods:
+    """The Neighborhoods of a cutoff query from its bonds, given as :class:`_Bonds` of consecutive particles.
+
+    The width is the largest number of bonds of a particle (at least 1).
+    """
+    width = max(1, *(block.width for block in blocks))
+    vectors = np.zeros((frame.n_particles, width, 3), dtype=np.float32)
+    indices = np.full((frame.n_particles, width), -1, dtype=np.int64)
+    start = 0
+    for block in blocks:
+        stop = start + len(block.counts)
+        vectors[start:stop], indices[start:stop] = block.padded(width)
+        start = stop
     mask = indices >= 0
-    neighbor_types = np.where(mask, frame.types[np.maximum(indices, 0)], -1).astype(np.int32)
+    neighbor_types = frame.types[indices]  # padding (-1) reads the last particle's type: reset below
+    neighbor_types[~mask] = -1
     return Neighborhoods(
         vectors, mask, indices, frame.types, neighbor_types, scale, len(frame.type_names), None, cutoff
     )
@@ -206,6 +264,30 @@ def shell_scale(frame: Frame) -> float:
     """
     nlist = query_neighbor_list(frame, k=SCALE_NEIGHBORS)
     return float(np.median(np.asarray(nlist.distances).reshape(-1, SCALE_NEIGHBORS).mean(1)))
+
+
+def _cutoff_radius(frame: Frame, cutoff: float) -> tuple[float, float]:
+    """``(scale, r_max)``: the frame's length scale (:func:`shell_scale`) and the radius ``cutoff x scale``
+    of a unit-free ``cutoff``.
+
+    Raises
+    ------
+    SimsslError
+        If ``cutoff`` is not positive or the radius reaches half the box width.
+    """
+    if not cutoff > 0:
+        raise SimsslError(frame.where(f"the cutoff must be a positive multiple of the length scale, got {cutoff}"))
+    scale = shell_scale(frame)
+    r_max = cutoff * scale
+    limit = _half_plane_distance(frame.box)
+    if r_max >= limit:
+        raise SimsslError(
+            frame.where(
+                f"the neighborhood radius {cutoff} x {scale:.4g} (the frame's length scale) reaches "
+                f"half the box width ({limit:.4g}): the box is too small for this model"
+            )
+        )
+    return scale, r_max
 
 
 def compute_neighborhoods(
@@ -248,29 +330,15 @@ def compute_neighborhoods(
     >>> hood.vectors.shape[1:]
     (12, 3)
     """
-    scale = None
     if cutoff is not None:
-        if not cutoff > 0:
-            raise SimsslError(frame.where(f"the cutoff must be a positive multiple of the length scale, got {cutoff}"))
-        scale = shell_scale(frame)
-        r_max = cutoff * scale
-        limit = _half_plane_distance(frame.box)
-        if r_max >= limit:
-            raise SimsslError(
-                frame.where(
-                    f"the neighborhood radius {cutoff} x {scale:.4g} (the frame's length scale) reaches "
-                    f"half the box width ({limit:.4g}): the box is too small for this model"
-                )
-            )
-    if cutoff is not None:
-        neighborhoods = _ball_neighborhoods(frame, r_max, scale, cutoff)
+        scale, r_max = _cutoff_radius(frame, cutoff)
+        neighborhoods = _assemble(frame, list(_ball_blocks(frame, r_max)), scale, cutoff)
     else:
         nlist = query_neighbor_list(frame, k=k, r_max=r_max)
         if len(nlist.distances) == 0:
             raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
         width = int(nlist.neighbor_counts.max())
-        scale = nearest_distance_median(nlist) if scale is None else scale
-        neighborhoods = _padded(nlist, frame.types, width, scale, len(frame.type_names), cutoff)
+        neighborhoods = _padded(nlist, frame.types, width, nearest_distance_median(nlist), len(frame.type_names))
     width = neighborhoods.k
     if max_neighbors is not None and width > max_neighbors:
         return replace(truncate(neighborhoods, max_neighbors), cutoff=cutoff)
@@ -284,6 +352,9 @@ def model_neighborhoods(frame: Frame, config) -> Neighborhoods:
     The one place where a model's neighborhood definition becomes a freud query (inference,
     pretraining data, fine-tuning and the compute objects all come here). With shells, one query
     at the widest radius serves both: the encoder's neighborhoods are its bonds within ``cutoff``.
+    That query is read ``QUERY_CHUNK`` particles at a time (:func:`_ball_blocks`): for the whole
+    frame only the spectra's density coefficients, 8 bytes a wide bond (:class:`simssl.shells.ShellSpectra`)
+    and the encoder's own bonds are held, never the padded wide bonds (~1.5 GB a million particles).
 
     Parameters
     ----------
@@ -295,55 +366,30 @@ def model_neighborhoods(frame: Frame, config) -> Neighborhoods:
         if config.cutoff is None:
             return compute_neighborhoods(frame, k=config.k)
         return compute_neighborhoods(frame, cutoff=config.cutoff, max_neighbors=config.max_neighbors)
-    from .shells import shell_spectra
+    from .shells import ShellSpectra
 
-    wide = compute_neighborhoods(
-        frame, cutoff=max(max(config.shells), config.cutoff or 0), max_neighbors=SHELL_MAX_NEIGHBORS
-    )
-    spectra = shell_spectra(wide, config.shells, config.shell_degrees, config.shell_taper)
+    scale, r_max = _cutoff_radius(frame, max(max(config.shells), config.cutoff or 0))
+    spectra = ShellSpectra(frame.n_particles, scale, config.shells, config.shell_degrees, config.shell_taper)
+    narrow = []  # the encoder's bonds (within its cutoff), block by block
+    for block in _ball_blocks(frame, r_max):
+        block = block.nearest(SHELL_MAX_NEIGHBORS)
+        spectra.add(*block.padded())
+        if config.cutoff is not None:
+            inside = np.linalg.norm(block.vectors, axis=-1) < np.float32(config.cutoff * scale)
+            narrow.append(block.subset(inside).nearest(config.max_neighbors))
+    shells = spectra.spectra()
+    del spectra  # the density coefficients (~1.2 GB for a million particles), before the padded arrays are made
     hood = (
         compute_neighborhoods(frame, k=config.k)
         if config.cutoff is None
-        else within(wide, config.cutoff, config.max_neighbors)
+        else _assemble(frame, narrow, scale, config.cutoff)
     )
-    return replace(hood, shells=spectra, shell_spec=shell_spec(config))
+    return replace(hood, shells=shells, shell_spec=shell_spec(config))
 
 
 def shell_spec(config) -> tuple | None:
     """What identifies a model's shell spectra: ``(radii, degrees, taper)``, or None without shells."""
     return (config.shells, config.shell_degrees, config.shell_taper) if config.shells else None
-
-
-def within(neighborhoods: Neighborhoods, cutoff: float, max_neighbors: int | None = None) -> Neighborhoods:
-    """The bonds of a wider cutoff query that lie within ``cutoff`` (unit-free), left-packed, as their own query.
-
-    Parameters
-    ----------
-    neighborhoods : Neighborhoods
-        A cutoff query at least ``cutoff`` wide.
-    cutoff : float
-        The narrower radius, in units of ``neighborhoods.scale``.
-    max_neighbors : int or None
-        Cap on the width (the nearest are kept).
-    """
-    lengths = np.linalg.norm(neighborhoods.vectors, axis=-1)
-    keep = neighborhoods.mask & (lengths < np.float32(cutoff * neighborhoods.scale))
-    width = max(1, int(keep.sum(1).max()))
-    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
-    indices = np.where(np.take_along_axis(keep, order, 1), np.take_along_axis(neighborhoods.indices, order, 1), -1)
-    mask = indices >= 0
-    narrow = replace(
-        neighborhoods,
-        vectors=np.take_along_axis(neighborhoods.vectors, order[..., None], 1) * mask[..., None],
-        mask=mask,
-        indices=indices,
-        neighbor_types=np.where(mask, np.take_along_axis(neighborhoods.neighbor_types, order, 1), -1),
-        nlist=None,
-        cutoff=cutoff,
-    )
-    if max_neighbors is not None and width > max_neighbors:
-        return replace(truncate(narrow, max_neighbors), cutoff=cutoff)
-    return narrow
 
 
 def reads(neighborhoods: Neighborhoods, config, exact: bool = False) -> bool:

@@ -28,8 +28,8 @@ import torch
 from .defaults import SHELL_DEGREES, SHELL_RADII, SHELL_TAPER
 from .smooth import envelope
 
-#: particles per chunk: bounds the (chunk, width, harmonics) intermediates to ~100 MB whatever N is
-CHUNK = 4096
+#: particles per block of :meth:`ShellSpectra.add`: bounds its (block, width, harmonics) intermediates to ~50 MB
+CHUNK = 2048
 
 
 def real_harmonics(unit: torch.Tensor, degrees) -> torch.Tensor:
@@ -106,40 +106,105 @@ def shell_spectra(hood, radii=SHELL_RADII, degrees=SHELL_DEGREES, taper: float =
     """
     if hood.cutoff is None or hood.cutoff < max(radii):
         raise ValueError(f"shell spectra up to radius {max(radii)} need a cutoff query at least as wide")
-    n, width = hood.mask.shape
-    mask = torch.from_numpy(hood.mask)
-    lengths = torch.from_numpy(np.linalg.norm(hood.vectors, axis=-1) / np.float32(hood.scale))  # (N, w) unit-free
-    radius = torch.tensor(radii, dtype=lengths.dtype)[:, None, None]
-    # density coefficients A (C, N, H), one particle chunk at a time: the chunk's harmonics serve every window
-    density = torch.empty((len(radii), n, sum(2 * l + 1 for l in degrees)))
-    norms = torch.empty((len(radii), n))
-    for start in range(0, n, CHUNK):
-        rows = slice(start, start + CHUNK)
-        vectors = torch.tensor(hood.vectors[rows])
-        harmonics = real_harmonics(
-            vectors / torch.linalg.vector_norm(vectors, dim=-1, keepdim=True).clamp_min(1e-30), degrees
-        )
-        weights = envelope(lengths[rows][None], radius, taper) * mask[rows]  # (C, n, w)
-        norms[:, rows] = 1 + weights.sum(-1)
-        density[:, rows] = torch.einsum("cnw,hnw->cnh", weights, harmonics) / norms[:, rows, None]
-    # the hop, window by window: (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij) as one sparse (N x N) product
-    row_starts = torch.cat(
-        [torch.zeros(1, dtype=torch.int32), mask.sum(1, dtype=torch.int32).cumsum(0, dtype=torch.int32)]
-    )
-    neighbors = torch.from_numpy(hood.indices)[mask].to(torch.int32)  # int32 CSR: half the memory of int64
-    columns = []
-    for c, outer in enumerate(radii):
-        bond_weights = (envelope(lengths, outer, taper) * mask)[mask]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
-            hop = torch.sparse_csr_tensor(row_starts, neighbors, bond_weights, (n, n), check_invariants=False)
-            averaged = hop @ density[c]
-        averaged += density[c]  # in place: for a million particles each (N, H) temporary is ~400 MB
-        averaged /= norms[c, :, None]
-        offset = 0
-        for l in degrees:
-            factor = math.sqrt(4 * math.pi / (2 * l + 1))
-            for values in (density[c], averaged):
-                columns.append(factor * torch.linalg.vector_norm(values[:, offset : offset + 2 * l + 1], dim=-1))
-            offset += 2 * l + 1
-    return torch.stack(columns, dim=1).numpy().astype(np.float32, copy=False)
+    spectra = ShellSpectra(hood.n_particles, hood.scale, radii, degrees, taper)
+    spectra.add(hood.vectors, hood.indices)
+    return spectra.spectra()
+
+
+class ShellSpectra:
+    """Shell spectra of a frame, fed a block of consecutive particles' bonds at a time.
+
+    :meth:`add` turns each block's bonds into its particles' density coefficients and keeps of the
+    bonds only what the hop needs (int32 neighbor indices and float32 unit-free lengths: 8 bytes a
+    bond), so a caller that queries neighbors block by block never holds the padded bonds of the
+    whole frame; :meth:`spectra` then runs the hop. Memory: the density coefficients, float32
+    (C, N, H) with C windows and H = sum(2 l + 1) harmonics (~1.2 GB for a million particles with
+    the default windows and degrees), plus 8 bytes a bond.
+
+    Parameters
+    ----------
+    n : int
+        Particles N of the frame.
+    scale : float
+        The frame's length unit (the unit of ``radii``).
+    radii, degrees, taper
+        As in :func:`shell_spectra`.
+    """
+
+    def __init__(self, n: int, scale: float, radii=SHELL_RADII, degrees=SHELL_DEGREES, taper: float = SHELL_TAPER):
+        self.scale, self.radii, self.degrees, self.taper = scale, tuple(radii), tuple(degrees), taper
+        #: float32 (C, N, H): per window, the density coefficients A_clm of every particle
+        self.density = torch.empty((len(self.radii), n, sum(2 * l + 1 for l in self.degrees)))
+        #: float32 (C, N): per window, 1 + sum_j g_c(r_ij)
+        self.norms = torch.empty((len(self.radii), n))
+        #: per block of at most CHUNK particles: (first row, int32 CSR row starts (n + 1,), int32 neighbors
+        #: (b,), float32 unit-free lengths (b,)), the bonds of the hop
+        self.blocks: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.filled = 0  # particles added so far
+
+    def add(self, vectors: np.ndarray, indices: np.ndarray) -> None:
+        """Add the next block of particles (rows ``filled`` onwards): their density coefficients and hop bonds.
+
+        Parameters
+        ----------
+        vectors : numpy.ndarray
+            float32 (n, w, 3): each particle's bond vectors r_ij in the frame's units (padding: zeros),
+            all its neighbors within at least ``max(radii)``.
+        indices : numpy.ndarray
+            (n, w) neighbor indices j into the frame, -1 for padding.
+        """
+        radius = torch.tensor(self.radii, dtype=torch.float32)[:, None, None]
+        for offset in range(0, len(indices), CHUNK):
+            rows = slice(offset, offset + CHUNK)
+            bonds = torch.from_numpy(np.ascontiguousarray(vectors[rows]))
+            mask = torch.from_numpy(indices[rows] >= 0)
+            lengths = torch.from_numpy(np.linalg.norm(vectors[rows], axis=-1) / np.float32(self.scale))  # (n, w)
+            harmonics = real_harmonics(
+                bonds / torch.linalg.vector_norm(bonds, dim=-1, keepdim=True).clamp_min(1e-30), self.degrees
+            )
+            weights = envelope(lengths[None], radius, self.taper) * mask  # (C, n, w)
+            own = slice(self.filled, self.filled + len(mask))  # these particles' rows of the frame
+            self.norms[:, own] = 1 + weights.sum(-1)
+            self.density[:, own] = torch.einsum("cnw,hnw->cnh", weights, harmonics) / self.norms[:, own, None]
+            counts = mask.sum(1, dtype=torch.int32)
+            row_starts = torch.cat([torch.zeros(1, dtype=torch.int32), counts.cumsum(0, dtype=torch.int32)])
+            neighbors = torch.from_numpy(indices[rows])[mask].to(torch.int32)
+            self.blocks.append((self.filled, row_starts, neighbors, lengths[mask]))
+            self.filled += len(mask)
+
+    def spectra(self) -> np.ndarray:
+        """The shell spectra float32 (N, 2 x C x len(degrees)) of every particle added (all N must be).
+
+        The hop, window by window and block by block: ``Abar_i = (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij)``
+        as a sparse (block x N) product, so no (N, H) temporary is made.
+        """
+        n = self.density.shape[1]
+        if self.filled != n:
+            raise ValueError(f"shell spectra of {n} particles, but bonds of {self.filled} were added")
+        out = np.empty((n, len(self.radii), len(self.degrees), 2), np.float32)
+        for c, outer in enumerate(self.radii):
+            density = self.density[c]
+            for start, row_starts, neighbors, lengths in self.blocks:
+                rows = slice(start, start + len(row_starts) - 1)
+                weights = envelope(lengths, outer, self.taper)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
+                    hop = torch.sparse_csr_tensor(
+                        row_starts, neighbors, weights, (len(row_starts) - 1, n), check_invariants=False
+                    )
+                    averaged = hop @ density
+                averaged += density[rows]
+                averaged /= self.norms[c, rows, None]
+                out[rows, c, :, 0] = invariants(density[rows], self.degrees).numpy()
+                out[rows, c, :, 1] = invariants(averaged, self.degrees).numpy()
+        return out.reshape(n, -1)
+
+
+def invariants(coefficients: torch.Tensor, degrees) -> torch.Tensor:
+    """Per degree l, ``sqrt(4 pi / (2l + 1) sum_m A_lm^2)``: (n, H) coefficients -> (n, len(degrees))."""
+    columns, offset = [], 0
+    for l in degrees:
+        factor = math.sqrt(4 * math.pi / (2 * l + 1))
+        columns.append(factor * torch.linalg.vector_norm(coefficients[:, offset : offset + 2 * l + 1], dim=-1))
+        offset += 2 * l + 1
+    return torch.stack(columns, dim=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import freud
 import numpy as np
@@ -16,8 +17,8 @@ import simssl
 from simssl.defaults import SHELL_DEGREES, SHELL_RADII, SHELL_TAPER
 from simssl.errors import SimsslError
 from simssl.model import random_model
-from simssl.neighbors import compute_neighborhoods, model_inputs, model_neighborhoods, reads, within
-from simssl.shells import real_harmonics, shell_spectra, spectrum_width
+from simssl.neighbors import compute_neighborhoods, model_inputs, model_neighborhoods, reads
+from simssl.shells import ShellSpectra, real_harmonics, shell_spectra, spectrum_width
 from simssl.smooth import envelope
 
 
@@ -58,9 +59,9 @@ def test_power_spectrum_is_rotation_invariant_and_degree_by_degree():
     assert not torch.allclose(before, after)  # the coefficients themselves rotate
 
 
-def brute_force_spectra(frame, radii, degrees, taper):
+def brute_force_spectra(frame, radii, degrees, taper, max_neighbors=None):
     """The spectra by the definition, with scipy's harmonics and explicit loops over windows and degrees."""
-    hood = compute_neighborhoods(frame, cutoff=max(radii))
+    hood = compute_neighborhoods(frame, cutoff=max(radii), max_neighbors=max_neighbors)
     bonds = hood.vectors / hood.scale
     lengths = np.linalg.norm(bonds, axis=-1)
     theta = np.arccos(np.clip(bonds[..., 2] / np.maximum(lengths, 1e-12), -1, 1))
@@ -108,24 +109,39 @@ def test_spectra_need_a_wide_enough_query():
     frame = fcc(4, 0.0)
     with pytest.raises(ValueError, match="cutoff query at least as wide"):
         shell_spectra(compute_neighborhoods(frame, cutoff=1.5), SHELL_RADII)
+    with pytest.raises(ValueError, match="bonds of 0 were added"):
+        ShellSpectra(frame.n_particles, 1.0).spectra()
 
 
-def test_within_equals_its_own_query():
-    frame = fcc(5, 0.1, seed=4)
-    wide = compute_neighborhoods(frame, cutoff=1.9)
-    narrow, direct = within(wide, 1.5), compute_neighborhoods(frame, cutoff=1.5)
-    assert narrow.cutoff == direct.cutoff == 1.5 and narrow.scale == direct.scale and narrow.k == direct.k
-    for i in range(frame.n_particles):
-        np.testing.assert_array_equal(
-            np.sort(narrow.indices[i][narrow.mask[i]]), np.sort(direct.indices[i][direct.mask[i]])
-        )
-    np.testing.assert_allclose(
-        np.sort(np.linalg.norm(narrow.vectors, axis=-1), axis=1),
-        np.sort(np.linalg.norm(direct.vectors, axis=-1), axis=1),
-    )
-    assert not np.any(narrow.vectors[~narrow.mask])  # padding is zero
-    capped = within(wide, 1.5, max_neighbors=12)
-    assert capped.k == 12 and capped.cutoff == 1.5
+def by_neighbor(hood):
+    """(indices, vectors) with each row's bonds sorted by neighbor index (padding last)."""
+    order = np.argsort(np.where(hood.mask, hood.indices, hood.n_particles), axis=1)
+    return np.take_along_axis(hood.indices, order, 1), np.take_along_axis(hood.vectors, order[..., None], 1)
+
+
+@pytest.mark.parametrize("periodic", [True, False])
+def test_one_query_block_by_block_gives_the_spectra_and_the_encoders_own_query(monkeypatch, shell_model, periodic):
+    """model_neighborhoods reads one wide query a few particles at a time (neighborhoods span blocks, both
+    nearest-neighbor caps bite): the spectra are those of the definition, the bonds those of the encoder's own query."""
+    box, positions = noisy_fcc(5, 0.1, seed=4)
+    if periodic:
+        frame = simssl.make_frame(box, positions)
+    else:  # a floating ball: surface particles have fewer neighbors
+        frame = simssl.make_frame(None, positions[np.linalg.norm(positions, axis=1) < 3.3], periodic=False)
+    monkeypatch.setattr("simssl.neighbors.QUERY_CHUNK", 37)
+    monkeypatch.setattr("simssl.shells.CHUNK", 11)
+    monkeypatch.setattr("simssl.neighbors.SHELL_MAX_NEIGHBORS", 30)  # of FCC's 42 within 1.9
+    config = replace(shell_model.config, max_neighbors=14)  # of FCC's 18 within 1.5
+    hood = model_neighborhoods(frame, config)
+    expected = brute_force_spectra(frame, config.shells, config.shell_degrees, config.shell_taper, max_neighbors=30)
+    np.testing.assert_allclose(hood.shells, expected, atol=2e-6)
+    direct = compute_neighborhoods(frame, cutoff=config.cutoff, max_neighbors=14)
+    assert hood.cutoff == direct.cutoff == config.cutoff and hood.scale == direct.scale and hood.k == direct.k == 14
+    assert hood.mask.all() == periodic  # the ball's surface particles have fewer than 14 within 1.5
+    for mine, theirs in zip(by_neighbor(hood), by_neighbor(direct)):  # rows list neighbors in any order
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.any(hood.vectors[~hood.mask]) and np.all(hood.indices[~hood.mask] == -1)
+    np.testing.assert_array_equal(hood.neighbor_types, np.where(hood.mask, 0, -1))
 
 
 @pytest.fixture(scope="module")
