@@ -266,6 +266,121 @@ class Embedding:
     __call__ = compute
 
 
+@dataclass
+class Identify:
+    """Per-particle structure identification against the crystal library and the liquid, and nuclei.
+
+    For every particle: ``structure`` (int32 index into :attr:`structure_names`; 0 is ``"liquid"``),
+    ``structure_confidence`` (calibrated probability, float32), ``structure_distance`` (to the nearest
+    reference, in standardized feature units, float32) and ``cluster`` (int32 nucleus id: 0 the
+    largest cluster of ordered neighbors, -1 disordered; :mod:`simssl.nuclei`). See
+    :mod:`simssl.identify` for the references, the resolution between similar prototypes and the
+    calibration.
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+        A loaded encoder (see :func:`simssl.load_model`).
+    references : dict of str to list of Frame, or None
+        User reference structures, ``{name: frames}`` (every particle of the frames is that structure),
+        added to the library's.
+    device, batch_size, compile
+        As in :class:`Embedding`.
+    embedding : bool
+        Also write ``embedding`` (and ``embedding_avg`` with ``average``) from the same model pass.
+    average : bool
+        With ``embedding``: also ``embedding_avg``.
+    progress : bool
+        Show a progress bar when the library references of a new model are built (minutes, once).
+
+    Attributes
+    ----------
+    library : simssl.identify.References
+        The references in use.
+    """
+
+    model: object
+    references: dict | None = None
+    device: str | None = None
+    batch_size: int | None = None
+    compile: bool | None = None
+    embedding: bool = False
+    average: bool = False
+    progress: bool = True
+
+    def __post_init__(self):
+        from .identify import Featurizer, references_for
+
+        self.features = Featurizer(self.model, self.device, self.batch_size, self.compile)
+        self.library = references_for(self.model, device=self.device, progress=self.progress)
+        if self.references:
+            user = {name: np.concatenate([self.features(f) for f in fs]) for name, fs in self.references.items()}
+            self.library = self.library.with_user_references(user)
+
+    @property
+    def num_neighbors(self) -> int:
+        """As :attr:`Embedding.num_neighbors`."""
+        return self.features.embedding.num_neighbors
+
+    @property
+    def structure_names(self) -> tuple[str, ...]:
+        """Names of the ``structure`` indices; index 0 is ``"liquid"``."""
+        return self.library.names
+
+    @property
+    def names(self) -> list[str]:
+        """The quantities :meth:`compute` returns."""
+        from .identify import OUTPUT_NAMES
+
+        written = (["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])) if self.embedding else []
+        return written + [*OUTPUT_NAMES, "cluster"]
+
+    def parameters(self) -> dict:
+        """Everything that decides the results (JSON-like), the structure names included (``simssl info`` shows them).
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"Identify"``), ``model``, ``structures``, ``aliases``, ``temperature``,
+            ``embedding``, ``average``, ``device``, ``compile``.
+        """
+        return {
+            "kind": "Identify",
+            "model": model_identity(self.model),
+            "structures": list(self.structure_names),
+            "aliases": self.library.aliases,
+            "temperature": self.library.temperature,
+            "embedding": self.embedding,
+            "average": self.average,
+            "device": self.device,
+            "compile": self.compile,
+        }
+
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+        """The quantities of :attr:`names` for ``frame``.
+
+        Parameters
+        ----------
+        frame : Frame
+        neighborhoods : Neighborhoods or None
+            As in :meth:`Embedding.compute`.
+        """
+        from .nuclei import nuclei
+
+        features = self.features(frame, neighborhoods)
+        result = {}
+        if self.embedding:
+            width = features.shape[1] // 2
+            result["embedding"] = features[:, :width]
+            if self.average:
+                result["embedding" + AVERAGE_SUFFIX] = features[:, width:]
+        result.update(self.library.classify(features))
+        result["cluster"] = nuclei(frame, result["structure"] > 0)
+        return result
+
+    __call__ = compute
+
+
 def model_identity(model) -> dict:
     """``{'name': ..., 'sha256': ...}``: the model card's name and a hash of the config and every weight.
 

@@ -15,7 +15,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .bond_order import parse_degrees
-from .compute import Embedding, EmbeddingAnalyzer, Steinhardt, SteinhardtAnalyzer, analyze_frame, check_neighbors
+from .compute import (
+    Embedding,
+    EmbeddingAnalyzer,
+    Identify,
+    Steinhardt,
+    SteinhardtAnalyzer,
+    analyze_frame,
+    check_neighbors,
+)
 from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .devices import resolve_device
 from .errors import SimsslError
@@ -23,6 +31,7 @@ from .frame import Frame
 from .io import detect_format, read_frames
 from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
+from .nuclei import order_summary
 from .version import __version__
 
 
@@ -52,12 +61,19 @@ class AnalysisOptions:
         Particles per model batch.
     compile : bool or None
         ``torch.compile`` the encoder (None: on the CPU for large frames).
+    identify : bool
+        Also identify every particle's structure and its nucleus (:class:`~simssl.compute.Identify`:
+        ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``), with ``model``
+        (default: the shipped model); ``embedding`` is then written only when ``model`` is given.
+    references : tuple of (str, str)
+        User reference structures for ``identify``: ``(name, trajectory path)`` pairs, every particle of
+        every frame of the file being that structure.
 
     Raises
     ------
     SimsslError
-        For invalid Steinhardt degrees, an unknown or absent device, or ``batch_size`` or
-        ``steinhardt_k`` below 1.
+        For invalid Steinhardt degrees, an unknown or absent device, ``batch_size`` or
+        ``steinhardt_k`` below 1, or references without ``identify``.
     """
 
     steinhardt: tuple[int, ...] = STEINHARDT_DEGREES
@@ -69,8 +85,13 @@ class AnalysisOptions:
     device: str | None = None
     batch_size: int | None = None
     compile: bool | None = None
+    identify: bool = False
+    references: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "references", tuple((str(n), os.fspath(p)) for n, p in self.references))
+        if self.references and not self.identify:
+            raise SimsslError("reference structures are for identification: add --identify (identify=True)")
         empty = self.steinhardt is None or (np.ndim(self.steinhardt) == 1 and len(self.steinhardt) == 0)
         degrees = () if empty else parse_degrees(self.steinhardt)
         object.__setattr__(self, "steinhardt", degrees)
@@ -102,7 +123,8 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
     -------
     list
         A :class:`~simssl.compute.Steinhardt` (when degrees are given), then an
-        :class:`~simssl.compute.Embedding` (when a model is given).
+        :class:`~simssl.compute.Identify` (with ``identify``) or an :class:`~simssl.compute.Embedding`
+        (when a model is given).
 
     Raises
     ------
@@ -126,12 +148,25 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
                 num_neighbors=options.steinhardt_k,
             )
         )
-    if options.model is not None:
-        model = options.model
+    if options.model is not None or options.identify:
+        model = "default" if options.model is None else options.model
         if isinstance(model, str):
             from .model import load_model
 
             model = load_model(model, device=options.device)
+        if options.identify:
+            analyzers.append(
+                Identify(
+                    model,
+                    references=_reference_frames(options.references),
+                    device=options.device,
+                    batch_size=options.batch_size,
+                    compile=options.compile,
+                    embedding=options.model is not None,
+                    average=options.average,
+                )
+            )
+            return analyzers
         analyzers.append(
             Embedding(
                 model,
@@ -144,6 +179,16 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
     if not analyzers:
         raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
     return analyzers
+
+
+def _reference_frames(references) -> dict:
+    """``{name: frames}`` of the user reference files ``((name, path), ...)``; a file without frames is refused."""
+    frames = {}
+    for name, path in references:
+        frames[name] = list(read_frames(path))
+        if not frames[name]:
+            raise SimsslError(f"{path}: the reference file has no frames")
+    return frames
 
 
 @dataclass
@@ -185,6 +230,13 @@ class RunningStats:
         return result
 
 
+#: per-particle labels, not measurements: left out of the mean/std statistics
+CATEGORICAL = ("structure", "cluster")
+#: at most this many structures and frames in :meth:`ProcessResult.summary`
+SUMMARY_STRUCTURES = 6
+SUMMARY_FRAMES = 20
+
+
 @dataclass
 class ProcessResult:
     """What a run did: counts, per-quantity (mean, std), the output path, and in-memory results.
@@ -205,6 +257,13 @@ class ProcessResult:
         Of :attr:`n_frames`, those kept from an interrupted run's partial output.
     running : RunningStats
         The running sums behind :attr:`statistics`.
+    order : list of dict
+        Per frame with identification (``structure`` and ``cluster``): its
+        :func:`~simssl.nuclei.order_summary` (ordered fraction, number of nuclei, largest nucleus).
+    structure_counts : numpy.ndarray
+        Particles identified as each structure, over all frames (int64, by structure index).
+    structure_names : tuple of str
+        Names of the structure indices (set by :func:`process` from its :class:`~simssl.compute.Identify`).
     """
 
     output: str | None = None
@@ -213,6 +272,9 @@ class ProcessResult:
     frames: list[dict[str, np.ndarray]] = field(default_factory=list)  #: results per frame, when no output file
     resumed: int = 0  #: of :attr:`n_frames`, those kept from an interrupted run's partial output
     running: RunningStats = field(default_factory=RunningStats, repr=False)
+    order: list[dict] = field(default_factory=list)
+    structure_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    structure_names: tuple[str, ...] = ()
 
     @property
     def statistics(self) -> dict[str, tuple[float, float]]:
@@ -244,7 +306,15 @@ class ProcessResult:
         n_particles : int
         quantities : dict of str to numpy.ndarray
         """
-        self.running.add(quantities)
+        categorical = {name: value for name, value in quantities.items() if name in CATEGORICAL}
+        self.running.add({name: value for name, value in quantities.items() if name not in categorical})
+        if len(categorical) == len(CATEGORICAL):
+            self.order.append(order_summary(categorical["structure"], categorical["cluster"]))
+            counts = np.bincount(np.asarray(categorical["structure"], dtype=np.int64))
+            width = max(len(counts), len(self.structure_counts))
+            self.structure_counts = np.pad(self.structure_counts, (0, width - len(self.structure_counts))) + np.pad(
+                counts, (0, width - len(counts))
+            )
         self.n_frames += 1
         self.n_particles += n_particles
 
@@ -257,7 +327,33 @@ class ProcessResult:
         if self.resumed:
             lines[0] += f" ({self.resumed} of them kept from the interrupted run)"
         lines += [f"  {name:<14} mean {mean:10.5g}   std {std:10.5g}" for name, (mean, std) in self.statistics.items()]
-        return "\n".join(lines)
+        return "\n".join(lines + self._order_lines())
+
+    def _order_lines(self) -> list[str]:
+        """The identification part of :meth:`summary`: structures over the run, then order per frame."""
+        if not self.order:
+            return []
+        total = self.structure_counts.sum()
+        shares = sorted(enumerate(self.structure_counts), key=lambda item: -item[1])
+        names = self.structure_names
+        lines = [
+            "  structures (all frames): "
+            + ", ".join(
+                f"{names[index] if index < len(names) else index} {100 * count / total:.1f} %"
+                for index, count in shares[:SUMMARY_STRUCTURES]
+                if count
+            ),
+            "  frame  ordered fraction  nuclei  largest nucleus",
+        ]
+        shown = np.unique(np.linspace(0, len(self.order) - 1, min(len(self.order), SUMMARY_FRAMES)).round().astype(int))
+        lines += [
+            f"  {i:5d}  {self.order[i]['ordered_fraction']:16.3f}  {self.order[i]['n_clusters']:6d}  "
+            f"{self.order[i]['largest_cluster']:15d}"
+            for i in shown
+        ]
+        if len(shown) < len(self.order):
+            lines.append(f"  ({len(shown)} of {len(self.order)} frames shown, evenly spaced)")
+        return lines
 
 
 def process(
@@ -347,6 +443,7 @@ def process(
         output = check_output_path(output, force=force or resume, inputs=[input] if os.path.exists(input) else [])
     reader = read_frames(input, frames=frames, format=format, box=box)
     result = ProcessResult(output)
+    result.structure_names = next((a.structure_names for a in analyzers if isinstance(a, Identify)), ())
     record = run_fingerprint(input, analyzers, frames, format, box, k, keep_input) if output else None
     bar = tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress)
     writing = open_writer(output, resume, force, record, keep_input) if output is not None else nullcontext()

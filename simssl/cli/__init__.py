@@ -14,7 +14,7 @@ from ..errors import SimsslError, SimsslWarning
 from ..version import __version__
 from .compare import add_compare_parser
 from .plot import add_plot_parser
-from .process import add_info_parser, add_process_parser
+from .process import add_identify_parser, add_info_parser, add_process_parser
 from .training import PRESET_NAMES, add_finetune_parser, add_pretrain_parser
 
 __all__ = ["PRESET_NAMES", "build_parser", "main"]
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (
         add_process_parser,
+        add_identify_parser,
         add_plot_parser,
         add_info_parser,
         add_pretrain_parser,

@@ -1,4 +1,4 @@
-"""``simssl process`` (per-particle order of every frame, one file or many on dask) and ``simssl info``."""
+"""``simssl process`` (per-particle order, one file or many on dask), ``simssl identify`` and ``simssl info``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from ..defaults import OUTPUT_SUFFIX, STEINHARDT_NEIGHBORS
 from ..errors import SimsslError
 from . import options
 
+IDENTIFY_HELP = (
+    "structure (index of the nearest reference: the crystal library and 'liquid', names in `simssl info`), "
+    "structure_confidence, structure_distance and cluster (nucleus id, 0 = largest, -1 = disordered)"
+)
+
 
 def add_process_parser(commands) -> None:
     parser = commands.add_parser(
@@ -20,6 +25,21 @@ def add_process_parser(commands) -> None:
         "A .gsd output holds the input frames plus log arrays particles/simssl/<name>; "
         "a .npz output holds one array per quantity with a leading frame axis.",
     )
+    _add_process_arguments(parser, identify=False)
+
+
+def add_identify_parser(commands) -> None:
+    parser = commands.add_parser(
+        "identify",
+        help="name every particle's structure (crystal library or liquid) and its nucleus",
+        description="`simssl process --identify`: write per particle " + IDENTIFY_HELP + ", plus q4 and q6 "
+        "(--steinhardt none to skip); the summary gives the ordered fraction and largest nucleus per frame.",
+    )
+    _add_process_arguments(parser, identify=True)
+
+
+def _add_process_arguments(parser, identify: bool) -> None:
+    """The options of ``process`` (``identify``: of ``simssl identify``, where identification is on)."""
     options.add_input(
         parser,
         nargs="*",
@@ -57,6 +77,18 @@ def add_process_parser(commands) -> None:
         help=f"nearest neighbors for Steinhardt (default: {STEINHARDT_NEIGHBORS})",
     )
     options.add_model_options(parser, default=None)
+    if identify:
+        parser.set_defaults(identify=True)
+    else:
+        parser.add_argument("--identify", action="store_true", help="also write " + IDENTIFY_HELP)
+    parser.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="[NAME=]PATH",
+        help="with identification: a trajectory of a reference structure (every particle of every frame), "
+        "named NAME (default: the file name); repeat for several",
+    )
     parser.add_argument("--batch-size", type=int, help="particles per model batch (default: sized to bound memory)")
     parser.add_argument(
         "--compile",
@@ -110,6 +142,8 @@ def run_process(args) -> int | None:
         device=args.device,
         batch_size=args.batch_size,
         compile=args.compile,
+        identify=args.identify,
+        references=tuple(_parse_reference(item) for item in args.reference),
     )
     run = RunOptions(
         k=args.k,
@@ -125,6 +159,14 @@ def run_process(args) -> int | None:
     )
     if not args.quiet:
         print(result.summary())
+
+
+def _parse_reference(item: str) -> tuple[str, str]:
+    """``NAME=PATH`` or ``PATH`` (named after the file, without extensions) -> (name, path); refuses a missing file."""
+    name, _, path = item.rpartition("=") if "=" in item and not os.path.exists(item) else ("", "", item)
+    if not os.path.exists(path):
+        raise SimsslError(f"{path}: no such reference file")
+    return name or os.path.basename(path).split(".")[0], path
 
 
 def _run_distributed(args, sources, analysis, run) -> int:
@@ -222,10 +264,22 @@ def _describe_gsd_quantities(path: str) -> None:
             f"  made by simssl {record['simssl']} from {record['input']['path']} "
             f"({', '.join(item['kind'] for item in record['analyzers'])})"
         )
+        _describe_structures(record)
+
+
+def _describe_structures(record: dict) -> None:
+    """The names behind ``structure`` indices, from a run record with identification."""
+    for item in record.get("analyzers", []):
+        if item.get("kind") == "Identify":
+            print("  structure indices (log/particles/simssl/structure; 0 = liquid, > 0 = ordered):")
+            for index, name in enumerate(item["structures"]):
+                merged = [other for other, into in item.get("aliases", {}).items() if name in into]
+                print(f"    {index:3d}  {name}" + (f"  (also reports sites of {', '.join(merged)})" if merged else ""))
 
 
 def _describe_npz(path: str) -> None:
     """Arrays of a ``simssl process`` .npz output: names, shapes, dtypes."""
+    import json
     import os
 
     import numpy as np
@@ -241,3 +295,5 @@ def _describe_npz(path: str) -> None:
         for name in data.files:
             value = data[name]
             print(f"    {name:<16} shape {tuple(value.shape)}  {value.dtype}")
+        if "fingerprint" in data.files:
+            _describe_structures(json.loads(str(data["fingerprint"])))

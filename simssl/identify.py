@@ -1,0 +1,408 @@
+"""Per-particle structure identification: the nearest reference environment in embedding space.
+
+References are the encoder's features (embedding and its neighbor average, standardized) of:
+
+* every prototype of the crystal library (:mod:`simssl.training.structures`), at Gaussian noise
+  :data:`REFERENCE_NOISE` (0 to 0.12 of the shortest distance, so hot crystals find their cold
+  selves), one center per distinct site (orbit) and noise level;
+* disordered configurations (:mod:`simssl.training.liquids`: Lennard-Jones liquids and soft-sphere
+  packings), k-means centers, under the name ``"liquid"``, always structure 0, so that "none of
+  these" is an answer and ``structure > 0`` means ordered;
+* optionally, user frames (``--reference mycrystal.gsd``), k-means centers under their own name.
+
+**Resolution.** Some prototypes are slight distortions or stackings of simpler ones (tI2-In is
+fcc stretched by 8 %, tP4-Np a distorted bcc, hR3-Sm and hP4-La mix fcc- and hcp-like sites). At the
+noise of a crystal near melting their environments cannot be told apart, and forcing a choice
+named most hot fcc particles "tI2-In". So a site whose features at noise :data:`RESOLUTION_NOISE`
+lie closer to a site of a simpler prototype (higher space-group number, then fewer atoms per cell)
+than its own particles' spread is reported as that simpler structure; :attr:`References.aliases`
+records every such merge. A prototype whose sites all merge disappears from the names.
+
+**Confidence.** ``structure_confidence`` is the softmax over structures of ``-d_s^2 / T``, with d_s
+the distance to structure s's nearest center and T fitted (maximum likelihood) on fresh noise draws
+of every prototype at :data:`CALIBRATION_NOISE` and a fresh liquid: a calibrated probability on
+data like the references, not on everything a user may bring.
+
+References are built once per model (a few minutes on a CPU) and cached: the default model's ship
+in the package (``simssl/data/default_references.npz``), others go to :func:`cache_directory`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .atomic import AtomicFile
+from .errors import SimsslError, SimsslWarning
+
+#: name of the disordered reference, always structure 0
+LIQUID = "liquid"
+#: Gaussian noise (in shortest distances) of the reference crystals
+REFERENCE_NOISE: tuple[float, ...] = (0.0, 0.04, 0.08, 0.12)
+#: noise at which two sites that cannot be told apart are merged (see the module docstring)
+RESOLUTION_NOISE = 0.12
+#: noise of the calibration draws that fit the confidence temperature
+CALIBRATION_NOISE = 0.1
+#: particles per reference crystal (at least 4 per site)
+REFERENCE_PARTICLES = 600
+#: k-means centers of the disordered references and of each user reference
+LIQUID_CENTERS = 16
+USER_CENTERS = 8
+#: rows classified at once (bounds the (rows, centers) distance matrix)
+CHUNK = 8192
+#: names of the per-particle outputs
+OUTPUT_NAMES: tuple[str, ...] = ("structure", "structure_confidence", "structure_distance")
+#: bump when the reference recipe changes: cached references of another version are rebuilt
+RECIPE_VERSION = 1
+DEFAULT_REFERENCES = "default_references.npz"
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference centers in standardized feature space and the structure each one names.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Structure names; ``names[0]`` is ``"liquid"``.
+    centers : numpy.ndarray
+        (M, F) float32 standardized centers, sorted by label.
+    labels : numpy.ndarray
+        (M,) int32 index into ``names`` of every center.
+    mean, std : numpy.ndarray
+        (F,) float32: the standardization of raw features.
+    temperature : float
+        Of the confidence softmax.
+    aliases : dict of str to list of str
+        Per library prototype merged (wholly or in part) into simpler structures: those structures.
+    model : str
+        sha256 of the model (:func:`simssl.compute.model_identity`) the features come from.
+    """
+
+    names: tuple[str, ...]
+    centers: np.ndarray
+    labels: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    temperature: float
+    aliases: dict = field(default_factory=dict)
+    model: str = ""
+
+    def distances(self, features: np.ndarray) -> np.ndarray:
+        """(N, S) float32 distance of every row to each structure's nearest center (standardized units).
+
+        Parameters
+        ----------
+        features : numpy.ndarray
+            (N, F) raw features (embedding, then its neighbor average).
+        """
+        starts = np.flatnonzero(np.r_[True, np.diff(self.labels) != 0])
+        squared_norms = (self.centers**2).sum(1)
+        result = np.empty((len(features), len(self.names)), dtype=np.float32)
+        for start in range(0, len(features), CHUNK):
+            z = (np.asarray(features[start : start + CHUNK], dtype=np.float32) - self.mean) / self.std
+            squared = (z**2).sum(1)[:, None] - 2 * z @ self.centers.T + squared_norms[None]
+            result[start : start + CHUNK] = np.sqrt(np.maximum(np.minimum.reduceat(squared, starts, axis=1), 0))
+        return result
+
+    def classify(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        """``structure`` (N,) int32, ``structure_confidence`` and ``structure_distance`` (N,) float32.
+
+        Parameters
+        ----------
+        features : numpy.ndarray
+            (N, F) raw features.
+        """
+        distances = self.distances(features)
+        return dict(zip(OUTPUT_NAMES, _decide(distances, self.temperature)))
+
+    def save(self, path) -> None:
+        """Write to ``path`` (.npz) atomically."""
+        meta = {"names": list(self.names), "aliases": self.aliases, "model": self.model, "recipe": RECIPE_VERSION}
+        with AtomicFile(path, force=True) as target:
+            with open(target.temporary, "wb") as handle:
+                np.savez(
+                    handle,
+                    centers=self.centers,
+                    labels=self.labels,
+                    mean=self.mean,
+                    std=self.std,
+                    temperature=np.float64(self.temperature),
+                    meta=np.asarray(json.dumps(meta)),
+                )
+
+    @classmethod
+    def load(cls, path) -> References:
+        """Read what :meth:`save` wrote."""
+        with np.load(path) as data:
+            meta = json.loads(str(data["meta"]))
+            return cls(
+                names=tuple(meta["names"]),
+                centers=data["centers"],
+                labels=data["labels"],
+                mean=data["mean"],
+                std=data["std"],
+                temperature=float(data["temperature"]),
+                aliases=meta["aliases"],
+                model=meta["model"],
+            )
+
+    def with_user_references(self, features: dict[str, np.ndarray]) -> References:
+        """These references plus k-means centers of user features, one new structure per name.
+
+        Parameters
+        ----------
+        features : dict of str to numpy.ndarray
+            ``{name: (n, F) raw features}``; a name already present is refused.
+        """
+        from .clustering import kmeans
+
+        names, centers, labels = list(self.names), [self.centers], [self.labels]
+        for name, rows in features.items():
+            if name in names:
+                raise SimsslError(f"reference name {name!r} is already a structure; rename the file or use NAME=PATH")
+            count = max(1, min(USER_CENTERS, len(rows) // 50))
+            centers.append(((kmeans(rows, count, seed=0)[1] - self.mean) / self.std).astype(np.float32))
+            labels.append(np.full(count, len(names), dtype=np.int32))
+            names.append(name)
+        return replace(self, names=tuple(names), centers=np.concatenate(centers), labels=np.concatenate(labels))
+
+
+def _decide(distances: np.ndarray, temperature: float):
+    """Nearest structure, its softmax probability at ``temperature`` and its distance."""
+    structure = distances.argmin(1).astype(np.int32)
+    logits = -(distances.astype(np.float64) ** 2) / temperature
+    logits -= logits.max(1, keepdims=True)
+    confidence = 1 / np.exp(logits).sum(1)  # the winner's logit is 0 after the shift
+    nearest = np.take_along_axis(distances, structure[:, None], 1)[:, 0]
+    return structure, confidence.astype(np.float32), nearest.astype(np.float32)
+
+
+def fit_temperature(distances: np.ndarray, labels: np.ndarray) -> float:
+    """The softmax temperature that maximizes the likelihood of ``labels`` (log grid, 10^-2 .. 10^4).
+
+    Parameters
+    ----------
+    distances : numpy.ndarray
+        (N, S) distances to each structure.
+    labels : numpy.ndarray
+        (N,) true structure indices.
+    """
+    squared = distances.astype(np.float64) ** 2
+    true = squared[np.arange(len(labels)), labels]
+    best, best_loss = 1.0, np.inf
+    for temperature in np.logspace(-2, 4, 241):
+        logits = -squared / temperature
+        top = logits.max(1)
+        loss = np.mean(top + np.log(np.exp(logits - top[:, None]).sum(1)) + true / temperature)
+        if loss < best_loss:
+            best, best_loss = float(temperature), loss
+    return best
+
+
+def _simplicity(name: str) -> tuple[int, int]:
+    """Sort key of library prototypes, simplest first: higher space-group number, then fewer atoms per cell."""
+    from .training.structures import prototype_space_group, unit_cell
+
+    return -prototype_space_group(name), len(unit_cell(name)[1])
+
+
+def _orbits(clean: np.ndarray, n_basis: int) -> np.ndarray:
+    """(N,) orbit id of every particle of a clean crystal: sites whose features coincide share one."""
+    sites = np.arange(len(clean)) % n_basis
+    site_means = np.stack([clean[sites == s].mean(0) for s in range(n_basis)])
+    scale = max(float(np.abs(site_means).max()), 1e-12)
+    _, orbit_of_site = np.unique(np.round(site_means / scale, 3), axis=0, return_inverse=True)
+    return orbit_of_site.reshape(-1)[sites]
+
+
+def build_references(
+    model, prototypes=None, seed: int = 0, device=None, progress: bool = True, liquids=None, calibration_liquid=None
+) -> References:
+    """References of ``model`` for the crystal library and the disordered set (see the module docstring).
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+    prototypes : sequence of str or None
+        Library prototype names (default: all).
+    seed : int
+        Seed of every noise draw and liquid.
+    device : str or None
+        Torch device of the model.
+    progress : bool
+        Show a progress bar.
+    liquids : list of Frame or None
+        The disordered references (default: :func:`~simssl.training.liquids.liquid_frames`).
+    calibration_liquid : Frame or None
+        The liquid of the calibration set (default: a fresh Lennard-Jones liquid).
+
+    Returns
+    -------
+    References
+    """
+    from .clustering import kmeans
+    from .compute import model_identity
+    from .training.liquids import lennard_jones_liquid, liquid_frames
+    from .training.structures import crystal, prototype_names, unit_cell
+
+    names = sorted(prototype_names("all") if prototypes is None else list(prototypes), key=_simplicity)
+    featurize = Featurizer(model, device)
+    work = tqdm(total=len(names) * (len(REFERENCE_NOISE) + 1) + 2, desc="references", disable=not progress)
+    crystal_rows, keys = [], []  # per (prototype, noise): features and (prototype index, level, orbit per row)
+    site_orbits = []  # per prototype: the orbit of each basis site
+    calibration, calibration_labels = [], []
+    for index, name in enumerate(names):
+        n_basis = len(unit_cell(name)[1])
+        size, clean = _fitting_crystal(name, max(REFERENCE_PARTICLES, 4 * n_basis), featurize, [seed, index, 0])
+        orbits = _orbits(clean, n_basis)
+        site_orbits.append(orbits[:n_basis])
+        for level, noise in enumerate(REFERENCE_NOISE):
+            rows = clean if noise == 0 else featurize(crystal(name, size, noise=noise, seed=[seed, index, level]))
+            crystal_rows.append(rows)
+            keys.append((index, level, orbits))
+            work.update()
+        calibration.append(featurize(crystal(name, size, noise=CALIBRATION_NOISE, seed=[seed, index, 99])))
+        calibration_labels.append(np.full(len(calibration[-1]), index))
+        work.update()
+    liquid = np.concatenate([featurize(frame) for frame in (liquid_frames(seed) if liquids is None else liquids)])
+    work.update()
+    if calibration_liquid is None:
+        calibration_liquid = lennard_jones_liquid(density=0.88, temperature=1.1, seed=seed * 100 + 99)
+    calibration.append(featurize(calibration_liquid))
+    calibration_labels.append(np.full(len(calibration[-1]), -1))
+    work.update()
+    work.close()
+
+    everything = np.concatenate([*crystal_rows, liquid])
+    mean = everything.mean(0).astype(np.float32)
+    std = np.where(everything.std(0) > 0, everything.std(0), 1).astype(np.float32)
+
+    # one center per (prototype, orbit, noise); the spread of each orbit at the resolution noise
+    centers, owners, orbit_ids, spreads = [], [], [], {}
+    resolution_level = REFERENCE_NOISE.index(RESOLUTION_NOISE)
+    for rows, (index, level, orbits) in zip(crystal_rows, keys):
+        z = (rows - mean) / std
+        for orbit in np.unique(orbits):
+            members = z[orbits == orbit]
+            center = members.mean(0)
+            centers.append(center)
+            owners.append(index)
+            orbit_ids.append((index, int(orbit), level))
+            if level == resolution_level:
+                spreads[index, int(orbit)] = (len(centers) - 1, float(np.sqrt(((members - center) ** 2).sum(1).mean())))
+    centers = np.asarray(centers, dtype=np.float32)
+    label_of = {}  # (prototype, orbit) -> prototype index it is reported as
+    aliases: dict[str, list[str]] = {}
+    for (index, orbit), (row, spread) in spreads.items():  # simplest prototypes first (names are sorted so)
+        simpler = [(other_row, key) for key, (other_row, _) in spreads.items() if key[0] < index]
+        label_of[index, orbit] = index
+        if simpler:
+            rows = np.array([r for r, _ in simpler])
+            gaps = np.linalg.norm(centers[rows] - centers[row], axis=1)
+            nearest = int(gaps.argmin())
+            if gaps[nearest] < spread:
+                label_of[index, orbit] = label_of[simpler[nearest][1]]
+                merged = names[label_of[index, orbit]]
+                aliases.setdefault(names[index], [])
+                if merged not in aliases[names[index]]:
+                    aliases[names[index]].append(merged)
+    kept = sorted({label for label in label_of.values()})
+    structure_names = (LIQUID, *(names[i] for i in kept))
+    position = {prototype: s + 1 for s, prototype in enumerate(kept)}
+    labels = np.array([position[label_of[index, orbit]] for index, orbit, _ in orbit_ids], dtype=np.int32)
+    liquid_centers = ((kmeans(liquid, min(LIQUID_CENTERS, len(liquid)), seed=seed)[1] - mean) / std).astype(np.float32)
+    centers = np.concatenate([liquid_centers, centers])
+    labels = np.concatenate([np.zeros(len(liquid_centers), dtype=np.int32), labels])
+    order = np.argsort(labels, kind="stable")
+    references = References(
+        names=structure_names,
+        centers=np.ascontiguousarray(centers[order]),
+        labels=labels[order],
+        mean=mean,
+        std=std,
+        temperature=1.0,
+        aliases=aliases,
+        model=model_identity(model)["sha256"],
+    )
+    # calibration: every particle of a fresh draw should be named as its site's orbit is
+    truth = []
+    for rows, owner in zip(calibration, calibration_labels):
+        index = int(owner[0])
+        if index < 0:
+            truth.append(np.zeros(len(rows), dtype=np.int64))
+            continue
+        orbit_of_row = site_orbits[index][np.arange(len(rows)) % len(site_orbits[index])]
+        truth.append(np.array([position[label_of[index, int(orbit)]] for orbit in orbit_of_row], dtype=np.int64))
+    temperature = fit_temperature(references.distances(np.concatenate(calibration)), np.concatenate(truth))
+    return replace(references, temperature=temperature)
+
+
+def _fitting_crystal(name: str, size: int, featurize, seed) -> tuple[int, np.ndarray]:
+    """The clean prototype's size and features, doubling ``size`` until its box holds the model's neighborhoods
+    (molecular crystals need more particles)."""
+    from .training.structures import crystal
+
+    for _ in range(6):
+        try:
+            return size, featurize(crystal(name, size, seed=seed))
+        except SimsslError:
+            size *= 2
+    raise SimsslError(f"prototype {name}: no reference crystal of up to {size} particles holds the neighborhoods")
+
+
+class Featurizer:
+    """Raw identification features of a frame: the embedding and its neighbor average, (N, 2 D) float32."""
+
+    def __init__(self, model, device=None, batch_size=None, compile=None):
+        from .compute import Embedding
+
+        self.embedding = Embedding(model, device=device, batch_size=batch_size, compile=compile, average=True)
+
+    def __call__(self, frame, neighborhoods=None) -> np.ndarray:
+        columns = self.embedding.compute(frame, neighborhoods)
+        return np.concatenate([columns["embedding"], columns["embedding_avg"]], axis=1)
+
+
+def cache_directory() -> Path:
+    """Where references of models other than the shipped one are cached: ``$SIMSSL_CACHE``, else
+    ``$XDG_CACHE_HOME/simssl``, else ``~/.cache/simssl``."""
+    if os.environ.get("SIMSSL_CACHE"):
+        return Path(os.environ["SIMSSL_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "simssl"
+
+
+def references_for(model, device=None, progress: bool = True) -> References:
+    """The library references of ``model``: shipped (default model), cached, or built now and cached.
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+    device : str or None
+    progress : bool
+        Show a progress bar while building.
+    """
+    from .compute import model_identity
+    from .model.loading import default_model_path
+
+    digest = model_identity(model)["sha256"]
+    shipped = default_model_path().with_name(DEFAULT_REFERENCES)
+    candidates = [shipped, cache_directory() / f"references-{digest[:16]}-v{RECIPE_VERSION}.npz"]
+    for path in candidates:
+        if path.exists():
+            references = References.load(path)
+            if references.model == digest:
+                return references
+    references = build_references(model, device=device, progress=progress)
+    try:
+        candidates[1].parent.mkdir(parents=True, exist_ok=True)
+        references.save(candidates[1])
+    except OSError as error:
+        warnings.warn(f"could not cache the references in {candidates[1]} ({error})", SimsslWarning, stacklevel=2)
+    return references

@@ -1,0 +1,185 @@
+"""Structure identification, the ordered fraction and nuclei (simssl.identify, simssl.nuclei, ``simssl identify``)."""
+
+from __future__ import annotations
+
+import json
+
+import gsd.hoomd
+import numpy as np
+import pytest
+from model_helpers import random_rotation
+
+import simssl
+from simssl.cli import main
+from simssl.compute import Identify
+from simssl.frame import frame_from_lattice
+from simssl.identify import LIQUID, build_references, fit_temperature, references_for
+from simssl.nuclei import nuclei, order_summary
+from simssl.training.liquids import lennard_jones_liquid, soft_sphere_packing
+from simssl.training.structures import crystal, random_crystal
+
+COMMON = {"cF4-Cu": "fcc", "cI2-W": "bcc", "hP2-Mg": "hcp", "cF8-C": "diamond", "cP1-Po": "sc"}
+
+
+@pytest.fixture(scope="module")
+def identify():
+    return Identify(simssl.load_model("default"), progress=False)
+
+
+def test_default_references_ship_with_the_model_and_name_the_liquid_first(identify):
+    names = identify.structure_names
+    assert names[0] == LIQUID
+    assert set(COMMON) <= set(names)
+    assert identify.library.model == simssl.compute.model_identity(identify.model)["sha256"]
+    # near-duplicates of simpler structures are reported as those (tI2-In is fcc stretched by 8 %)
+    assert "tI2-In" not in names and identify.library.aliases["tI2-In"] == ["cF4-Cu"]
+
+
+@pytest.mark.parametrize("name", sorted(COMMON))
+def test_perfect_and_noisy_crystals_are_fully_ordered_and_named(identify, name):
+    for noise in (0.0, 0.06):
+        frame = crystal(name, 1500, noise=noise, seed=5)
+        result = identify.compute(frame)
+        expected = identify.structure_names.index(name)
+        assert np.mean(result["structure"] == expected) >= (1.0 if noise == 0 else 0.97), (name, noise)
+        summary = order_summary(result["structure"], result["cluster"])
+        assert summary["ordered_fraction"] >= (1.0 if noise == 0 else 0.98)
+        assert summary["largest_cluster"] >= 0.99 * frame.n_particles  # one grain spans the periodic crystal
+    assert np.all(result["structure_confidence"] > 0.5) or noise > 0
+
+
+def test_a_liquid_is_not_ordered(identify):
+    frame = lennard_jones_liquid(2000, density=0.9, temperature=1.2, seed=7)  # not a reference state or seed
+    result = identify.compute(frame)
+    assert np.mean(result["structure"] == 0) >= 0.95
+    assert order_summary(result["structure"], result["cluster"])["largest_cluster"] < 20
+
+
+def test_identification_does_not_depend_on_orientation_or_order(identify):
+    frame = crystal("hP2-Mg", 1200, noise=0.08, seed=3)
+    base = identify.compute(frame)
+    rotation = random_rotation(np.random.default_rng(1))
+    permutation = np.random.default_rng(2).permutation(frame.n_particles)
+    lattice = np.asarray(frame.box.to_matrix()).T @ rotation.T
+    moved = frame_from_lattice(lattice, (frame.positions @ rotation.T)[permutation], type_names=("A",))
+    other = identify.compute(moved)
+    assert np.array_equal(other["structure"], base["structure"][permutation])
+    np.testing.assert_allclose(other["structure_distance"], base["structure_distance"][permutation], rtol=1e-3)
+
+
+def test_confidence_is_a_probability_and_tracks_noise(identify):
+    cold = identify.compute(crystal("cI2-W", 1000, noise=0.02, seed=1))["structure_confidence"]
+    hot = identify.compute(crystal("cI2-W", 1000, noise=0.14, seed=1))["structure_confidence"]
+    assert np.all((cold > 0) & (cold <= 1)) and np.all((hot > 0) & (hot <= 1))
+    assert cold.mean() > hot.mean()
+
+
+def test_fit_temperature_recovers_a_known_softmax():
+    rng = np.random.default_rng(0)
+    distances = rng.uniform(0, 3, size=(20000, 4))
+    probabilities = np.exp(-(distances**2) / 2.0)
+    probabilities /= probabilities.sum(1, keepdims=True)
+    labels = (rng.uniform(size=(20000, 1)) > probabilities.cumsum(1)).sum(1)
+    assert fit_temperature(distances, labels) == pytest.approx(2.0, rel=0.1)
+
+
+def test_user_references_become_structures(identify, tmp_path):
+    """A random crystal of a space group the library lacks is named after the user's file."""
+    reference = random_crystal(96, n_particles=800, seed=11)
+    path = tmp_path / "mine.gsd"
+    with gsd.hoomd.open(str(path), "w") as trajectory:
+        snapshot = gsd.hoomd.Frame()
+        snapshot.configuration.box = [*reference.box.L, reference.box.xy, reference.box.xz, reference.box.yz]
+        snapshot.particles.N = reference.n_particles
+        snapshot.particles.position = reference.positions
+        trajectory.append(snapshot)
+    mine = Identify(identify.model, references={"mine": list(simssl.read_frames(str(path)))}, progress=False)
+    assert mine.structure_names[-1] == "mine"
+    noisy = simssl.frame_from_lattice(
+        np.asarray(reference.box.to_matrix()).T,
+        reference.positions + np.random.default_rng(4).normal(scale=0.03, size=reference.positions.shape),
+        type_names=("A",),
+    )
+    assert np.mean(mine.compute(noisy)["structure"] == len(mine.structure_names) - 1) >= 0.95
+    with pytest.raises(simssl.SimsslError, match="already a structure"):
+        Identify(identify.model, references={"liquid": [reference]}, progress=False)
+
+
+def test_nuclei_are_numbered_by_size_and_disordered_particles_get_minus_one():
+    frame = soft_sphere_packing(1500, 0.45, seed=3)
+    center = frame.positions[0]
+    distance = np.linalg.norm(frame.box.wrap(frame.positions - center), axis=1)
+    far = np.linalg.norm(frame.box.wrap(frame.positions - center - frame.box.L / 2), axis=1)  # half a box away
+    ordered = (distance < 2.5) | (far < 1.8)
+    ids = nuclei(frame, ordered)
+    assert np.all(ids[~ordered] == -1)
+    assert set(np.unique(ids[distance < 2.5])) == {0} and set(np.unique(ids[far < 1.8])) == {1}
+    assert order_summary(np.where(ordered, 1, 0), ids) == {
+        "ordered_fraction": pytest.approx(ordered.mean()),
+        "n_clusters": 2,
+        "largest_cluster": int((distance < 2.5).sum()),
+    }
+    assert np.all(nuclei(frame, np.zeros(frame.n_particles, bool)) == -1)
+
+
+def test_build_references_merges_distortions_into_the_simpler_structure():
+    model = simssl.load_model("default")
+    references = build_references(
+        model,
+        prototypes=["tI2-In", "cF4-Cu", "cI2-W"],
+        progress=False,
+        liquids=[soft_sphere_packing(600, 0.45, seed=1)],
+        calibration_liquid=soft_sphere_packing(600, 0.45, seed=2),
+    )
+    assert references.names == (LIQUID, "cI2-W", "cF4-Cu")  # simplest first: space group 229, then 225
+    assert references.aliases == {"tI2-In": ["cF4-Cu"]}
+    assert 0 < references.temperature < 1e4
+    assert np.array_equal(np.sort(references.labels), references.labels)
+    result = references.classify(simssl.compare.embedding_features(model, crystal("tI2-In", 500, noise=0.05, seed=9)))
+    assert np.mean(result["structure"] == 2) >= 0.99
+
+
+def test_references_of_the_default_model_load_from_the_package(identify, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMSSL_CACHE", str(tmp_path))
+    loaded = references_for(identify.model, progress=False)
+    assert loaded.names == identify.structure_names and not list(tmp_path.iterdir())  # nothing built or cached
+
+
+def test_identify_command_writes_structures_and_summarizes_order(tmp_path, capsys):
+    output = tmp_path / "out.gsd"
+    assert main(["identify", "--example", "--frames", "0:20:19", "-o", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "ordered fraction" in printed and "largest nucleus" in printed
+    with gsd.hoomd.open(str(output)) as trajectory:
+        first, last = trajectory[0].log, trajectory[1].log
+        record = json.loads(bytes(first["simssl/fingerprint"]).decode())
+    prefix = "particles/simssl/"
+    assert {"q4", "q6", "structure", "structure_confidence", "structure_distance", "cluster"} <= {
+        key[len(prefix) :] for key in first if key.startswith(prefix)
+    }
+    assert "embedding" not in {key[len(prefix) :] for key in first}
+    hot, cold = first[prefix + "structure"], last[prefix + "structure"]
+    assert np.mean(hot > 0) < 0.1 < 0.5 < np.mean(cold > 0)  # the melt is disordered, the end crystalline
+    structures = next(item for item in record["analyzers"] if item["kind"] == "Identify")["structures"]
+    assert structures[0] == LIQUID
+    assert main(["info", str(output)]) == 0
+    assert "cF4-Cu" in capsys.readouterr().out
+
+
+def test_process_identify_with_a_model_also_writes_embeddings(tmp_path):
+    output = tmp_path / "out.npz"
+    assert main(["process", "--example", "--frames", "19", "--identify", "--model", "default", "-o", str(output)]) == 0
+    with np.load(output) as data:
+        assert data["embedding"].shape == (1, 4000, 32) and data["structure"].dtype == np.int32
+
+
+def test_references_without_identification_are_refused(tmp_path, capsys):
+    path = simssl.example_path()
+    assert main(["process", "--example", "--reference", str(path), "-o", str(tmp_path / "x.gsd")]) == 2
+    assert "--identify" in capsys.readouterr().err
+    assert (
+        main(["identify", "--example", "--reference", str(tmp_path / "missing.gsd"), "-o", str(tmp_path / "y.gsd")])
+        == 2
+    )
+    assert "no such reference file" in capsys.readouterr().err
+    assert not (tmp_path / "x.gsd").exists() and not (tmp_path / "y.gsd").exists()
