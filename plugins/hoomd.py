@@ -1,4 +1,4 @@
-"""Live order analysis inside HOOMD-blue (4.x, 5.x): per-particle q_l and embeddings logged into GSD files.
+"""Live order analysis inside HOOMD-blue (4.x, 5.x): per-particle q_l, embeddings and structures logged into GSD files.
 
 Wire it in as a writer and log it with HOOMD's own Logger::
 
@@ -11,9 +11,21 @@ Wire it in as a writer and log it with HOOMD's own Logger::
     )
 
 Each GSD frame then holds ``log/particles/simssl/plugins/hoomd/OrderAnalyzer/<name>`` (``q4``, ``q6``,
-``embedding``) in tag order, the order of ``particles/position``. The computing is done by
-:class:`simssl.live.LiveAnalyzer`; this module only reads HOOMD's state. HOOMD-blue is imported on
-first use of ``OrderAnalyzer``, so the module itself imports without it.
+``embedding``) in tag order, the order of ``particles/position``.
+
+With ``identify=True`` (structure identification, as ``simssl identify``) the analyzer also logs,
+per particle, ``structure`` (int32 index into ``analyzer.structure_names``, 0 = ``"liquid"``),
+``structure_confidence`` and ``structure_distance`` (float32) and ``cluster`` (int32 nucleus id,
+0 = the largest nucleus, -1 = disordered), and offers three scalars of the frame (HOOMD category
+``"scalar"``): ``ordered_fraction``, ``n_clusters`` and ``largest_cluster`` (in particles). A Logger
+with ``categories=["particle", "scalar"]`` puts them into the GSD file (the scalars at
+``log/simssl/plugins/hoomd/OrderAnalyzer/<name>``); a ``categories=["scalar"]`` Logger can feed
+``hoomd.write.Table`` to print the ordered fraction as the run goes.
+
+The loggable names are :data:`LOGGABLE` (per particle) and :data:`SCALARS` (with identification
+only); an analyzer exports exactly the quantities it is configured for (``analyzer.loggables``).
+The computing is done by :class:`simssl.live.LiveAnalyzer`; this module only reads HOOMD's state.
+HOOMD-blue is imported on first use of ``OrderAnalyzer``, so the module itself imports without it.
 """
 
 from __future__ import annotations
@@ -26,10 +38,26 @@ import numpy as np
 
 from simssl.errors import SimsslError
 from simssl.live import LiveAnalyzer
+from simssl.nuclei import SUMMARY_NAMES
 
-#: quantities an OrderAnalyzer can log: the embedding and q_l for l = 1..MAX_DEGREE
+#: per-particle quantities an OrderAnalyzer can log: the embedding, q_l for l = 1..MAX_DEGREE, and identification's
 MAX_DEGREE = 12
-LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)))
+IDENTIFICATION = ("structure", "structure_confidence", "structure_distance", "cluster")
+LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)), *IDENTIFICATION)
+#: per-frame scalars (HOOMD category "scalar") an OrderAnalyzer with ``identify=True`` logs
+SCALARS = SUMMARY_NAMES  # ordered_fraction, n_clusters, largest_cluster
+
+#: what the loggables say about themselves (``help`` and HOOMD's documentation of the class)
+DESCRIPTIONS = {
+    "embedding": "Order embeddings (N, D), float32, in tag order.",
+    "structure": "Identified structure (N,), int32 index into ``structure_names`` (0: liquid), in tag order.",
+    "structure_confidence": "Calibrated probability of the identified structure (N,), float32, in tag order.",
+    "structure_distance": "Distance to the nearest reference environment (N,), float32, in tag order.",
+    "cluster": "Nucleus id (N,), int32: 0 the largest nucleus, 1 the next, ..., -1 disordered; in tag order.",
+    "ordered_fraction": "Fraction of the particles identified as ordered (structure > 0), float.",
+    "n_clusters": "Number of nuclei (clusters of neighboring ordered particles), int.",
+    "largest_cluster": "Particles in the largest nucleus, int.",
+}
 
 #: where the GSD writer stores the logged arrays: ``log/particles/<NAMESPACE>/<name>``
 NAMESPACE = "/".join((*__name__.split("."), "OrderAnalyzer"))  # HOOMD names it after module and class
@@ -64,15 +92,21 @@ def _import_hoomd():
 
 
 class _OrderAnalyzerBase:
-    """Per-particle Steinhardt q_l and order embeddings of a running HOOMD-blue simulation.
+    """Per-particle Steinhardt q_l, order embeddings and structures of a running HOOMD-blue simulation.
 
     Parameters are those of :class:`simssl.live.LiveAnalyzer`: ``model`` (``"default"``, a
-    checkpoint path, ``"random"`` for tests, a loaded Encoder, or None for Steinhardt only),
-    ``steinhardt`` degrees (1..12), ``k`` nearest neighbors and the torch ``device`` of the model.
+    checkpoint path, ``"random"`` for tests, a loaded Encoder, or None for no embedding),
+    ``steinhardt`` degrees (1..12), ``k`` nearest neighbors, the torch ``device`` of the model,
+    ``identify`` (also name every particle's structure and nucleus) and ``references`` (user
+    reference structures for ``identify``: ``(name, trajectory path)`` pairs).
 
     Append it to ``sim.operations.writers`` through ``hoomd.write.CustomWriter(action=..., trigger=...)``
     and add it to a ``hoomd.logging.Logger(categories=["particle"])``: it exposes exactly the
-    configured quantities as per-particle loggables (``analyzer.loggables``), in tag order. Values are
+    configured quantities as per-particle loggables (``analyzer.loggables``), in tag order. With
+    ``identify=True`` these include ``structure``, ``structure_confidence``, ``structure_distance``
+    and ``cluster``, and the scalar loggables ``ordered_fraction``, ``n_clusters`` and
+    ``largest_cluster`` (category ``"scalar"``: add it to the Logger's categories) describe the
+    frame; without ``identify`` there are no scalar loggables. Values are
     computed once per state, by the writer's trigger or on demand when a logger asks at a step the
     trigger skipped, so every GSD frame logs the order of its own configuration, the first included
     (also after ``set_snapshot``/``set_box`` or a restart at an already analyzed step).
@@ -87,23 +121,42 @@ class _OrderAnalyzerBase:
     rank 0 computes; the other ranks log nothing (HOOMD's GSD writer writes rank 0's values).
     """
 
-    def __init__(self, model="default", steinhardt=(4, 6), k: int = 16, device=None):
+    def __init__(
+        self, model="default", steinhardt=(4, 6), k: int = 16, device=None, identify: bool = False, references=()
+    ):
         super().__init__()
-        self.live = LiveAnalyzer(model=model, steinhardt=steinhardt, k=k, device=device)
+        self.live = LiveAnalyzer(
+            model=model, steinhardt=steinhardt, k=k, device=device, identify=identify, references=references
+        )
         unsupported = [name for name in self.live.names if name not in LOGGABLE]
         if unsupported:
             raise SimsslError(
-                f"OrderAnalyzer logs q1..q{MAX_DEGREE} and embedding; it cannot log {', '.join(unsupported)}"
+                f"OrderAnalyzer logs q1..q{MAX_DEGREE}, embedding and (with identify) {', '.join(IDENTIFICATION)}; "
+                f"it cannot log {', '.join(unsupported)}"
             )
         # HOOMD's Logger reads the loggables from ``_export_dict``; keep only the configured quantities
-        self._export_dict = {name: type(self)._export_dict[name] for name in self.live.names}
+        exported = [*self.live.names, *(SCALARS if self.live.structure_names else ())]
+        self._export_dict = {name: type(self)._export_dict[name] for name in exported}
         self._simulation = None
         self._forget()
 
     @property
     def names(self) -> list[str]:
-        """The configured quantities, e.g. ``['q4', 'q6', 'embedding']``."""
+        """The configured per-particle quantities, e.g. ``['q4', 'q6', 'embedding']``."""
         return self.live.names
+
+    @property
+    def structure_names(self) -> tuple[str, ...]:
+        """Names of the logged ``structure`` indices (0 is ``"liquid"``); empty without ``identify``."""
+        return self.live.structure_names
+
+    @property
+    def order(self) -> dict | None:
+        """The last analyzed state's ``ordered_fraction``, ``n_clusters`` and ``largest_cluster``.
+
+        None without ``identify``, before the first analysis, and on MPI ranks other than 0.
+        """
+        return self._order
 
     def attach(self, simulation) -> None:
         """Join ``simulation`` (HOOMD calls this when the writer holding the analyzer is attached)."""
@@ -123,6 +176,7 @@ class _OrderAnalyzerBase:
         """Drop the cached state and results."""
         self._inputs: _StateInputs | None = None
         self._results: dict[str, np.ndarray] = {}
+        self._order: dict | None = None
 
     def act(self, timestep: int) -> None:
         """Compute every configured quantity for the current state at ``timestep``.
@@ -134,23 +188,27 @@ class _OrderAnalyzerBase:
         """
         inputs = self._read_state(timestep)
         if inputs is None:  # an MPI rank other than 0: rank 0 computes
-            self._results = {}
+            self._results, self._order = {}, None
         elif self._inputs is None or not inputs.same_as(self._inputs):
             box = freud.box.Box.from_box(inputs.box)
             self._results = self.live.compute(
                 box, inputs.position, inputs.typeid, inputs.tag, type_names=inputs.type_names, step=timestep
             )
+            self._order = self.live.order
             self._inputs = inputs
 
     def _logged(self, name: str):
         """The value of ``name`` at the current timestep (None on MPI ranks other than 0).
 
+        ``name`` is a per-particle quantity or one of :data:`SCALARS` (from the frame's order summary).
         Detached, it raises rather than log nothing: HOOMD's Logger would turn the usual
         ``DataAccessError`` into a missing GSD chunk, which GSD readers fill with frame 0's values.
         """
         if self._simulation is None:
             raise SimsslError(NOT_ATTACHED)
         self.act(self._simulation().timestep)
+        if name in SCALARS:
+            return None if self._order is None else self._order[name]
         return self._results.get(name)
 
     def _read_state(self, timestep: int) -> _StateInputs | None:
@@ -230,29 +288,27 @@ def _copy_out(array, on_gpu: bool):
 
 
 def _logged_property(name: str):
-    """The getter HOOMD's ``log`` decorator turns into the per-particle loggable ``name``."""
+    """The getter HOOMD's ``log`` decorator turns into the loggable ``name`` (per particle, or one of ``SCALARS``)."""
 
     def getter(self):
         return self._logged(name)
 
     getter.__name__ = getter.__qualname__ = name
-    getter.__doc__ = (
-        "Order embeddings (N, D), float32, in tag order."
-        if name == "embedding"
-        else f"Steinhardt {name} (N,), float32, in tag order."
-    )
+    getter.__doc__ = DESCRIPTIONS.get(name, f"Steinhardt {name} (N,), float32, in tag order.")
     return getter
 
 
 def _define_order_analyzer():
-    """Build ``OrderAnalyzer``: a ``hoomd.custom.Action`` with one particle loggable per name in ``LOGGABLE``.
+    """Build ``OrderAnalyzer``: a ``hoomd.custom.Action`` with one loggable per name in ``LOGGABLE`` and ``SCALARS``.
 
     HOOMD collects loggables when the class is created (its metaclass consumes what ``log`` marked),
-    so the properties are decorated here, right before the class is made. Not ``requires_run``: its
-    ``DataAccessError`` would make HOOMD's Logger log nothing; the getters raise ``NOT_ATTACHED`` instead.
+    so the properties are decorated here, right before the class is made: ``LOGGABLE`` in category
+    ``"particle"``, ``SCALARS`` in ``"scalar"``. Not ``requires_run``: its ``DataAccessError`` would
+    make HOOMD's Logger log nothing; the getters raise ``NOT_ATTACHED`` instead.
     """
     hoomd = _import_hoomd()
     loggables = {name: hoomd.logging.log(_logged_property(name), category="particle") for name in LOGGABLE}
+    loggables.update({name: hoomd.logging.log(_logged_property(name), category="scalar") for name in SCALARS})
     namespace = {
         "__module__": __name__,
         "__qualname__": "OrderAnalyzer",

@@ -25,7 +25,18 @@ simulation itself, in chunks, and analyzes between chunks::
 Each output frame holds the positions (sorted by atom id), the box, the types (named ``'1'``,
 ``'2'``, ... after the LAMMPS type numbers) and the LAMMPS timestep, with every quantity as a
 per-particle log array ``particles/simssl/<name>`` in atom-id order: what ``simssl process`` computes
-from a dump of the same steps (to float32 round-off; tested).
+from a dump of the same steps (to float32 round-off; tested). The first frame also stores the run
+record (``simssl info`` prints it).
+
+``identify=True`` adds structure identification, as ``simssl identify`` does: per particle
+``structure`` (int32 index into ``result.structure_names``, 0 = ``"liquid"``), ``structure_confidence``,
+``structure_distance`` and ``cluster`` (int32 nucleus id, 0 = the largest, -1 = disordered); the
+returned result then holds one order summary per analyzed frame in ``result.order``
+(``ordered_fraction``, ``n_clusters``, ``largest_cluster``), which ``result.summary()`` prints::
+
+    result = run_with_analysis(lmp, 10_000, 1_000, output="run.simssl.gsd", identify=True, steinhardt=(4, 6))
+    print(result.summary())  # structures over the run, then ordered fraction and largest nucleus per frame
+    [frame["largest_cluster"] for frame in result.order]
 
 Only serial LAMMPS is supported: under MPI each rank holds only its own atoms, and gathering them
 to one rank is not implemented, so more than one rank raises :class:`~simssl.SimsslError`.
@@ -45,7 +56,8 @@ from simssl.io.convert import LAMMPS_SOURCE as SOURCE
 from simssl.io.convert import check_lammps_supported, frame_from_lammps
 from simssl.io.writers import check_output_path, open_writer
 from simssl.live import LiveAnalyzer
-from simssl.processor import ProcessResult
+from simssl.processor import ProcessResult, describe_analyzers
+from simssl.version import __version__
 
 __all__ = ["SOURCE", "default_threads", "frame_from_lammps", "run_with_analysis", "start_lammps", "torch_threads"]
 
@@ -185,13 +197,16 @@ def run_with_analysis(
     threads : int or None
         Torch threads during analysis (default :func:`default_threads`; see :func:`torch_threads`).
     **options
-        ``model=``, ``steinhardt=``, ``k=``, ``device=`` of a new analyzer (``model`` defaults to
-        the shipped model); not allowed together with ``analyzer`` (``TypeError``).
+        ``model=``, ``steinhardt=``, ``k=``, ``device=``, ``identify=``, ``references=`` of a new
+        :class:`~simssl.live.LiveAnalyzer` (``model`` defaults to the shipped model); not allowed
+        together with ``analyzer`` (``TypeError``).
 
     Returns
     -------
     ProcessResult
-        A :class:`~simssl.ProcessResult` (frames, particles, mean and std of every quantity).
+        A :class:`~simssl.ProcessResult` (frames, particles, mean and std of every quantity); with
+        identification also ``order`` (one order summary per analyzed frame), ``structure_counts``
+        and ``structure_names``.
 
     Raises
     ------
@@ -211,8 +226,10 @@ def run_with_analysis(
     start = lmp.extract_global("ntimestep")
     ends = [*range(start + every, start + steps, every), start + steps] if steps else []
     result = ProcessResult(output)
+    result.structure_names = tuple(getattr(analyzer, "structure_names", ()))
     bar = tqdm(total=steps, unit="step", desc="LAMMPS + simssl", disable=not progress)
-    with open_writer(output) if output is not None else nullcontext() as writer, bar:
+    record = _run_record(lmp, analyzer, start, steps, every) if output is not None else None
+    with open_writer(output, fingerprint=record) if output is not None else nullcontext() as writer, bar:
         for end in [start, *ends]:
             size = end - lmp.extract_global("ntimestep")
             if size:
@@ -225,3 +242,20 @@ def run_with_analysis(
                 quantities = analyzer.analyze(frame)
             result.record(frame, quantities, writer)
     return result
+
+
+def _run_record(lmp, analyzer: LiveAnalyzer, start: int, steps: int, every: int) -> dict:
+    """The run record stored with the output, shaped like :func:`simssl.processor.run_fingerprint`'s.
+
+    ``simssl info`` prints it, the names of the ``structure`` indices included.
+    """
+    return {
+        "simssl": __version__,
+        "input": {"path": f"LAMMPS {lmp.version()} (live: steps {start} to {start + steps}, every {every})"},
+        "frames": None,
+        "format": "lammps",
+        "box": None,
+        "k": analyzer.k,
+        "keep_input": False,
+        "analyzers": describe_analyzers(analyzer.analyzers),
+    }

