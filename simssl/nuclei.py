@@ -71,3 +71,8 @@ def order_summary(structure: np.ndarray, cluster: np.ndarray) -> dict[str, float
         "n_clusters": int(len(sizes)),
         "largest_cluster": int(sizes.max()) if len(sizes) else 0,
     }
+
+
+def evenly_spaced(count: int, rows: int) -> np.ndarray:
+    """Indices of at most ``rows`` of ``count`` frames, evenly spaced, first and last included (for tables)."""
+    return np.unique(np.linspace(0, count - 1, min(count, rows)).round().astype(int)) if count else np.zeros(0, int)

@@ -1,12 +1,19 @@
 """``simssl plot``: pictures of a processed file, learned order next to q6.
 
-Three PNGs: embedding principal components against q6 for the first, middle and last frames; the
-fraction of "ordered" particles over time, once from k-means clusters of the embeddings and once
-from a q6 threshold; and a 3D snapshot of the last frame colored by cluster id.
+Up to four PNGs: embedding principal components against q6 for the first, middle and last frames;
+the fraction of "ordered" particles over time; a 3D snapshot of the last frame; and, for files with
+identification (``simssl identify`` or ``simssl process --identify``), the nuclei over time.
+
+The ordered fraction: with identification, the fraction of particles whose identified structure is
+not the liquid (``structure > 0``), next to the q6 threshold fraction and, where OVITO is installed,
+the fraction OVITO's polyhedral template matching (PTM, default settings) does not call "Other".
+Without identification, the fraction in k-means clusters of the embeddings whose mean q6 is high,
+next to the q6 threshold fraction. :func:`order_series` gives the numbers without pictures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -31,11 +38,21 @@ class Processed:
         Per quantity name, one (N, ...) array per frame.
     last_positions : numpy.ndarray or None
         (N, 3) positions of the last frame (GSD files only).
+    structure_names : tuple of str or None
+        Names of the ``structure`` indices (index 0 is ``"liquid"``), from the run record of a file
+        with identification; None otherwise.
+    positions : list of numpy.ndarray or None
+        (N, 3) positions of every frame (None when the file holds none).
+    boxes : numpy.ndarray or None
+        (frames, 6) boxes ``[Lx, Ly, Lz, xy, xz, yz]`` (GSD/HOOMD convention) of every frame.
     """
 
     steps: np.ndarray
     columns: dict[str, list[np.ndarray]]
     last_positions: np.ndarray | None
+    structure_names: tuple[str, ...] | None = None
+    positions: list[np.ndarray] | None = None
+    boxes: np.ndarray | None = None
 
 
 def load_processed(path) -> Processed:
@@ -83,10 +100,26 @@ def _load_gsd(path: str) -> Processed:
         raise SimsslError(
             f"{path}: holds no simssl quantities (particles/simssl/...); was it written by simssl process?"
         )
+    from .io.writers import read_fingerprint
+
     columns = {name: [np.asarray(f.log[key]) for f in frames] for name, key in keys.items()}
+    positions = [np.asarray(f.particles.position, dtype=np.float32) for f in frames]
     return Processed(
-        np.array([f.configuration.step for f in frames]), columns, np.asarray(frames[-1].particles.position)
+        np.array([f.configuration.step for f in frames]),
+        columns,
+        positions[-1],
+        _structure_names(read_fingerprint(frames[0].log)),
+        positions,
+        np.array([np.asarray(f.configuration.box, dtype=np.float64) for f in frames]),
     )
+
+
+def _structure_names(record: dict | None) -> tuple[str, ...] | None:
+    """The ``structure`` names of a run record with identification (None without)."""
+    for item in (record or {}).get("analyzers", []):
+        if item.get("kind") == "Identify":
+            return tuple(item["structures"])
+    return None
 
 
 def _load_npz(path: str) -> Processed:
@@ -100,7 +133,10 @@ def _load_npz(path: str) -> Processed:
         columns[name] = (
             [values[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)] if ragged else list(values)
         )
-    return Processed(data["step"], columns, None)
+    record = json.loads(str(data["fingerprint"])) if "fingerprint" in data.files else None
+    positions = columns.get("positions")  # every frame's, for PTM (the snapshot stays a .gsd picture)
+    boxes = np.asarray(data["box"], dtype=np.float64) if positions is not None and "box" in data.files else None
+    return Processed(data["step"], columns, None, _structure_names(record), positions, boxes)
 
 
 def order_fractions(
@@ -136,7 +172,7 @@ def order_fractions(
         ``cluster_q6`` (mean q6 per cluster) and ``clusters``: (frames,) fractions of particles in
         ordered clusters.
     """
-    q6_name = "q6_avg" if "q6_avg" in processed.columns else "q6" if "q6" in processed.columns else None
+    q6_name = _q6_name(processed.columns)
     result = {"q6_name": q6_name}
     if q6_name:
         result["q6"] = np.array([np.mean(q > q6_threshold) for q in processed.columns[q6_name]])
@@ -161,127 +197,333 @@ def order_fractions(
     return result
 
 
-#: the PNGs :func:`plot` writes, as suffixes of the processed file's name
-PICTURES = ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png")
+#: the PNGs :func:`plot` writes, as suffixes of the processed file's name (the nuclei picture only
+#: for files with identification)
+PICTURES = ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png", "_nuclei.png")
+
+
+def _q6_name(columns: dict) -> str | None:
+    """The q6 column the fractions use: ``q6_avg`` if stored, else ``q6``, else None."""
+    return "q6_avg" if "q6_avg" in columns else "q6" if "q6" in columns else None
+
+
+def order_series(processed, q6_threshold: float = 0.35, ptm: bool = True) -> dict:
+    """Per frame: how much of the system is ordered (by identification, by q6, by PTM) and its nuclei.
+
+    The numbers behind the order-fraction and nuclei pictures of :func:`plot` (and the table of
+    ``simssl plot``), without pictures.
+
+    Parameters
+    ----------
+    processed : Processed, str or PathLike
+        The file's quantities, or the file (read with :func:`load_processed`).
+    q6_threshold : float
+        Particles with q6 (``q6_avg`` if stored) above it count as ordered in the ``q6`` series.
+    ptm : bool
+        Compute the ``ptm`` series (needs OVITO and the file's positions and boxes).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or None
+        Each (frames,): ``steps``; ``identified``, the fraction of particles whose identified
+        structure is not the liquid (``structure > 0``; None without identification); ``q6``, the
+        fraction above ``q6_threshold`` (None without q6); ``ptm``, the fraction that OVITO's
+        polyhedral template matching with default settings does not call "Other" (None without
+        ovito, without positions or with ``ptm=False``, see :func:`ptm_fractions`);
+        ``largest_cluster``, the largest nucleus in particles, and ``n_clusters``, the number of
+        nuclei (:func:`simssl.nuclei.order_summary`; None without ``cluster``).
+    """
+    if not isinstance(processed, Processed):
+        processed = load_processed(processed)
+    columns = processed.columns
+    q6_name = _q6_name(columns)
+    result = {
+        "steps": np.asarray(processed.steps, dtype=np.int64),
+        "identified": (
+            np.array([np.mean(s > 0) if len(s) else 0.0 for s in columns["structure"]])
+            if "structure" in columns
+            else None
+        ),
+        "q6": np.array([np.mean(q > q6_threshold) for q in columns[q6_name]]) if q6_name else None,
+        "ptm": ptm_fractions(processed) if ptm else None,
+        "largest_cluster": None,
+        "n_clusters": None,
+    }
+    if "cluster" in columns:
+        from .nuclei import order_summary
+
+        structures = columns.get("structure") or [c >= 0 for c in columns["cluster"]]
+        summaries = [order_summary(s, c) for s, c in zip(structures, columns["cluster"])]
+        for name in ("largest_cluster", "n_clusters"):
+            result[name] = np.array([summary[name] for summary in summaries], dtype=np.int64)
+    return result
+
+
+def ptm_fractions(processed: Processed) -> np.ndarray | None:
+    """(frames,) fraction of particles OVITO's PTM does not call "Other"; None where it cannot run.
+
+    OVITO's ``PolyhedralTemplateMatchingModifier`` with its default settings (FCC, HCP and BCC
+    templates, RMSD cutoff 0.1), on the positions and box of every frame.
+
+    Parameters
+    ----------
+    processed : Processed
+        Needs ``positions`` and ``boxes`` (both stored by ``simssl process`` in .gsd and .npz files) of
+        three-dimensional boxes.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None when the ``ovito`` module cannot be imported or the file holds no 3D positions.
+    """
+    if processed.positions is None or processed.boxes is None or np.any(processed.boxes[:, 2] == 0):
+        return None
+    try:
+        from ovito.modifiers import PolyhedralTemplateMatchingModifier
+    except (ImportError, OSError):  # not installed, or installed without its shared libraries
+        return None
+    other = int(PolyhedralTemplateMatchingModifier.Type.OTHER)
+    return np.array(
+        [
+            np.mean(ptm_types(box, positions) != other) if len(positions) else 0.0
+            for box, positions in zip(processed.boxes, processed.positions)
+        ]
+    )
+
+
+def ptm_types(box, positions: np.ndarray) -> np.ndarray:
+    """(N,) int: OVITO's PTM structure type of every particle (default settings; 0 is "Other").
+
+    Parameters
+    ----------
+    box : sequence of 6 float
+        ``[Lx, Ly, Lz, xy, xz, yz]`` (GSD/HOOMD convention, centered on the origin).
+    positions : numpy.ndarray
+        (N, 3).
+    """
+    import freud
+    from ovito.data import DataCollection
+    from ovito.modifiers import PolyhedralTemplateMatchingModifier
+
+    matrix = np.asarray(freud.box.Box.from_box(box).to_matrix(), dtype=np.float64)
+    data = DataCollection()
+    data.create_cell(np.column_stack([matrix, -0.5 * matrix.sum(axis=1)]), pbc=(True, True, True))  # centered
+    data.create_particles(count=len(positions)).create_property("Position", data=positions)
+    data.apply(PolyhedralTemplateMatchingModifier())
+    return np.asarray(data.particles["Structure Type"])
 
 
 def plot(
-    path, out_dir=None, n_clusters: int | None = None, q6_threshold: float = 0.35, seed: int = 0, force: bool = True
+    path,
+    out_dir=None,
+    n_clusters: int | None = None,
+    q6_threshold: float = 0.35,
+    seed: int = 0,
+    force: bool = True,
+    series: dict | None = None,
 ) -> list[str]:
     """Render the PNGs for a processed file; returns their paths (written atomically, next to the file by default).
 
-    With ``force=False`` existing pictures are refused before anything is drawn.
+    With ``force=False`` existing pictures are refused before anything is computed or drawn.
 
     Parameters
     ----------
     path : str or PathLike
-        A ``simssl process`` output (.gsd or .npz).
+        A ``simssl process`` or ``simssl identify`` output (.gsd or .npz).
     out_dir : str, PathLike or None
         Folder of the pictures (created if needed; default: the file's folder).
     n_clusters, q6_threshold, seed
-        As in :func:`order_fractions`.
+        As in :func:`order_fractions` (``q6_threshold`` also as in :func:`order_series`).
     force : bool
         Overwrite existing pictures.
+    series : dict or None
+        The file's :func:`order_series` (with ``q6_threshold``), to reuse numbers already computed
+        (PTM takes a while on large files); computed when needed and None.
 
     Returns
     -------
     list of str
-        The pictures written, named after the file with the :data:`PICTURES` suffixes (no snapshot
-        for .npz files, which hold no positions).
+        The pictures written, named after the file with the :data:`PICTURES` suffixes, in that
+        order: the embedding-vs-q6 picture when the file holds q6 or embeddings, the order
+        fraction, the snapshot for .gsd files (of their last frame), and the nuclei for
+        files with identification (``cluster``).
     """
     plt = pyplot()
     processed = load_processed(path)
-    if not {"q6", "q6_avg", "embedding"} & set(processed.columns):
+    columns = processed.columns
+    if not {"q6", "q6_avg", "embedding", "structure"} & set(columns):
         raise SimsslError(
-            f"{path}: holds {', '.join(processed.columns)} but neither q6 nor embeddings, which simssl plot draws; "
-            "process it with --steinhardt including 6, or with --model"
+            f"{path}: holds {', '.join(columns)} but neither q6 nor embeddings nor identified structures, which "
+            "simssl plot draws; process it with --steinhardt including 6, with --model, or with simssl identify"
         )
-    fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
-    n_clusters = fractions.get("n_clusters", 1)
     if out_dir is not None:
         try:
             os.makedirs(out_dir, exist_ok=True)
         except OSError as error:
             raise SimsslError(f"{out_dir}: cannot create the output directory ({error.strerror})") from None
     stem = os.path.join(out_dir or os.path.dirname(os.path.abspath(path)), os.path.splitext(os.path.basename(path))[0])
+    q6_name = _q6_name(columns)
+    identified = "structure" in columns
+    wanted = {
+        PICTURES[0]: bool(q6_name) or "embedding" in columns,
+        PICTURES[1]: True,
+        PICTURES[2]: processed.last_positions is not None,
+        PICTURES[3]: "cluster" in columns,
+    }
     for suffix in PICTURES:
-        refuse_overwrite(stem + suffix, force)
+        if wanted[suffix]:
+            refuse_overwrite(stem + suffix, force)
+    fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
+    n_clusters = fractions.get("n_clusters", 1)
+    if series is None and (identified or "cluster" in columns):
+        series = order_series(processed, q6_threshold)
     written = []
     n_frames = len(processed.steps)
     shown = sorted({0, n_frames // 2, n_frames - 1})
-    q6_name = fractions["q6_name"]
 
-    figure, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.8), squeeze=False, sharex=True, sharey=True)
-    for axis, index in zip(axes[0], shown):
-        if "components" in fractions:
-            bounds = fractions["component_bounds"]
-            pc1 = fractions["components"][bounds[index] : bounds[index + 1], 0]
-            y = (
-                processed.columns[q6_name][index]
-                if q6_name
-                else fractions["components"][bounds[index] : bounds[index + 1], 1]
-            )
-            axis.scatter(
-                pc1,
-                y,
-                c=fractions["labels"][index],
-                s=2,
-                cmap="coolwarm",
-                vmin=0,
-                vmax=max(n_clusters - 1, 1),
-                rasterized=True,
-            )
-            axis.set_xlabel("embedding PC1")
-            axis.set_ylabel(q6_name or "embedding PC2")
-        elif q6_name:
-            axis.hist(processed.columns[q6_name][index], bins=60, color="tab:blue")
-            axis.set_xlabel(q6_name)
-            axis.set_ylabel("particles")
-        axis.set_title(f"frame {index} (step {processed.steps[index]})")
-    if "components" in fractions:
-        figure.suptitle(
-            f"learned order (embedding PC1, colored by {_cluster_words(fractions)}) vs " + (q6_name or "PC2")
+    if wanted[PICTURES[0]]:
+        figure, axes = plt.subplots(
+            1, len(shown), figsize=(4.2 * len(shown), 3.8), squeeze=False, sharex=True, sharey=True
         )
-    else:
-        figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
-    written.append(save_figure(figure, stem + PICTURES[0]))
+        for axis, index in zip(axes[0], shown):
+            if "components" in fractions:
+                bounds = fractions["component_bounds"]
+                pc1 = fractions["components"][bounds[index] : bounds[index + 1], 0]
+                y = (
+                    columns[q6_name][index]
+                    if q6_name
+                    else fractions["components"][bounds[index] : bounds[index + 1], 1]
+                )
+                axis.scatter(
+                    pc1,
+                    y,
+                    c=fractions["labels"][index],
+                    s=2,
+                    cmap="coolwarm",
+                    vmin=0,
+                    vmax=max(n_clusters - 1, 1),
+                    rasterized=True,
+                )
+                axis.set_xlabel("embedding PC1")
+                axis.set_ylabel(q6_name or "embedding PC2")
+            elif q6_name:
+                axis.hist(columns[q6_name][index], bins=60, color="tab:blue")
+                axis.set_xlabel(q6_name)
+                axis.set_ylabel("particles")
+            axis.set_title(f"frame {index} (step {processed.steps[index]})")
+        if "components" in fractions:
+            figure.suptitle(
+                f"learned order (embedding PC1, colored by {_cluster_words(fractions)}) vs " + (q6_name or "PC2")
+            )
+        else:
+            figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
+        written.append(save_figure(figure, stem + PICTURES[0]))
 
     figure, axis = plt.subplots(figsize=(6, 4))
-    if "clusters" in fractions:
-        axis.plot(
-            processed.steps,
-            fractions["clusters"],
-            "o-",
-            label=f"in {_cluster_words(fractions)} with mean {q6_name} > {q6_threshold}",
-        )
-    if "q6" in fractions:
-        axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
-    if fractions.get("n_clusters") == 1:
-        axis.text(
-            0.02, 0.97, f"embeddings: {_cluster_words(fractions)}", transform=axis.transAxes, fontsize=7, va="top"
-        )
+    if identified:  # the identification names the ordered particles: no k-means fraction next to it
+        axis.plot(processed.steps, series["identified"], "o-", label="identified ordered (structure > 0)")
+        if series["q6"] is not None:
+            axis.plot(processed.steps, series["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
+        if series["ptm"] is not None:
+            axis.plot(processed.steps, series["ptm"], "^:", label="PTM (OVITO defaults): not 'Other'")
+    else:
+        if "clusters" in fractions:
+            axis.plot(
+                processed.steps,
+                fractions["clusters"],
+                "o-",
+                label=f"in {_cluster_words(fractions)} with mean {q6_name} > {q6_threshold}",
+            )
+        if "q6" in fractions:
+            axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
+        if fractions.get("n_clusters") == 1:
+            axis.text(
+                0.02, 0.97, f"embeddings: {_cluster_words(fractions)}", transform=axis.transAxes, fontsize=7, va="top"
+            )
     axis.set_xlabel("step")
     axis.set_ylabel("fraction of particles called ordered")
     axis.set_ylim(-0.02, 1.02)
     axis.legend(fontsize=8)
     written.append(save_figure(figure, stem + PICTURES[1]))
 
-    if processed.last_positions is not None:
+    if wanted[PICTURES[2]]:
         figure = plt.figure(figsize=(5.5, 5))
         axis = figure.add_subplot(projection="3d")
-        by_cluster = fractions.get("n_clusters", 1) > 1 or not q6_name
-        color = fractions["labels"][-1] if by_cluster and "labels" in fractions else processed.columns[q6_name][-1]
         slab = middle_slab(processed.last_positions)
         x, y, z = processed.last_positions[slab].T
-        color = None if color is None else np.asarray(color)[slab]
-        axis.scatter(x, y, z, c=color, s=4, cmap="coolwarm", depthshade=False, rasterized=True)
+        if identified:
+            _scatter_structures(axis, (x, y, z), columns["structure"][-1][slab], processed.structure_names)
+            words = "identified structure"
+        else:
+            by_cluster = fractions.get("n_clusters", 1) > 1 or not q6_name
+            color = fractions["labels"][-1] if by_cluster and "labels" in fractions else columns[q6_name][-1]
+            color = None if color is None else np.asarray(color)[slab]
+            axis.scatter(x, y, z, c=color, s=4, cmap="coolwarm", depthshade=False, rasterized=True)
+            words = "embedding cluster" if by_cluster else q6_name
         axis.set_title(
             f"last frame (step {processed.steps[-1]}), middle slab ({slab.sum()} of {len(slab)} particles),"
-            "\ncolored by " + ("embedding cluster" if by_cluster else q6_name),
+            "\ncolored by " + words,
             fontsize=9,
         )
         written.append(save_figure(figure, stem + PICTURES[2]))
+
+    if wanted[PICTURES[3]]:
+        figure, axis = plt.subplots(figsize=(6, 4))
+        n_particles = len(columns["cluster"][-1])
+        largest = axis.plot(processed.steps, series["largest_cluster"], "o-", color="tab:red", label="largest nucleus")
+        axis.set_xlabel("step")
+        axis.set_ylabel("largest nucleus (particles)", color="tab:red")
+        axis.set_ylim(0, max(1, int(series["largest_cluster"].max())) * 1.05)
+        twin = axis.twinx()
+        count = twin.plot(processed.steps, series["n_clusters"], "s--", color="tab:gray", label="number of nuclei")
+        twin.set_ylabel("number of nuclei", color="tab:gray")
+        twin.set_ylim(0, max(1, int(series["n_clusters"].max())) * 1.05)
+        axis.legend(handles=largest + count, fontsize=8, loc="center right")
+        axis.set_title(
+            f"nuclei: clusters of neighboring ordered particles (structure > 0), {n_particles} particles", fontsize=9
+        )
+        written.append(save_figure(figure, stem + PICTURES[3]))
     return written
+
+
+#: most structures the snapshot's legend names one by one (the rarer ones share a color)
+SNAPSHOT_STRUCTURES = 7
+_STRUCTURE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
+
+
+def _scatter_structures(axis, xyz, structure: np.ndarray, names) -> None:
+    """Scatter particles colored by identified structure, liquid faint gray, with a legend of the names present."""
+    x, y, z = xyz
+    structure = np.asarray(structure)
+
+    def name(index: int) -> str:
+        return names[index] if names is not None and 0 <= index < len(names) else f"structure {index}"
+
+    present, counts = np.unique(structure, return_counts=True)
+    ordered = [(count, index) for index, count in zip(present, counts) if index != 0]
+    ordered.sort(key=lambda item: (-item[0], item[1]))
+    groups = []
+    if 0 in present:
+        groups.append((structure == 0, f"{name(0)} ({np.sum(structure == 0)})", "lightgray", 0.3))
+    for rank, (count, index) in enumerate(ordered[:SNAPSHOT_STRUCTURES]):
+        groups.append((structure == index, f"{name(index)} ({count})", _STRUCTURE_COLORS[rank], 1.0))
+    rest = [index for _, index in ordered[SNAPSHOT_STRUCTURES:]]
+    if rest:
+        chosen = np.isin(structure, rest)
+        groups.append((chosen, f"{len(rest)} other structures ({chosen.sum()})", "black", 1.0))
+    for chosen, label, color, alpha in groups:
+        axis.scatter(
+            x[chosen],
+            y[chosen],
+            z[chosen],
+            s=4,
+            color=color,
+            alpha=alpha,
+            label=label,
+            depthshade=False,
+            rasterized=True,
+        )
+    axis.legend(fontsize=7, markerscale=3, loc="upper left", title="structure (particles)", title_fontsize=7)
 
 
 #: share of the z extent shown by the snapshot (a slab through the middle, so the inside is visible)

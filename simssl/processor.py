@@ -31,7 +31,7 @@ from .frame import Frame
 from .io import detect_format, read_frames
 from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
-from .nuclei import order_summary
+from .nuclei import evenly_spaced, order_summary
 from .version import __version__
 
 
@@ -345,7 +345,7 @@ class ProcessResult:
             ),
             "  frame  ordered fraction  nuclei  largest nucleus",
         ]
-        shown = np.unique(np.linspace(0, len(self.order) - 1, min(len(self.order), SUMMARY_FRAMES)).round().astype(int))
+        shown = evenly_spaced(len(self.order), SUMMARY_FRAMES)
         lines += [
             f"  {i:5d}  {self.order[i]['ordered_fraction']:16.3f}  {self.order[i]['n_clusters']:6d}  "
             f"{self.order[i]['largest_cluster']:15d}"

@@ -49,7 +49,7 @@ def test_perfect_and_noisy_crystals_are_fully_ordered_and_named(identify, name):
 
 
 def test_a_liquid_is_not_ordered(identify):
-    frame = lennard_jones_liquid(2000, density=0.9, temperature=1.2, seed=7)  # not a reference state or seed
+    frame = lennard_jones_liquid(1000, density=0.9, temperature=1.2, steps=600, seed=7)  # not a reference state
     result = identify.compute(frame)
     assert np.mean(result["structure"] == 0) >= 0.95
     assert order_summary(result["structure"], result["cluster"])["largest_cluster"] < 20

@@ -58,6 +58,7 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
     assert main(["plot", str(source), "--out-dir", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()
     assert [p.rsplit("_", 1)[-1] for p in written] == ["q6.png", "fraction.png", "snapshot.png"]
+    assert not list(tmp_path.glob("*_nuclei.png"))  # no identification, no nuclei picture
     for path in written:
         with open(path, "rb") as png:
             assert png.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -65,6 +66,16 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
     assert len(processed.steps) == 4 and processed.columns["embedding"][0].shape == (4000, 32)
     npz = tmp_path / "steinhardt_only.npz"
     simssl.process(simssl.example_path(), npz, frames="0:3", progress=False)
+    from simssl.plots import order_series
+
+    series = order_series(npz)  # no identification: no identified fraction, no nuclei; PTM from the stored positions
+    assert series["identified"] is None and series["largest_cluster"] is None and len(series["q6"]) == 3
+    try:
+        import ovito  # noqa: F401
+    except ImportError:
+        assert series["ptm"] is None
+    else:
+        assert len(series["ptm"]) == 3 and series["ptm"].max() < 0.01  # the example's first frames are hot liquid
     assert (
         main(["plot", str(npz), "--out-dir", str(tmp_path / "new" / "figures")]) == 0
     )  # no embedding, no positions: q6 only
@@ -151,3 +162,114 @@ def test_snapshot_shows_a_slab_of_large_frames():
     slab = middle_slab(positions)
     assert abs(slab.mean() - SLAB) < 0.02 and np.all(np.abs(positions[slab, 2]) <= SLAB * 10 + 1e-3)
     assert middle_slab(positions[:500]).all()  # small frames are shown whole
+
+
+# --- identification: the ordered fraction named per particle, nuclei, PTM next to it ---------------------------
+
+
+@pytest.fixture(scope="module")
+def identified_example(tmp_path_factory):
+    """The bundled example (LJ melt crystallizing) identified at its first and last frames (hot liquid, crystal)."""
+    path = tmp_path_factory.mktemp("identified") / "example.identify.gsd"
+    assert main(["identify", "--example", "--frames", "0:20:19", "-o", str(path), "--quiet"]) == 0
+    return path
+
+
+def test_order_series_sees_the_example_crystallize(identified_example):
+    from simssl.plots import order_series
+
+    processed = load_processed(identified_example)
+    assert processed.structure_names[0] == "liquid" and len(processed.structure_names) > 1
+    series = order_series(processed)
+    assert len(series["steps"]) == 2 and series["steps"][1] > series["steps"][0]
+    assert series["identified"][0] < 0.1 < 0.5 < series["identified"][1]  # hot liquid, then mostly crystal
+    assert series["q6"] is not None and series["q6"][1] > 0.5  # plain q6 of the example's liquid is ~0.35: no bound
+    assert series["largest_cluster"][1] > max(10 * series["largest_cluster"][0], 1000)  # the nucleus grew
+    assert series["largest_cluster"][1] <= 4000 * series["identified"][1]  # a nucleus holds ordered particles only
+    try:
+        import ovito  # noqa: F401
+    except ImportError:
+        assert series["ptm"] is None  # skipped silently without OVITO
+    else:
+        # PTM with OVITO's defaults (RMSD cutoff 0.1) sees the crystal grow but calls about half of this hot
+        # (T* = 0.6) crystal 'Other' (0.46 at the last frame; adaptive CNA agrees, 0.44), so it is not held
+        # within 0.25 of the identified fraction (1.00), only below it and well above its liquid value
+        assert series["ptm"] is not None and series["ptm"][0] < 0.01
+        assert 0.3 < series["ptm"][1] <= series["identified"][1]
+    assert order_series(processed, ptm=False)["ptm"] is None
+
+
+def test_plot_command_with_identification(identified_example, tmp_path, capsys):
+    out = tmp_path / "figures"
+    assert main(["plot", str(identified_example), "-o", str(out)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    written = lines[:4]
+    assert [Path(p).name for p in written] == [
+        "example.identify" + suffix
+        for suffix in ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png", "_nuclei.png")
+    ]
+    for path in written:
+        with open(path, "rb") as png:
+            assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+    table = lines[5:]  # a caption, a header, one row per frame
+    assert "step" in table[0] and "identified" in table[0] and len(table) == 3
+    first, last = (row.split() for row in table[1:])
+    assert first[0] == "0" and float(first[1]) < 0.1 and float(last[1]) > 0.5 and int(last[4]) > int(first[4])
+    # existing pictures are refused without --force, before anything is drawn
+    assert main(["plot", str(identified_example), "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["plot", str(identified_example), "-o", str(out), "--force", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_order_series_numbers_and_table():
+    from simssl.cli.plot import order_table
+    from simssl.plots import order_series
+
+    structure = [np.array([0, 0, 0, 0]), np.array([0, 1, 1, 2]), np.array([1, 1, 2, 2])]
+    cluster = [np.array([-1, -1, -1, -1]), np.array([-1, 0, 0, 1]), np.array([0, 0, 0, 0])]
+    q6 = [np.full(4, 0.2), np.array([0.2, 0.5, 0.5, 0.2]), np.full(4, 0.5)]
+    processed = Processed(np.array([0, 10, 20]), {"structure": structure, "cluster": cluster, "q6": q6}, None)
+    series = order_series(processed)
+    np.testing.assert_allclose(series["identified"], [0, 0.75, 1])
+    np.testing.assert_allclose(series["q6"], [0, 0.5, 1])
+    np.testing.assert_array_equal(series["largest_cluster"], [0, 2, 4])
+    np.testing.assert_array_equal(series["n_clusters"], [0, 2, 1])
+    assert series["ptm"] is None  # no positions
+    plain = order_series(Processed(np.array([0]), {"q6": q6[:1]}, None))
+    assert plain["identified"] is None and plain["largest_cluster"] is None and plain["q6"][0] == 0
+    table = order_table(series)
+    assert len(table) == 4 and table[2].split() == ["10", "0.750", "0.500", "-", "2"]
+    many = {key: (np.arange(101) if value is not None else None) for key, value in series.items()}
+    rows = [int(line.split()[0]) for line in order_table(many)[1:]]
+    assert len(rows) == 20 and rows[0] == 0 and rows[-1] == 100 and rows == sorted(rows)
+
+
+def test_ptm_fractions_of_a_crystal_and_a_gas():
+    pytest.importorskip("ovito")
+    import freud
+
+    from simssl.plots import ptm_fractions
+
+    box, crystal = freud.data.UnitCell.fcc().generate_system(6, sigma_noise=0.02, seed=1)
+    # fcc's primitive cell (three vectors 60 degrees apart) in LAMMPS/HOOMD upper-triangular form: a triclinic box
+    c = 1 / np.sqrt(2)
+    cell = np.array([[c, c / 2, c / 2], [0, c * np.sqrt(3) / 2, c / (2 * np.sqrt(3))], [0, 0, c * np.sqrt(2 / 3)]])
+    cell_box = freud.box.Box.from_matrix(cell)
+    tilted, triclinic = freud.data.UnitCell(cell_box, [[0, 0, 0]]).generate_system(9, sigma_noise=0.01, seed=2)
+    assert abs(tilted.xy) > 0.1 and abs(tilted.xz) > 0.1 and abs(tilted.yz) > 0.1
+    gas = np.random.default_rng(0).uniform(-0.5, 0.5, (len(crystal), 3)) * box.Lx
+    boxes = [
+        [box.Lx, box.Ly, box.Lz, 0, 0, 0],
+        [tilted.Lx, tilted.Ly, tilted.Lz, tilted.xy, tilted.xz, tilted.yz],
+        [box.Lx, box.Ly, box.Lz, 0, 0, 0],
+    ]
+    processed = Processed(
+        np.arange(3),
+        {},
+        None,
+        positions=[crystal.astype(np.float32), triclinic.astype(np.float32), gas.astype(np.float32)],
+        boxes=np.array(boxes, dtype=float),
+    )
+    fractions = ptm_fractions(processed)
+    assert fractions[0] == 1.0 and fractions[1] == 1.0 and fractions[2] < 0.05

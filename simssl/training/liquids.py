@@ -21,8 +21,19 @@ import numpy as np
 from ..frame import Frame, frame_from_lattice
 
 #: (number density, temperature) of the Lennard-Jones liquids: near the triple point, along the melting
-#: line, hot and dense, and expanded
-LENNARD_JONES_STATES: tuple[tuple[float, float], ...] = ((0.85, 1.0), (0.92, 1.3), (1.0, 2.0), (0.8, 0.8))
+#: line, hot and dense, expanded, and deeply supercooled (T_m ~ 1.0 at density 1.0: these do not nucleate
+#: within the run, but their dense, locally ordered structure is what a quenched melt shows before it does)
+LENNARD_JONES_STATES: tuple[tuple[float, float], ...] = (
+    (0.85, 1.0),
+    (0.92, 1.3),
+    (1.0, 2.0),
+    (0.8, 0.8),
+    (1.0, 0.6),
+    (0.97, 0.5),
+)
+#: every Lennard-Jones run first melts its lattice start at this temperature for MELT_STEPS
+MELT_TEMPERATURE = 2.5
+MELT_STEPS = 300
 #: packing fractions (diameter 1) of the soft-sphere packings
 PACKING_FRACTIONS: tuple[float, ...] = (0.40, 0.45, 0.50)
 LENNARD_JONES_CUTOFF = 2.5
@@ -44,14 +55,15 @@ def _pair_vectors(box: freud.box.Box, points: np.ndarray, r_max: float):
 def lennard_jones_liquid(
     n_particles: int = 1000, density: float = 0.85, temperature: float = 1.0, steps: int = 1000, seed: int = 0
 ) -> Frame:
-    """A Lennard-Jones liquid (epsilon = sigma = 1) after ``steps`` of velocity Verlet (dt 0.004) from a cubic lattice.
+    """A Lennard-Jones liquid (epsilon = sigma = 1): a cubic lattice melted for :data:`MELT_STEPS` at
+    :data:`MELT_TEMPERATURE`, then ``steps`` of velocity Verlet (dt 0.004) at ``temperature``.
 
     Parameters
     ----------
     n_particles : int
         Particles (a cubic box at ``density``).
     density, temperature : float
-        Number density and temperature in reduced units (liquid states melt the start within ~300 steps).
+        Number density and temperature in reduced units.
     steps : int
         Time steps (1000 = 4 time units: several structural relaxation times of these liquids).
     seed : int
@@ -67,7 +79,7 @@ def lennard_jones_liquid(
     side = int(np.ceil(n_particles ** (1 / 3)))
     grid = np.stack(np.meshgrid(*[np.arange(side)] * 3, indexing="ij"), -1).reshape(-1, 3)[:n_particles]
     points = (grid + 0.5) * edge / side - edge / 2
-    velocities = rng.normal(scale=np.sqrt(temperature), size=points.shape)
+    velocities = rng.normal(scale=np.sqrt(MELT_TEMPERATURE), size=points.shape)
     velocities -= velocities.mean(0)
 
     def forces(points, first, second):
@@ -78,7 +90,8 @@ def lennard_jones_liquid(
         return -np.stack([np.bincount(first, pair[:, a], minlength=n_particles) for a in range(3)], axis=1)
 
     dt = 0.004
-    for step in range(steps):
+    for step in range(MELT_STEPS + steps):
+        target = MELT_TEMPERATURE if step < MELT_STEPS else temperature
         if step % REBUILD == 0:  # a skin of 0.4 outlasts REBUILD steps of any particle at these temperatures
             bonds = freud.locality.AABBQuery(box, points).query(
                 points, dict(r_max=LENNARD_JONES_CUTOFF + 0.4, exclude_ii=True)
@@ -92,7 +105,7 @@ def lennard_jones_liquid(
         force = forces(points, first, second)
         velocities += 0.5 * dt * force
         if step % 10 == 0:
-            velocities *= np.sqrt(temperature / ((velocities**2).sum() / (3 * n_particles)))
+            velocities *= np.sqrt(target / ((velocities**2).sum() / (3 * n_particles)))
     return _cube_frame(edge, points)
 
 
