@@ -31,16 +31,13 @@ as in ``thermal_crystals.py``; LAMMPS runs serially (~4-6 minutes of MD for 4,00
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
-import time
 from pathlib import Path
 
 import numpy as np
+from lammps_cache import cached_dump
 
 import simssl
 from simssl.compute import Steinhardt
-from simssl.plugins.lammps import start_lammps
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".thermal_cache"
@@ -82,29 +79,15 @@ def lammps_input(atoms: int, seed: int) -> str:
 
 def simulate(cache: Path, atoms: int = 4000, seed: int = 0) -> tuple[Path, float]:
     """The cached dump (made now if missing) and the seconds of MD spent on it (0 if cached)."""
-    commands = lammps_input(atoms, seed)
-    digest = hashlib.sha1(commands.encode()).hexdigest()[:12]
-    path = Path(cache) / f"nucleation-{digest}.lammpstrj"
-    if path.exists():
-        return path, 0.0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (path.parent / ".gitignore").write_text("*\n")
-    partial = path.with_suffix(".part")
-    start = time.perf_counter()
-    try:
-        lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none"])
-        lmp.commands_string(
-            commands
-            + "reset_timestep 0\n"
-            + f"dump frames all custom {SPACING} {partial} id type x y z\n"
-            + f"dump_modify frames format float %.17g sort id delay {SPACING}\n"
-            + f"run {QUENCH}\n"
-        )
-        lmp.close()
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)  # left only if the run failed
-    return path, time.perf_counter() - start
+    return cached_dump(
+        cache,
+        "nucleation",
+        lammps_input(atoms, seed),
+        "reset_timestep 0\n"
+        f"dump frames all custom {SPACING} {{dump}} id type x y z\n"
+        f"dump_modify frames format float %.17g sort id delay {SPACING}\n"
+        f"run {QUENCH}\n",
+    )
 
 
 def nucleation_trajectory(cache: Path, atoms: int = 4000, seed: int = 0) -> Path:

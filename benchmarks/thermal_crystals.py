@@ -48,15 +48,13 @@ Prints markdown tables and appends them under ``## thermal_crystals`` in ``bench
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from lammps_cache import cached_dump
 from noise_classification import cell, common_arguments, load, publish
 from ovito.data import DataCollection
 from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
@@ -65,7 +63,6 @@ from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
 
 import simssl
 from simssl.compare import LogisticRegression, embedding_features, multishell_steinhardt_features, steinhardt_features
-from simssl.plugins.lammps import start_lammps
 
 HEADING = "## thermal_crystals"
 HERE = Path(__file__).resolve().parent
@@ -217,25 +214,15 @@ def simulate(name: str, bucket, args) -> tuple[Path, float]:
     system = SYSTEMS[name]
     seed = 1000 * (args.seed + 1) + 10 * list(SYSTEMS).index(name) + BUCKETS.index(bucket)
     commands = lammps_input(system, bucket, args.particles, seed)
-    digest = hashlib.sha1(commands.encode()).hexdigest()[:12]
-    path = args.cache / f"{name}-{bucket}-{digest}.lammpstrj"
-    if path.exists():
-        return path, 0.0
-    args.cache.mkdir(parents=True, exist_ok=True)
-    (args.cache / ".gitignore").write_text("*\n")
-    partial = path.with_suffix(".part")
-    start = time.perf_counter()
-    lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none"])
-    lmp.commands_string(
-        commands
-        + f"dump frames all custom {system.spacing} {partial} id type x y z\n"
-        + "dump_modify frames format float %.17g sort id\n"
-        + "reset_timestep 0\n"
-        + f"run {(FRAMES - 1) * system.spacing}\n"
+    return cached_dump(
+        args.cache,
+        f"{name}-{bucket}",
+        commands,
+        f"dump frames all custom {system.spacing} {{dump}} id type x y z\n"
+        "dump_modify frames format float %.17g sort id\n"
+        "reset_timestep 0\n"
+        f"run {(FRAMES - 1) * system.spacing}\n",
     )
-    lmp.close()
-    os.replace(partial, path)
-    return path, time.perf_counter() - start
 
 
 def ovito_classes(frame) -> dict[str, np.ndarray]:
