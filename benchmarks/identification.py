@@ -32,7 +32,8 @@ from noise_classification import cell, common_arguments, load, publish
 from thermal_crystals import BUCKETS, CLASSES, HERE, SYSTEMS, bucket_name, ovito_classes, simulate
 
 import simssl
-from simssl.compute import Identify, Steinhardt
+from simssl.compute import Steinhardt
+from simssl.identify import Identify
 from simssl.nuclei import evenly_spaced, nuclei, order_summary
 from simssl.plots import ptm_types
 from simssl.training.structures import crystal, prototype_names

@@ -19,6 +19,7 @@ _EXPORTS = {
     "Embedding": (".compute", "Embedding"),
     "EmbeddingAnalyzer": (".compute", "EmbeddingAnalyzer"),
     "Frame": (".frame", "Frame"),
+    "Identify": (".identify", "Identify"),
     "Neighborhoods": (".neighbors", "Neighborhoods"),
     "ProcessResult": (".processor", "ProcessResult"),
     "RunOptions": (".processor", "RunOptions"),

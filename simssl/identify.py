@@ -39,7 +39,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .atomic import AtomicFile
+from .compute import Embedding, model_identity
+from .defaults import AVERAGE_SUFFIX
 from .errors import SimsslError, SimsslWarning
+from .frame import Frame
+from .neighbors import Neighborhoods
 
 #: name of the disordered reference, always structure 0
 LIQUID = "liquid"
@@ -94,33 +98,51 @@ class References:
     aliases: dict = field(default_factory=dict)
     model: str = ""
 
-    def distances(self, features: np.ndarray) -> np.ndarray:
-        """(N, S) float32 distance of every row to each structure's nearest center (standardized units).
+    def distances(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's distance to each structure's nearest center, and its nearest center overall.
 
         Parameters
         ----------
         features : numpy.ndarray
             (N, F) raw features (embedding, then its neighbor average).
+
+        Returns
+        -------
+        distances : numpy.ndarray
+            (N, S) float32, standardized units (from the expanded square: ~1e-3 absolute error near 0).
+        nearest : numpy.ndarray
+            (N,) int64 index into :attr:`centers`.
         """
         starts = np.flatnonzero(np.r_[True, np.diff(self.labels) != 0])
         squared_norms = (self.centers**2).sum(1)
         result = np.empty((len(features), len(self.names)), dtype=np.float32)
+        nearest = np.empty(len(features), dtype=np.int64)
         for start in range(0, len(features), CHUNK):
-            z = (np.asarray(features[start : start + CHUNK], dtype=np.float32) - self.mean) / self.std
+            z = self.standardize(features[start : start + CHUNK])
             squared = (z**2).sum(1)[:, None] - 2 * z @ self.centers.T + squared_norms[None]
+            nearest[start : start + CHUNK] = squared.argmin(1)
             result[start : start + CHUNK] = np.sqrt(np.maximum(np.minimum.reduceat(squared, starts, axis=1), 0))
-        return result
+        return result, nearest
+
+    def standardize(self, features: np.ndarray) -> np.ndarray:
+        """(N, F) float32 features in the references' standardized units."""
+        return (np.asarray(features, dtype=np.float32) - self.mean) / self.std
 
     def classify(self, features: np.ndarray) -> dict[str, np.ndarray]:
         """``structure`` (N,) int32, ``structure_confidence`` and ``structure_distance`` (N,) float32.
+
+        The structure is that of the nearest center; its distance is computed directly from the
+        difference (exact to float32 round-off even at 0, unlike the expanded square).
 
         Parameters
         ----------
         features : numpy.ndarray
             (N, F) raw features.
         """
-        distances = self.distances(features)
-        return dict(zip(OUTPUT_NAMES, _decide(distances, self.temperature)))
+        distances, nearest = self.distances(features)
+        structure = self.labels[nearest].astype(np.int32)
+        exact = np.linalg.norm(self.standardize(features) - self.centers[nearest], axis=1).astype(np.float32)
+        return dict(zip(OUTPUT_NAMES, (structure, _confidence(distances, structure, self.temperature), exact)))
 
     def save(self, path) -> None:
         """Write to ``path`` (.npz) atomically."""
@@ -174,14 +196,14 @@ class References:
         return replace(self, names=tuple(names), centers=np.concatenate(centers), labels=np.concatenate(labels))
 
 
-def _decide(distances: np.ndarray, temperature: float):
-    """Nearest structure, its softmax probability at ``temperature`` and its distance."""
-    structure = distances.argmin(1).astype(np.int32)
+def _confidence(distances: np.ndarray, structure: np.ndarray, temperature: float) -> np.ndarray:
+    """(N,) float32 softmax probability of ``structure`` over the structures, logits ``-distance^2 / temperature``."""
     logits = -(distances.astype(np.float64) ** 2) / temperature
     logits -= logits.max(1, keepdims=True)
-    confidence = 1 / np.exp(logits).sum(1)  # the winner's logit is 0 after the shift
-    nearest = np.take_along_axis(distances, structure[:, None], 1)[:, 0]
-    return structure, confidence.astype(np.float32), nearest.astype(np.float32)
+    weights = np.exp(logits)
+    return (np.take_along_axis(weights, structure[:, None].astype(np.int64), 1)[:, 0] / weights.sum(1)).astype(
+        np.float32
+    )
 
 
 def fit_temperature(distances: np.ndarray, labels: np.ndarray) -> float:
@@ -248,7 +270,6 @@ def build_references(
     References
     """
     from .clustering import kmeans
-    from .compute import model_identity
     from .training.liquids import lennard_jones_liquid, liquid_frames
     from .training.structures import crystal, prototype_names, unit_cell
 
@@ -340,7 +361,7 @@ def build_references(
             continue
         orbit_of_row = site_orbits[index][np.arange(len(rows)) % len(site_orbits[index])]
         truth.append(np.array([position[label_of[index, int(orbit)]] for orbit in orbit_of_row], dtype=np.int64))
-    temperature = fit_temperature(references.distances(np.concatenate(calibration)), np.concatenate(truth))
+    temperature = fit_temperature(references.distances(np.concatenate(calibration))[0], np.concatenate(truth))
     return replace(references, temperature=temperature)
 
 
@@ -361,8 +382,6 @@ class Featurizer:
     """Raw identification features of a frame: the embedding and its neighbor average, (N, 2 D) float32."""
 
     def __init__(self, model, device=None, batch_size=None, compile=None):
-        from .compute import Embedding
-
         self.embedding = Embedding(model, device=device, batch_size=batch_size, compile=compile, average=True)
 
     def __call__(self, frame, neighborhoods=None) -> np.ndarray:
@@ -388,7 +407,6 @@ def references_for(model, device=None, progress: bool = True) -> References:
     progress : bool
         Show a progress bar while building.
     """
-    from .compute import model_identity
     from .model.loading import default_model_path
 
     digest = model_identity(model)["sha256"]
@@ -406,3 +424,114 @@ def references_for(model, device=None, progress: bool = True) -> References:
     except OSError as error:
         warnings.warn(f"could not cache the references in {candidates[1]} ({error})", SimsslWarning, stacklevel=2)
     return references
+
+
+@dataclass
+class Identify:
+    """Per-particle structure identification against the crystal library and the liquid, and nuclei.
+
+    For every particle: ``structure`` (int32 index into :attr:`structure_names`; 0 is ``"liquid"``),
+    ``structure_confidence`` (calibrated probability, float32), ``structure_distance`` (to the nearest
+    reference, in standardized feature units, float32) and ``cluster`` (int32 nucleus id: 0 the
+    largest cluster of ordered neighbors, -1 disordered; :mod:`simssl.nuclei`). See
+    :mod:`simssl.identify` (this module) for the references, the resolution between similar prototypes and the
+    calibration.
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+        A loaded encoder (see :func:`simssl.load_model`).
+    references : dict of str to list of Frame, or None
+        User reference structures, ``{name: frames}`` (every particle of the frames is that structure),
+        added to the library's.
+    device, batch_size, compile
+        As in :class:`simssl.compute.Embedding`.
+    embedding : bool
+        Also write ``embedding`` (and ``embedding_avg`` with ``average``) from the same model pass.
+    average : bool
+        With ``embedding``: also ``embedding_avg``.
+    progress : bool
+        Show a progress bar when the library references of a new model are built (minutes, once).
+
+    Attributes
+    ----------
+    library : simssl.identify.References
+        The references in use.
+    """
+
+    model: object
+    references: dict | None = None
+    device: str | None = None
+    batch_size: int | None = None
+    compile: bool | None = None
+    embedding: bool = False
+    average: bool = False
+    progress: bool = True
+
+    def __post_init__(self):
+        self.features = Featurizer(self.model, self.device, self.batch_size, self.compile)
+        self.library = references_for(self.model, device=self.device, progress=self.progress)
+        if self.references:
+            user = {name: np.concatenate([self.features(f) for f in fs]) for name, fs in self.references.items()}
+            self.library = self.library.with_user_references(user)
+
+    @property
+    def num_neighbors(self) -> int:
+        """As :attr:`Embedding.num_neighbors`."""
+        return self.features.embedding.num_neighbors
+
+    @property
+    def structure_names(self) -> tuple[str, ...]:
+        """Names of the ``structure`` indices; index 0 is ``"liquid"``."""
+        return self.library.names
+
+    @property
+    def names(self) -> list[str]:
+        """The quantities :meth:`compute` returns."""
+        written = (["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])) if self.embedding else []
+        return written + [*OUTPUT_NAMES, "cluster"]
+
+    def parameters(self) -> dict:
+        """Everything that decides the results (JSON-like), the structure names included (``simssl info`` shows them).
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"Identify"``), ``model``, ``structures``, ``aliases``, ``temperature``,
+            ``embedding``, ``average``, ``device``, ``compile``.
+        """
+        return {
+            "kind": "Identify",
+            "model": model_identity(self.model),
+            "structures": list(self.structure_names),
+            "aliases": self.library.aliases,
+            "temperature": self.library.temperature,
+            "embedding": self.embedding,
+            "average": self.average,
+            "device": self.device,
+            "compile": self.compile,
+        }
+
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+        """The quantities of :attr:`names` for ``frame``.
+
+        Parameters
+        ----------
+        frame : Frame
+        neighborhoods : Neighborhoods or None
+            As in :meth:`simssl.compute.Embedding.compute`.
+        """
+        from .nuclei import nuclei
+
+        features = self.features(frame, neighborhoods)
+        result = {}
+        if self.embedding:
+            width = features.shape[1] // 2
+            result["embedding"] = features[:, :width]
+            if self.average:
+                result["embedding" + AVERAGE_SUFFIX] = features[:, width:]
+        result.update(self.library.classify(features))
+        result["cluster"] = nuclei(frame, result["structure"] > 0)
+        return result
+
+    __call__ = compute

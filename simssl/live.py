@@ -18,9 +18,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .compute import Embedding, Identify, analyze_frame, names_of
+from .compute import Embedding, analyze_frame, names_of
 from .defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
 from .frame import Frame
+from .identify import Identify
 from .io.convert import frame_from_arrays, host_array
 from .nuclei import order_summary
 from .processor import AnalysisOptions, build_analyzers
@@ -47,7 +48,7 @@ class LiveAnalyzer:
         ``torch.compile`` the encoder (None: on the CPU for large frames), as in
         :class:`~simssl.processor.AnalysisOptions`.
     identify : bool
-        Also identify every particle's structure and nucleus (:class:`~simssl.compute.Identify`:
+        Also identify every particle's structure and nucleus (:class:`~simssl.identify.Identify`:
         ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``) with ``model``
         (the shipped model when ``model`` is None; ``embedding`` is then returned only when
         ``model`` is given).

@@ -18,7 +18,6 @@ from .bond_order import parse_degrees
 from .compute import (
     Embedding,
     EmbeddingAnalyzer,
-    Identify,
     Steinhardt,
     SteinhardtAnalyzer,
     analyze_frame,
@@ -28,6 +27,7 @@ from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .devices import resolve_device
 from .errors import SimsslError
 from .frame import Frame
+from .identify import Identify
 from .io import detect_format, read_frames
 from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
@@ -62,7 +62,7 @@ class AnalysisOptions:
     compile : bool or None
         ``torch.compile`` the encoder (None: on the CPU for large frames).
     identify : bool
-        Also identify every particle's structure and its nucleus (:class:`~simssl.compute.Identify`:
+        Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
         ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``), with ``model``
         (default: the shipped model); ``embedding`` is then written only when ``model`` is given.
     references : tuple of (str, str)
@@ -123,7 +123,7 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
     -------
     list
         A :class:`~simssl.compute.Steinhardt` (when degrees are given), then an
-        :class:`~simssl.compute.Identify` (with ``identify``) or an :class:`~simssl.compute.Embedding`
+        :class:`~simssl.identify.Identify` (with ``identify``) or an :class:`~simssl.compute.Embedding`
         (when a model is given).
 
     Raises
@@ -263,7 +263,7 @@ class ProcessResult:
     structure_counts : numpy.ndarray
         Particles identified as each structure, over all frames (int64, by structure index).
     structure_names : tuple of str
-        Names of the structure indices (set by :func:`process` from its :class:`~simssl.compute.Identify`).
+        Names of the structure indices (set by :func:`process` from its :class:`~simssl.identify.Identify`).
     """
 
     output: str | None = None

@@ -11,9 +11,8 @@ from model_helpers import random_rotation
 
 import simssl
 from simssl.cli import main
-from simssl.compute import Identify
 from simssl.frame import frame_from_lattice
-from simssl.identify import LIQUID, build_references, fit_temperature, references_for
+from simssl.identify import LIQUID, Identify, build_references, fit_temperature, references_for
 from simssl.nuclei import nuclei, order_summary
 from simssl.training.liquids import lennard_jones_liquid, soft_sphere_packing
 from simssl.training.structures import crystal, random_crystal

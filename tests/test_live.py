@@ -7,7 +7,7 @@ import torch
 from crystals import write_gsd
 
 import simssl
-from simssl.compute import Identify
+from simssl.identify import Identify
 from simssl.live import LiveAnalyzer
 from simssl.nuclei import order_summary
 

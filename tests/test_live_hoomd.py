@@ -102,7 +102,7 @@ def test_identification_logged_live_equals_offline(tmp_path):
     written frame, the scalar loggables equal its ``order_summary``, and the crystal is ordered.
     """
     hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
-    from simssl.compute import Identify
+    from simssl.identify import Identify
     from simssl.nuclei import order_summary
     from simssl.plugins.hoomd import IDENTIFICATION, NAMESPACE, SCALARS, OrderAnalyzer
 

@@ -150,6 +150,7 @@ def test_identification_of_a_cold_crystal(tmp_path, capsys):
                 frame.log["particles/simssl/structure_distance"],
                 reference.log["particles/simssl/structure_distance"],
                 rtol=1e-5,
+                atol=1e-5,  # as the embeddings: another process may sum in another order
             )
             assert result.order[index] == order_summary(
                 reference.log["particles/simssl/structure"], reference.log["particles/simssl/cluster"]
