@@ -38,7 +38,19 @@ _EXPORTS = {
     "steinhardt": (".bond_order", "steinhardt"),
 }
 #: submodules reachable as attributes without an import statement (``simssl.model.Encoder``)
-_SUBMODULES = {"cli", "compare", "compute", "io", "live", "model", "neighbors", "processor", "training"}
+_SUBMODULES = {
+    "cli",
+    "compare",
+    "compute",
+    "identify",
+    "io",
+    "live",
+    "model",
+    "neighbors",
+    "nuclei",
+    "processor",
+    "training",
+}
 
 
 def __getattr__(name):
