@@ -521,8 +521,12 @@ class Identify:
         neighborhoods : Neighborhoods or None
             As in :meth:`simssl.compute.Embedding.compute`.
         """
+        from .neighbors import model_neighborhoods, reads
         from .nuclei import nuclei
 
+        config = self.model.config
+        if config.cutoff is not None and (neighborhoods is None or not reads(neighborhoods, config)):
+            neighborhoods = model_neighborhoods(frame, config)  # queried here so nuclei reuse its length unit
         features = self.features(frame, neighborhoods)
         result = {}
         if self.embedding:
@@ -531,7 +535,8 @@ class Identify:
             if self.average:
                 result["embedding" + AVERAGE_SUFFIX] = features[:, width:]
         result.update(self.library.classify(features))
-        result["cluster"] = nuclei(frame, result["structure"] > 0)
+        scale = neighborhoods.scale if config.cutoff is not None else None  # shell_scale: no second query
+        result["cluster"] = nuclei(frame, result["structure"] > 0, scale)
         return result
 
     __call__ = compute
