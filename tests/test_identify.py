@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 
 import gsd.hoomd
 import numpy as np
@@ -13,6 +15,7 @@ import simssl
 from simssl.cli import main
 from simssl.frame import frame_from_lattice
 from simssl.identify import LIQUID, Identify, build_references, fit_temperature, references_for
+from simssl.io.writers import partial_path
 from simssl.nuclei import nuclei, order_summary
 from simssl.training.liquids import lennard_jones_liquid, soft_sphere_packing
 from simssl.training.structures import crystal, random_crystal
@@ -182,3 +185,52 @@ def test_references_without_identification_are_refused(tmp_path, capsys):
     )
     assert "no such reference file" in capsys.readouterr().err
     assert not (tmp_path / "x.gsd").exists() and not (tmp_path / "y.gsd").exists()
+
+
+def test_types_do_not_change_identification(identify):
+    """The default model is geometry-only: a binary labelling of the same positions is identified the same."""
+    frame = crystal("cF4-Cu", 864, noise=0.05, seed=2)
+    types = (np.arange(frame.n_particles) % 3 == 0).astype(np.int32)
+    mixed = dataclasses.replace(frame, types=types, type_names=("A", "B"))
+    one, two = identify.compute(frame), identify.compute(mixed)
+    for name in ("structure", "cluster"):
+        np.testing.assert_array_equal(one[name], two[name])
+    np.testing.assert_allclose(one["structure_distance"], two["structure_distance"], atol=1e-5)
+
+
+def test_a_floating_crystallite_is_one_nucleus_with_a_disordered_skin(identify):
+    """Non-periodic: a ball of fcc in vacuum (padded box, no images); its core is fcc and the largest nucleus."""
+    bulk = crystal("cF4-Cu", 4000, seed=0)
+    center = bulk.positions.mean(0)
+    distance = np.linalg.norm(bulk.box.wrap(bulk.positions - center), axis=1)
+    points = bulk.box.wrap(bulk.positions - center)[distance < 5.5]
+    ball = frame_from_lattice(np.zeros((3, 3)), points, periodic=(False, False, False), type_names=("A",))
+    result = identify.compute(ball)
+    radius = np.linalg.norm(points - points.mean(0), axis=1)
+    core = radius < 3.0
+    fcc = identify.structure_names.index("cF4-Cu")
+    assert np.all(result["structure"][core] == fcc)
+    assert np.all(result["cluster"][core] == 0)  # the core is one nucleus, the largest
+
+
+def test_resume_keeps_identification_and_refuses_changed_references(tmp_path, capsys):
+    output, done = tmp_path / "out.gsd", tmp_path / "done.gsd"
+    base = ["identify", "--example", "--steinhardt", "none", "--quiet"]
+    assert main([*base, "--frames", "0:2", "-o", str(done)]) == 0
+    os.replace(done, partial_path(str(output)))
+    reference = tmp_path / "bcc.gsd"
+    frame = crystal("cI2-W", 432, noise=0.02, seed=1)
+    with gsd.hoomd.open(str(reference), "w") as trajectory:
+        snapshot = gsd.hoomd.Frame()
+        snapshot.configuration.box = [*frame.box.L, frame.box.xy, frame.box.xz, frame.box.yz]
+        snapshot.particles.N = frame.n_particles
+        snapshot.particles.position = frame.positions
+        trajectory.append(snapshot)
+    changed = [*base, "--frames", "0:2", "--resume", "-o", str(output), "--reference", f"mine={reference}"]
+    assert main(changed) == 2  # other references: other structure indices, never mixed into one file
+    assert "belongs to another run" in capsys.readouterr().err and not output.exists()
+    same = ["identify", "--example", "--steinhardt", "none", "--frames", "0:2", "--resume"]
+    assert main([*same, "-o", str(output)]) == 0
+    summary = capsys.readouterr().out
+    assert "(2 of them kept from the interrupted run)" in summary
+    assert len([line for line in summary.splitlines() if line.strip().startswith(("0 ", "1 "))]) == 2
