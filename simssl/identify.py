@@ -278,7 +278,7 @@ def build_references(
     work = tqdm(total=len(names) * (len(REFERENCE_NOISE) + 1) + 2, desc="references", disable=not progress)
     crystal_rows, keys = [], []  # per (prototype, noise): features and (prototype index, level, orbit per row)
     site_orbits = []  # per prototype: the orbit of each basis site
-    calibration, calibration_labels = [], []
+    calibration, calibration_owners = [], []  # per fresh draw: its features and prototype index (-1: liquid)
     for index, name in enumerate(names):
         n_basis = len(unit_cell(name)[1])
         size, clean = _fitting_crystal(name, max(REFERENCE_PARTICLES, 4 * n_basis), featurize, [seed, index, 0])
@@ -290,14 +290,14 @@ def build_references(
             keys.append((index, level, orbits))
             work.update()
         calibration.append(featurize(crystal(name, size, noise=CALIBRATION_NOISE, seed=[seed, index, 99])))
-        calibration_labels.append(np.full(len(calibration[-1]), index))
+        calibration_owners.append(index)
         work.update()
     liquid = np.concatenate([featurize(frame) for frame in (liquid_frames(seed) if liquids is None else liquids)])
     work.update()
     if calibration_liquid is None:
         calibration_liquid = lennard_jones_liquid(density=0.88, temperature=1.1, seed=seed * 100 + 99)
     calibration.append(featurize(calibration_liquid))
-    calibration_labels.append(np.full(len(calibration[-1]), -1))
+    calibration_owners.append(-1)
     work.update()
     work.close()
 
@@ -306,7 +306,7 @@ def build_references(
     std = np.where(everything.std(0) > 0, everything.std(0), 1).astype(np.float32)
 
     # one center per (prototype, orbit, noise); the spread of each orbit at the resolution noise
-    centers, owners, orbit_ids, spreads = [], [], [], {}
+    centers, orbit_ids, spreads = [], [], {}
     resolution_level = REFERENCE_NOISE.index(RESOLUTION_NOISE)
     for rows, (index, level, orbits) in zip(crystal_rows, keys):
         z = (rows - mean) / std
@@ -314,26 +314,11 @@ def build_references(
             members = z[orbits == orbit]
             center = members.mean(0)
             centers.append(center)
-            owners.append(index)
             orbit_ids.append((index, int(orbit), level))
             if level == resolution_level:
                 spreads[index, int(orbit)] = (len(centers) - 1, float(np.sqrt(((members - center) ** 2).sum(1).mean())))
     centers = np.asarray(centers, dtype=np.float32)
-    label_of = {}  # (prototype, orbit) -> prototype index it is reported as
-    aliases: dict[str, list[str]] = {}
-    for (index, orbit), (row, spread) in spreads.items():  # simplest prototypes first (names are sorted so)
-        simpler = [(other_row, key) for key, (other_row, _) in spreads.items() if key[0] < index]
-        label_of[index, orbit] = index
-        if simpler:
-            rows = np.array([r for r, _ in simpler])
-            gaps = np.linalg.norm(centers[rows] - centers[row], axis=1)
-            nearest = int(gaps.argmin())
-            if gaps[nearest] < spread:
-                label_of[index, orbit] = label_of[simpler[nearest][1]]
-                merged = names[label_of[index, orbit]]
-                aliases.setdefault(names[index], [])
-                if merged not in aliases[names[index]]:
-                    aliases[names[index]].append(merged)
+    label_of, aliases = _merge_similar_sites(spreads, centers, names)
     kept = sorted({label for label in label_of.values()})
     structure_names = (LIQUID, *(names[i] for i in kept))
     position = {prototype: s + 1 for s, prototype in enumerate(kept)}
@@ -354,8 +339,7 @@ def build_references(
     )
     # calibration: every particle of a fresh draw should be named as its site's orbit is
     truth = []
-    for rows, owner in zip(calibration, calibration_labels):
-        index = int(owner[0])
+    for rows, index in zip(calibration, calibration_owners):
         if index < 0:
             truth.append(np.zeros(len(rows), dtype=np.int64))
             continue
@@ -363,6 +347,41 @@ def build_references(
         truth.append(np.array([position[label_of[index, int(orbit)]] for orbit in orbit_of_row], dtype=np.int64))
     temperature = fit_temperature(references.distances(np.concatenate(calibration))[0], np.concatenate(truth))
     return replace(references, temperature=temperature)
+
+
+def _merge_similar_sites(spreads: dict, centers: np.ndarray, names: list[str]) -> tuple[dict, dict]:
+    """The resolution rule (module docstring): which prototype each site orbit is reported as.
+
+    Parameters
+    ----------
+    spreads : dict
+        ``{(prototype index, orbit): (row of its center at the resolution noise, spread of its particles)}``,
+        prototypes indexed simplest first.
+    centers : numpy.ndarray
+        (M, F) standardized centers.
+    names : list of str
+        Prototype names, simplest first.
+
+    Returns
+    -------
+    label_of : dict
+        ``{(prototype index, orbit): prototype index it is reported as}``.
+    aliases : dict of str to list of str
+        Per prototype with merged sites: the prototypes they are reported as.
+    """
+    label_of, aliases = {}, {}
+    for (index, orbit), (row, spread) in spreads.items():  # simplest prototypes first
+        simpler = [(other_row, key) for key, (other_row, _) in spreads.items() if key[0] < index]
+        label_of[index, orbit] = index
+        if simpler:
+            gaps = np.linalg.norm(centers[[r for r, _ in simpler]] - centers[row], axis=1)
+            nearest = int(gaps.argmin())
+            if gaps[nearest] < spread:
+                label_of[index, orbit] = label_of[simpler[nearest][1]]
+                merged = aliases.setdefault(names[index], [])
+                if names[label_of[index, orbit]] not in merged:
+                    merged.append(names[label_of[index, orbit]])
+    return label_of, aliases
 
 
 def _fitting_crystal(name: str, size: int, featurize, seed) -> tuple[int, np.ndarray]:
