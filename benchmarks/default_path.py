@@ -36,14 +36,14 @@ import torch
 from results import best_rate, report
 
 import simssl
+from simssl.library.structures import crystal
 from simssl.live import LiveAnalyzer
-from simssl.training.structures import crystal
 
 HEADING = "## default_path"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 FIRST_CALL = """
 import time, simssl
-from simssl.training.structures import crystal
+from simssl.library.structures import crystal
 frame = crystal("cF4-Cu", {n}, noise=0.05, seed=1)
 model = simssl.load_model()
 start = time.perf_counter()

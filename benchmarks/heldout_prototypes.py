@@ -29,7 +29,7 @@ import sys
 import numpy as np
 from noise_classification import cell, common_arguments, features, load, noisy_crystals, publish
 
-from simssl.training.structures import prototype_names
+from simssl.library.structures import prototype_names
 
 HEADING = "## heldout_prototypes"
 

@@ -34,9 +34,9 @@ from thermal_crystals import BUCKETS, CLASSES, HERE, SYSTEMS, bucket_name, ovito
 import simssl
 from simssl.compute import Steinhardt
 from simssl.identify import Identify
+from simssl.library.structures import crystal, prototype_names
 from simssl.nuclei import evenly_spaced, nuclei, order_summary
 from simssl.plots import ptm_types
-from simssl.training.structures import crystal, prototype_names
 
 HEADING = "## identification"
 LIBRARY_NAME = {"fcc": "cF4-Cu", "hcp": "hP2-Mg", "bcc": "cI2-W", "diamond": "cF8-C"}

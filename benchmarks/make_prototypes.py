@@ -34,8 +34,8 @@ PAPER_HELD_OUT = (
     "tI8-C tP12-C tP12-Si tP4-Np tP50-B"
 ).split()
 SNAP = 48  # special positions are multiples of 1/48 in every AFLOW one-component cell
-#: the shipped data file (simssl/data/prototypes.json), written from this script outside the package
-OUTPUT = Path(__file__).resolve().parents[1] / "simssl" / "data" / "prototypes.json"
+#: the shipped data file (simssl/library/prototypes.json), written from this script outside the package
+OUTPUT = Path(__file__).resolve().parents[1] / "simssl" / "library" / "prototypes.json"
 
 
 def lattice_rows(box) -> np.ndarray:

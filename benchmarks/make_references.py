@@ -1,4 +1,4 @@
-"""Rebuild the shipped identification references of the default model (``simssl/data/default_references.npz``).
+"""Rebuild the shipped identification references of the default model (``simssl/library/default_references.npz``).
 
 Run after the default model changes (its references are tied to its weights by a hash: references
 of another model are never used, they would be rebuilt and cached instead)::
@@ -17,16 +17,16 @@ import sys
 
 import numpy as np
 
-from simssl.identify import DEFAULT_REFERENCES, References, build_references
+from simssl.identify import References, build_references
+from simssl.library import shipped_references_path
 from simssl.model import load_model
-from simssl.model.loading import default_model_path
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
     args = parser.parse_args(argv)
-    path = default_model_path().with_name(DEFAULT_REFERENCES)
+    path = shipped_references_path()
     references = build_references(load_model(None))
     print(f"{len(references.names)} structures, {len(references.centers)} centers, T {references.temperature:.4g}")
     print("merged:", ", ".join(f"{name} -> {'/'.join(into)}" for name, into in references.aliases.items()))

@@ -1,6 +1,6 @@
 """Which features tell noisy crystals apart? Frozen embeddings vs Steinhardt vs OVITO PTM, per noise level.
 
-Five structures from the structure library (``simssl.training.structures.crystal``; shortest distance 1, so
+Five structures from the structure library (``simssl.library.structures.crystal``; shortest distance 1, so
 the noise sigma is in units of the nearest-neighbor distance): fcc (cF4-Cu), bcc (cI2-W), hcp
 (hP2-Mg), simple cubic (cP1-Po) and cubic diamond (cF8-C), ``--particles`` (~4,000) each. For every
 sigma in 0.02, 0.05, 0.08, 0.10, 0.12, 0.15 the training and the test frames are separate noise
@@ -43,7 +43,7 @@ from simssl.compare import (
     multishell_steinhardt_features,
     steinhardt_features,
 )
-from simssl.training.structures import crystal
+from simssl.library.structures import crystal
 
 HEADING = "## noise_classification"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

@@ -1,7 +1,7 @@
 """Zero-shot space groups: do the features identify crystals of space groups pretraining never saw?
 
 The question of arXiv 2512.13989, asked of frozen features without any training. The 21 groups of
-``simssl.training.structures.HELD_OUT_SPACE_GROUPS`` (three or more per crystal system) never
+``simssl.library.structures.HELD_OUT_SPACE_GROUPS`` (three or more per crystal system) never
 appear in pretraining: no random crystal of them is drawn and no pretraining prototype has them.
 For every group, random one-component crystals (``random_unit_cell``: random cell, random general
 positions; ~``--particles`` particles) give two tasks, each scored as in ``heldout_prototypes``
@@ -32,7 +32,7 @@ from heldout_prototypes import nearest_reference, reference_arguments
 from noise_classification import cell, features, load, publish
 
 from simssl.errors import SimsslError
-from simssl.training.structures import HELD_OUT_SPACE_GROUPS, random_unit_cell, replicated
+from simssl.library.structures import HELD_OUT_SPACE_GROUPS, random_unit_cell, replicated
 
 HEADING = "## zero_shot_space_groups"
 

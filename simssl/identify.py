@@ -2,10 +2,10 @@
 
 References are the encoder's features (embedding and its neighbor average, standardized) of:
 
-* every prototype of the crystal library (:mod:`simssl.training.structures`), at Gaussian noise
+* every prototype of the crystal library (:mod:`simssl.library.structures`), at Gaussian noise
   :data:`REFERENCE_NOISE` (0 to 0.12 of the shortest distance, so hot crystals find their cold
   selves), one center per distinct site (orbit) and noise level;
-* disordered configurations (:mod:`simssl.training.liquids`: Lennard-Jones liquids and soft-sphere
+* disordered configurations (:mod:`simssl.library.liquids`: Lennard-Jones liquids and soft-sphere
   packings), k-means centers, under the name ``"liquid"``, always structure 0, so that "none of
   these" is an answer and ``structure > 0`` means ordered;
 * optionally, user frames (``--reference mycrystal.gsd``), k-means centers under their own name.
@@ -24,7 +24,7 @@ of every prototype at :data:`CALIBRATION_NOISE` and a fresh liquid: a calibrated
 data like the references, not on everything a user may bring.
 
 References are built once per model (a few minutes on a CPU) and cached: the default model's ship
-in the package (``simssl/data/default_references.npz``), others go to :func:`cache_directory`.
+in the package (``simssl/library/default_references.npz``), others go to :func:`cache_directory`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ CHUNK = 8192
 OUTPUT_NAMES: tuple[str, ...] = ("structure", "structure_confidence", "structure_distance")
 #: bump when the reference recipe changes: cached references of another version are rebuilt
 RECIPE_VERSION = 1
-DEFAULT_REFERENCES = "default_references.npz"
 
 
 @dataclass(frozen=True)
@@ -230,7 +229,7 @@ def fit_temperature(distances: np.ndarray, labels: np.ndarray) -> float:
 
 def _simplicity(name: str) -> tuple[int, int]:
     """Sort key of library prototypes, simplest first: higher space-group number, then fewer atoms per cell."""
-    from .training.structures import prototype_space_group, unit_cell
+    from .library.structures import prototype_space_group, unit_cell
 
     return -prototype_space_group(name), len(unit_cell(name)[1])
 
@@ -261,7 +260,7 @@ def build_references(
     progress : bool
         Show a progress bar.
     liquids : list of Frame or None
-        The disordered references (default: :func:`~simssl.training.liquids.liquid_frames`).
+        The disordered references (default: :func:`~simssl.library.liquids.liquid_frames`).
     calibration_liquid : Frame or None
         The liquid of the calibration set (default: a fresh Lennard-Jones liquid).
 
@@ -270,8 +269,8 @@ def build_references(
     References
     """
     from .clustering import kmeans
-    from .training.liquids import lennard_jones_liquid, liquid_frames
-    from .training.structures import crystal, prototype_names, unit_cell
+    from .library.liquids import lennard_jones_liquid, liquid_frames
+    from .library.structures import crystal, prototype_names, unit_cell
 
     names = sorted(prototype_names("all") if prototypes is None else list(prototypes), key=_simplicity)
     featurize = Featurizer(model, device)
@@ -387,7 +386,7 @@ def _merge_similar_sites(spreads: dict, centers: np.ndarray, names: list[str]) -
 def _fitting_crystal(name: str, size: int, featurize, seed) -> tuple[int, np.ndarray]:
     """The clean prototype's size and features, doubling ``size`` until its box holds the model's neighborhoods
     (molecular crystals need more particles)."""
-    from .training.structures import crystal
+    from .library.structures import crystal
 
     for _ in range(6):
         try:
@@ -426,10 +425,10 @@ def references_for(model, device=None, progress: bool = True) -> References:
     progress : bool
         Show a progress bar while building.
     """
-    from .model.loading import default_model_path
+    from .library import shipped_references_path
 
     digest = model_identity(model)["sha256"]
-    shipped = default_model_path().with_name(DEFAULT_REFERENCES)
+    shipped = shipped_references_path()
     candidates = [shipped, cache_directory() / f"references-{digest[:16]}-v{RECIPE_VERSION}.npz"]
     for path in candidates:
         if path.exists():

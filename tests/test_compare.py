@@ -19,7 +19,7 @@ from simssl.compare import (
     stratified_folds,
 )
 from simssl.io.writers import open_writer
-from simssl.training.structures import crystal
+from simssl.library.structures import crystal
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

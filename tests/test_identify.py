@@ -16,9 +16,9 @@ from simssl.cli import main
 from simssl.frame import frame_from_lattice
 from simssl.identify import LIQUID, Identify, build_references, fit_temperature, references_for
 from simssl.io.writers import partial_path
+from simssl.library.liquids import lennard_jones_liquid, soft_sphere_packing
+from simssl.library.structures import crystal, random_crystal
 from simssl.nuclei import nuclei, order_summary
-from simssl.training.liquids import lennard_jones_liquid, soft_sphere_packing
-from simssl.training.structures import crystal, random_crystal
 
 COMMON = {"cF4-Cu": "fcc", "cI2-W": "bcc", "hP2-Mg": "hcp", "cF8-C": "diamond", "cP1-Po": "sc"}
 

@@ -10,9 +10,9 @@ import pytest
 
 from simssl.bond_order import steinhardt
 from simssl.errors import SimsslError
+from simssl.library import structures
+from simssl.library.structures import space_group_number
 from simssl.neighbors import query_neighbor_list
-from simssl.training import structures
-from simssl.training.structures import space_group_number
 
 PAPER_NAMES = {
     "cF4-Cu",

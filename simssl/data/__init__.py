@@ -1,4 +1,4 @@
-"""Files shipped inside the package: the bundled example trajectory, the default model and the prototype table."""
+"""Files shipped inside the package: the bundled example trajectory and the default model with its card."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Self-supervised learning: the structures it trains on (and, in sibling modules, its tasks)."""
 
-from .structures import (
+from ..library.structures import (
     crystal,
     library,
     prototype_names,

@@ -125,7 +125,7 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
     ------
     tuple of (str, float, int, Frame)
     """
-    from . import structures
+    from ..library import structures
 
     rng = np.random.default_rng(seed)
     prototypes = (
@@ -138,7 +138,7 @@ def library_frames(spec: DataSpec, seed: int) -> Iterator[tuple[str, float, int,
 def training_space_groups(count: int, rng: np.random.Generator) -> list[int]:
     """``count`` distinct space groups drawn from 1-230 with ``rng``, less any in
     :data:`~.structures.HELD_OUT_SPACE_GROUPS` (sorted)."""
-    from .structures import HELD_OUT_SPACE_GROUPS
+    from ..library.structures import HELD_OUT_SPACE_GROUPS
 
     groups = sorted(rng.choice(np.arange(1, 231), size=count, replace=False).tolist())
     return [group for group in groups if group not in HELD_OUT_SPACE_GROUPS]

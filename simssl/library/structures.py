@@ -42,7 +42,7 @@ HELD_OUT_SPACE_GROUPS: tuple[int, ...] = (
 @functools.cache
 def _prototypes() -> dict[str, dict]:
     """The bundled prototype table (see ``benchmarks/make_prototypes.py``), keyed by name."""
-    text = resources.files("simssl.data").joinpath(PROTOTYPES).read_text()
+    text = resources.files("simssl.library").joinpath(PROTOTYPES).read_text()
     return {entry["name"]: entry for entry in json.loads(text)["prototypes"]}
 
 
@@ -143,7 +143,7 @@ def crystal(name: str, n_particles: int = 4096, noise: float = 0.0, seed=None) -
 
     Examples
     --------
-    >>> from simssl.training.structures import crystal
+    >>> from simssl.library.structures import crystal
     >>> frame = crystal("cF4-Cu", n_particles=500, noise=0.05, seed=1)
     >>> frame.n_particles, frame.type_names
     (500, ('A',))
