@@ -13,8 +13,8 @@ import numpy as np
 
 from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
-from .frame import Frame, nonperiodic_axes
-from .neighbors import Neighborhoods, query_neighbor_list
+from .frame import Frame
+from .neighbors import Neighborhoods, VoronoiCells, plan_neighborhoods, query_neighbor_list
 
 
 def column_names(
@@ -67,8 +67,8 @@ def steinhardt(
     num_neighbors : int
         Nearest neighbors per particle (12 by default: FCC's first shell).
     neighbors : Neighborhoods or freud.locality.NeighborList, optional
-        Reuse a :class:`Neighborhoods` (its ``num_neighbors`` nearest are taken) or a freud
-        NeighborList instead of querying again.
+        Reuse a :class:`Neighborhoods` (its ``num_neighbors`` nearest are taken; ignored with ``weighted``)
+        or a freud NeighborList (taken as is, e.g. Voronoi neighbors with their weights) instead of querying.
 
     Returns
     -------
@@ -102,25 +102,18 @@ def steinhardt(
 
 
 def _neighbor_list(frame, weighted, num_neighbors, neighbors):
-    if weighted:
-        if not all(frame.periodic):
-            raise SimsslError(
-                frame.where(
-                    "Voronoi-weighted Steinhardt needs a fully periodic cell, and this one is not periodic along "
-                    f"{nonperiodic_axes(frame.periodic)} (surface cells would reach across the padding)"
-                )
-            )
-        voronoi = freud.locality.Voronoi()
-        voronoi.compute((frame.box, frame.positions))
-        return voronoi.nlist
-    if isinstance(neighbors, Neighborhoods):
-        if neighbors.k < num_neighbors:
-            raise SimsslError(
-                frame.where(
-                    f"the neighborhoods hold {neighbors.k} neighbors, fewer than the {num_neighbors} Steinhardt needs"
-                )
-            )
-        return neighbors.neighbor_list(num_neighbors)
-    if neighbors is not None:
+    """The freud NeighborList Steinhardt reads: a given one as is, the nearest ``num_neighbors`` of given
+    Neighborhoods, or the frame's own k-nearest (or, ``weighted``, Voronoi) neighbors."""
+    if isinstance(neighbors, freud.locality.NeighborList):
         return neighbors
-    return query_neighbor_list(frame, k=num_neighbors)
+    if weighted:
+        return plan_neighborhoods(frame, [VoronoiCells()])[VoronoiCells()].nlist
+    if neighbors is None:
+        return query_neighbor_list(frame, k=num_neighbors)
+    if neighbors.k < num_neighbors:
+        raise SimsslError(
+            frame.where(
+                f"the neighborhoods hold {neighbors.k} neighbors, fewer than the {num_neighbors} Steinhardt needs"
+            )
+        )
+    return neighbors.neighbor_list(num_neighbors)

@@ -11,10 +11,14 @@ In the freud style, a compute object is configured once and then applied to fram
 >>> {name: value.shape for name, value in values.items()}
 {'embedding': (4000, 32), 'embedding_avg': (4000, 32)}
 
-Each declares the quantities it produces (``names``, known before any frame is seen) and the
-nearest neighbors it reads (``num_neighbors``), so :func:`analyze_frame` can query freud once per
-frame for all of them. The offline processor, live analysis, the engine adapters, ``compare``,
-``finetune`` and the pretraining data all compute through these objects.
+Each declares the quantities it produces (``names``, known before any frame is seen), the
+neighborhood it reads (``neighbors``: a spec of :mod:`simssl.neighbors`, e.g. the 12 nearest or
+the model's neighborhoods) and the quantities of earlier computations it reads (``requires``), so
+:func:`analyze_frame` builds each frame's neighborhoods from as few freud queries as possible
+(:func:`~simssl.neighbors.plan_neighborhoods`: two for Steinhardt, the shipped model and
+identification together) and hands every computation its view and the earlier results. No
+computation queries freud itself inside a run. The offline processor, live analysis, the engine
+adapters, ``compare``, ``finetune`` and the pretraining data all compute through these objects.
 """
 
 from __future__ import annotations
@@ -29,11 +33,14 @@ from .defaults import AVERAGE_SUFFIX, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .errors import SimsslError
 from .frame import Frame
 from .neighbors import (
+    ModelView,
+    Nearest,
     Neighborhoods,
+    NeighborSpec,
+    VoronoiCells,
     bond_weights,
-    compute_neighborhoods,
-    model_neighborhoods,
     neighbor_average,
+    plan_neighborhoods,
     reads,
     truncate,
 )
@@ -41,25 +48,36 @@ from .neighbors import (
 
 class Compute(Protocol):
     """What the processor runs per frame (plain callables ``f(frame, neighborhoods) -> dict`` with a
-    ``num_neighbors`` attribute are accepted too).
+    ``num_neighbors`` attribute are accepted too: they read that many nearest neighbors; only objects
+    that declare ``requires`` are handed the earlier quantities).
 
     Attributes
     ----------
-    num_neighbors : int
-        Nearest neighbors this computation reads from the shared Neighborhoods (0 if it needs none).
+    neighbors : NeighborSpec or None
+        The neighborhood this computation reads (:mod:`simssl.neighbors`: ``Nearest(k)``, ``Ball(r)``,
+        ``ModelView(config)``, ``VoronoiCells()``); None if it reads none.
+    requires : tuple of str
+        Quantities of earlier computations of the same frame it reads.
+    names : list of str
+        The quantities it returns.
     """
 
-    #: nearest neighbors this computation reads from the shared Neighborhoods (0 if it needs none)
-    num_neighbors: int
+    neighbors: NeighborSpec | None
+    requires: tuple[str, ...]
+    names: list[str]
 
-    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+    def compute(
+        self, frame: Frame, neighborhoods: Neighborhoods | None = None, upstream: dict | None = None
+    ) -> dict[str, np.ndarray]:
         """Per-particle quantities of ``frame``.
 
         Parameters
         ----------
         frame : Frame
         neighborhoods : Neighborhoods or None
-            The shared neighbor query, at least :attr:`num_neighbors` wide (None when no computation needs one).
+            The view of :attr:`neighbors` (None: built here, from the frame).
+        upstream : dict of str to numpy.ndarray, optional
+            Earlier computations' quantities of this frame, holding :attr:`requires`.
 
         Returns
         -------
@@ -67,6 +85,11 @@ class Compute(Protocol):
             ``{name: array with N rows}``.
         """
         ...
+
+
+def own_neighborhoods(frame: Frame, spec: NeighborSpec | None) -> Neighborhoods | None:
+    """The view of ``spec`` for a computation called on its own, outside :func:`analyze_frame` (None: none)."""
+    return None if spec is None else plan_neighborhoods(frame, [spec])[spec]
 
 
 @dataclass(frozen=True)
@@ -82,9 +105,9 @@ class Steinhardt:
     average : bool
         Also the Lechner-Dellago averages (``q6_avg``, ...).
     weighted : bool
-        Voronoi neighbors weighted by facet area (builds its own neighbors; ``num_neighbors`` becomes 0).
+        Voronoi neighbors weighted by facet area instead of the ``num_neighbors`` nearest.
     num_neighbors : int
-        Nearest neighbors per particle (12: FCC's first shell).
+        Nearest neighbors per particle (12: FCC's first shell); not used with ``weighted``.
 
     Raises
     ------
@@ -98,10 +121,16 @@ class Steinhardt:
     weighted: bool = False
     num_neighbors: int = STEINHARDT_NEIGHBORS
 
+    #: quantities of earlier computations it reads: none
+    requires = ()
+
     def __post_init__(self):
         object.__setattr__(self, "l", parse_degrees(self.l))
-        if self.weighted:
-            object.__setattr__(self, "num_neighbors", 0)  # Voronoi builds its own neighbors
+
+    @property
+    def neighbors(self) -> NeighborSpec:
+        """What it reads: the ``num_neighbors`` nearest, or Voronoi cells when ``weighted``."""
+        return VoronoiCells() if self.weighted else Nearest(self.num_neighbors)
 
     @property
     def names(self) -> list[str]:
@@ -125,14 +154,19 @@ class Steinhardt:
             "num_neighbors": self.num_neighbors,
         }
 
-    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
-        """``{name: float32 (N,)}`` for ``frame``, reading the nearest of ``neighborhoods`` when given.
+    def compute(
+        self, frame: Frame, neighborhoods: Neighborhoods | None = None, upstream: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """``{name: float32 (N,)}`` for ``frame``.
 
         Parameters
         ----------
         frame : Frame
         neighborhoods : Neighborhoods or None
-            At least :attr:`num_neighbors` wide (None: freud is queried here).
+            The view of :attr:`neighbors`: at least :attr:`num_neighbors` nearest (its nearest are taken),
+            or Voronoi cells with ``weighted`` (None: built here).
+        upstream : dict, optional
+            Not read.
 
         Returns
         -------
@@ -145,6 +179,7 @@ class Steinhardt:
             If ``neighborhoods`` holds fewer than :attr:`num_neighbors` neighbors, or (``weighted``) the
             frame is not fully periodic.
         """
+        neighborhoods = own_neighborhoods(frame, self.neighbors) if neighborhoods is None else neighborhoods
         return steinhardt(
             frame,
             self.l,
@@ -152,7 +187,7 @@ class Steinhardt:
             average=self.average,
             weighted=self.weighted,
             num_neighbors=self.num_neighbors,
-            neighbors=neighborhoods,
+            neighbors=neighborhoods.nlist if self.weighted else neighborhoods,
         )
 
     __call__ = compute
@@ -177,6 +212,9 @@ class Embedding:
     average : bool
         Also ``embedding_avg``: each particle's mean over itself and its neighbors (the analogue of
         Lechner-Dellago averaging, from the same model pass).
+    publish : tuple of str or None
+        Which of its quantities a run writes (None: all). Identification reads ``embedding`` and
+        ``embedding_avg`` from this object even when the run writes neither.
 
     Raises
     ------
@@ -189,17 +227,25 @@ class Embedding:
     batch_size: int | None = None
     compile: bool | None = None
     average: bool = False
+    publish: tuple[str, ...] | None = None
+
+    #: quantities of earlier computations it reads: none
+    requires = ()
 
     @property
-    def num_neighbors(self) -> int:
-        """Nearest neighbors read from the shared query: the model's ``k`` for a k-nearest model, 0 for a
-        cutoff model (it queries its own continuous neighborhoods unless given exactly those)."""
-        return self.model.config.k if self.model.config.cutoff is None else 0
+    def neighbors(self) -> NeighborSpec:
+        """What it reads: the model's neighborhoods (with its shell spectra)."""
+        return ModelView(self.model.config)
+
+    @property
+    def provides(self) -> list[str]:
+        """Everything :meth:`compute` returns: ``['embedding']`` (plus ``'embedding_avg'`` with ``average``)."""
+        return ["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])
 
     @property
     def names(self) -> list[str]:
-        """The quantities :meth:`compute` returns: ``['embedding']`` (plus ``'embedding_avg'`` with ``average``)."""
-        return ["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])
+        """The quantities a run writes: :attr:`provides`, or those of them in ``publish``."""
+        return [name for name in self.provides if self.publish is None or name in self.publish]
 
     def parameters(self) -> dict:
         """Everything that decides the results (JSON-like): the model's identity (a hash of its config and
@@ -221,16 +267,22 @@ class Embedding:
     def __post_init__(self):
         if self.batch_size is not None and self.batch_size < 1:
             raise SimsslError(f"the batch size must be a positive number of particles, got {self.batch_size}")
+        if self.publish is not None:
+            object.__setattr__(self, "publish", tuple(self.publish))
 
-    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+    def compute(
+        self, frame: Frame, neighborhoods: Neighborhoods | None = None, upstream: dict | None = None
+    ) -> dict[str, np.ndarray]:
         """``{'embedding': (N, D)[, 'embedding_avg': (N, D)]}`` float32 for ``frame``.
 
         Parameters
         ----------
         frame : Frame
         neighborhoods : Neighborhoods or None
-            The shared neighbor query, used when it is what the model reads (a wider k-nearest one is
-            truncated); otherwise, or when None, the model's own neighborhoods are queried here.
+            The view of :attr:`neighbors`, used when it is what the model reads (a wider k-nearest one is
+            truncated); otherwise, or when None, the model's own neighborhoods are built here.
+        upstream : dict, optional
+            Not read.
 
         Returns
         -------
@@ -252,7 +304,7 @@ class Embedding:
                 )
             )
         if neighborhoods is None or not reads(neighborhoods, config):
-            neighborhoods = model_neighborhoods(frame, config)
+            neighborhoods = own_neighborhoods(frame, self.neighbors)
         elif config.cutoff is None and neighborhoods.k > config.k:
             neighborhoods = truncate(neighborhoods, config.k)
         embedding = self.model.embed(
@@ -288,22 +340,29 @@ def model_identity(model) -> dict:
     return {"name": model.card.get("name", "encoder"), "sha256": digest.hexdigest()}
 
 
+def neighbor_spec(item) -> NeighborSpec | None:
+    """What a computation reads: its ``neighbors`` spec, or ``Nearest(num_neighbors)`` for a plain callable."""
+    if hasattr(item, "neighbors"):
+        return item.neighbors
+    count = getattr(item, "num_neighbors", 0)
+    return Nearest(count) if count else None
+
+
 def check_neighbors(computes, k: int | None) -> None:
-    """Refuse a neighborhood width ``k`` below what a computation reads (it would be silently widened).
+    """Refuse a neighborhood width ``k`` below the nearest neighbors a computation reads (it would be silently widened).
 
     Parameters
     ----------
     computes : iterable of compute objects
-        Each with ``num_neighbors``.
     k : int or None
         The requested width; None accepts anything.
 
     Raises
     ------
     SimsslError
-        If ``k`` is below the largest ``num_neighbors``.
+        If ``k`` is below the largest ``Nearest(k)`` any computation reads.
     """
-    needs = {type(item).__name__: item.num_neighbors for item in computes if item.num_neighbors}
+    needs = {type(item).__name__: spec.k for item in computes if isinstance(spec := neighbor_spec(item), Nearest)}
     if k is not None and needs and k < max(needs.values()):
         wanted = ", ".join(f"{name} {count}" for name, count in needs.items())
         raise SimsslError(
@@ -312,38 +371,51 @@ def check_neighbors(computes, k: int | None) -> None:
 
 
 def analyze_frame(frame: Frame, computes, k: int | None = None) -> dict[str, np.ndarray]:
-    """Run every compute object on one frame, sharing a single freud neighbor query.
+    """Run every compute object on one frame, in order, from one neighbor plan.
+
+    The neighborhoods all of them read are built once (:func:`~simssl.neighbors.plan_neighborhoods`:
+    one k-nearest and one ball query at most), and each computation also sees the quantities of the
+    ones before it (``upstream``), so identification reads the embedding rather than computing it again.
 
     Parameters
     ----------
     frame : Frame
     computes : sequence of compute objects
-        Compute objects (or callables ``f(frame, neighborhoods)``) with ``num_neighbors``.
+        Compute objects (or callables ``f(frame, neighborhoods)`` with ``num_neighbors``).
     k : int or None
-        Query at least this many nearest neighbors (default: the most any needs).
+        Query at least this many nearest neighbors.
 
     Returns
     -------
     dict of str to numpy.ndarray
-        ``{name: array with N rows}``.
+        ``{name: array with N rows}``: every computation's ``names`` (all of a plain callable's results).
 
     Raises
     ------
     SimsslError
-        If two computations produce one name, or a result does not have N rows.
+        If two computations produce one name, a required quantity is missing, or a result does not have N rows.
     """
-    needed = max([c.num_neighbors for c in computes] + [k or 0])
-    neighborhoods = compute_neighborhoods(frame, k=needed) if needed else None
-    quantities: dict[str, np.ndarray] = {}
-    for item in computes:
+    specs = [neighbor_spec(item) for item in computes]
+    views = plan_neighborhoods(frame, specs, k)
+    values: dict[str, np.ndarray] = {}
+    published: list[str] = []
+    for item, spec in zip(computes, specs):
+        missing = [name for name in getattr(item, "requires", ()) if name not in values]
+        if missing:
+            raise SimsslError(
+                f"{type(item).__name__} reads {', '.join(missing)}, which no earlier computation produces"
+            )
+        hood = views[spec] if spec is not None else None
         run = getattr(item, "compute", item)
-        for name, value in run(frame, neighborhoods).items():
-            if name in quantities:
+        results = run(frame, hood, values) if hasattr(item, "requires") else run(frame, hood)
+        for name, value in results.items():
+            if name in values:
                 raise SimsslError(f"two analyzers both produce {name!r}")
             if len(value) != frame.n_particles:
                 raise SimsslError(frame.where(f"{name!r} has {len(value)} rows for {frame.n_particles} particles"))
-            quantities[name] = value
-    return quantities
+            values[name] = value
+        published += getattr(item, "names", list(results))
+    return {name: values[name] for name in published}
 
 
 def names_of(computes) -> list[str]:
@@ -358,8 +430,3 @@ def names_of(computes) -> list[str]:
     list of str
     """
     return [name for item in computes for name in getattr(item, "names", ())]
-
-
-#: the names these objects had before they became compute objects (kept for existing scripts)
-SteinhardtAnalyzer = Steinhardt
-EmbeddingAnalyzer = Embedding

@@ -123,6 +123,15 @@ class References:
             result[start : start + CHUNK] = np.sqrt(np.maximum(np.minimum.reduceat(squared, starts, axis=1), 0))
         return result, nearest
 
+    def digest(self) -> str:
+        """sha256 (hex) of what decides :meth:`classify`: names, centers, labels, standardization, temperature."""
+        import hashlib
+
+        digest = hashlib.sha256(json.dumps([list(self.names), self.aliases, self.temperature]).encode())
+        for array in (self.centers, self.labels, self.mean, self.std):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
     def standardize(self, features: np.ndarray) -> np.ndarray:
         """(N, F) float32 features in the references' standardized units."""
         return (np.asarray(features, dtype=np.float32) - self.mean) / self.std
@@ -444,28 +453,32 @@ def references_for(model, device=None, progress: bool = True) -> References:
     return references
 
 
-@dataclass
 class Identify:
-    """Per-particle structure identification against the crystal library and the liquid, and nuclei.
+    """Per-particle structure identification: the nearest reference environment of the structure library.
 
     For every particle: ``structure`` (int32 index into :attr:`structure_names`; 0 is ``"liquid"``),
-    ``structure_confidence`` (calibrated probability, float32), ``structure_distance`` (to the nearest
-    reference, in standardized feature units, float32) and ``cluster`` (int32 nucleus id: 0 the
-    largest cluster of ordered neighbors, -1 disordered; :mod:`simssl.nuclei`). See
-    :mod:`simssl.identify` (this module) for the references, the resolution between similar prototypes and the
-    calibration.
+    ``structure_confidence`` (calibrated probability, float32) and ``structure_distance`` (to the
+    nearest reference, in standardized feature units, float32). See this module's docstring for the
+    references, the resolution between similar prototypes and the calibration.
+
+    Identification is a stage of a run: :class:`~simssl.compute.Embedding` (``average=True``) ->
+    ``Identify(library)`` -> :class:`~simssl.nuclei.Nuclei`; it reads the embedding and its neighbor
+    average of the stage before it by name (:func:`identification` builds the three). Given a model
+    instead of a library, it is the whole of it in one object: the model's library is loaded on first
+    use (shipped, cached or built, see :func:`references_for`) and :meth:`compute` runs the three
+    stages on a frame by itself.
 
     Parameters
     ----------
-    model : simssl.model.Encoder
-        A loaded encoder (see :func:`simssl.load_model`).
+    library : References or simssl.model.Encoder
+        The references, or a loaded encoder (see :func:`simssl.load_model`) for the one-object form.
     references : dict of str to list of Frame, or None
-        User reference structures, ``{name: frames}`` (every particle of the frames is that structure),
-        added to the library's.
+        One-object form: user reference structures, ``{name: frames}`` (every particle of the frames
+        is that structure), added to the library's.
     device, batch_size, compile
-        As in :class:`simssl.compute.Embedding`.
+        One-object form: as in :class:`simssl.compute.Embedding`.
     embedding : bool
-        Also write ``embedding`` (and ``embedding_avg`` with ``average``) from the same model pass.
+        One-object form: also return ``embedding`` (and ``embedding_avg`` with ``average``).
     average : bool
         With ``embedding``: also ``embedding_avg``.
     progress : bool
@@ -473,30 +486,54 @@ class Identify:
 
     Attributes
     ----------
-    library : simssl.identify.References
+    library : References
         The references in use.
+    model : simssl.model.Encoder or None
+        The one-object form's model.
+    stages : list or None
+        The one-object form's compute objects (:func:`identification`).
     """
 
-    model: object
-    references: dict | None = None
-    device: str | None = None
-    batch_size: int | None = None
-    compile: bool | None = None
-    embedding: bool = False
-    average: bool = False
-    progress: bool = True
+    #: identification reads no neighborhoods itself (its inputs are the embedding and its neighbor average)
+    neighbors = None
 
-    def __post_init__(self):
-        self.features = Featurizer(self.model, self.device, self.batch_size, self.compile)
-        self.library = references_for(self.model, device=self.device, progress=self.progress)
-        if self.references:
-            user = {name: np.concatenate([self.features(f) for f in fs]) for name, fs in self.references.items()}
-            self.library = self.library.with_user_references(user)
+    def __init__(
+        self,
+        library,
+        references: dict | None = None,
+        device: str | None = None,
+        batch_size: int | None = None,
+        compile: bool | None = None,
+        embedding: bool = False,
+        average: bool = False,
+        progress: bool = True,
+    ):
+        #: the model of the one-object form (None for a stage)
+        self.model = None if isinstance(library, References) else library
+        if self.model is None and references:
+            raise SimsslError("user references need the model that featurizes them: give Identify the model")
+        #: the references in use
+        self.library = (
+            library if self.model is None else library_for(self.model, references, device=device, progress=progress)
+        )
+        self.stages = (
+            identification(
+                self.model,
+                self.library,
+                device=device,
+                batch_size=batch_size,
+                compile=compile,
+                embedding=embedding,
+                average=average,
+            )
+            if self.model is not None
+            else None
+        )
 
     @property
-    def num_neighbors(self) -> int:
-        """As :attr:`Embedding.num_neighbors`."""
-        return self.features.embedding.num_neighbors
+    def requires(self) -> tuple[str, ...]:
+        """The quantities of the stage before it that it reads (none in the one-object form)."""
+        return () if self.model is not None else ("embedding", "embedding" + AVERAGE_SUFFIX)
 
     @property
     def structure_names(self) -> tuple[str, ...]:
@@ -505,9 +542,10 @@ class Identify:
 
     @property
     def names(self) -> list[str]:
-        """The quantities :meth:`compute` returns."""
-        written = (["embedding"] + (["embedding" + AVERAGE_SUFFIX] if self.average else [])) if self.embedding else []
-        return written + [*OUTPUT_NAMES, "cluster"]
+        """The quantities :meth:`compute` returns (in the one-object form, those of all three stages)."""
+        if self.model is not None:
+            return [name for stage in self.stages for name in stage.names]
+        return list(OUTPUT_NAMES)
 
     def parameters(self) -> dict:
         """Everything that decides the results (JSON-like), the structure names included (``simssl info`` shows them).
@@ -515,46 +553,111 @@ class Identify:
         Returns
         -------
         dict
-            ``kind`` (``"Identify"``), ``model``, ``structures``, ``aliases``, ``temperature``,
-            ``embedding``, ``average``, ``device``, ``compile``.
+            ``kind`` (``"Identify"``), ``references`` (sha256 of the references), ``model`` (the sha256 their
+            features come from), ``structures``, ``aliases``, ``temperature``; in the one-object form also
+            ``stages``, the parameters of the Embedding and Nuclei it runs.
         """
-        return {
+        library = self.library
+        record = {
             "kind": "Identify",
-            "model": model_identity(self.model),
-            "structures": list(self.structure_names),
-            "aliases": self.library.aliases,
-            "temperature": self.library.temperature,
-            "embedding": self.embedding,
-            "average": self.average,
-            "device": self.device,
-            "compile": self.compile,
+            "references": library.digest(),
+            "model": library.model,
+            "structures": list(library.names),
+            "aliases": library.aliases,
+            "temperature": library.temperature,
         }
+        if self.model is not None:
+            record["stages"] = [stage.parameters() for stage in self.stages if stage is not self.stages[1]]
+        return record
 
-    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None) -> dict[str, np.ndarray]:
+    def compute(
+        self, frame: Frame, neighborhoods: Neighborhoods | None = None, upstream: dict | None = None
+    ) -> dict[str, np.ndarray]:
         """The quantities of :attr:`names` for ``frame``.
 
         Parameters
         ----------
         frame : Frame
-        neighborhoods : Neighborhoods or None
-            As in :meth:`simssl.compute.Embedding.compute`.
+        neighborhoods : None
+            Not read.
+        upstream : dict of str to numpy.ndarray
+            ``embedding`` and ``embedding_avg`` (N, D) of this frame (not needed in the one-object form).
         """
-        from .neighbors import model_neighborhoods, reads
-        from .nuclei import nuclei
+        if self.model is not None:
+            from .compute import analyze_frame
 
-        config = self.model.config
-        if config.cutoff is not None and (neighborhoods is None or not reads(neighborhoods, config)):
-            neighborhoods = model_neighborhoods(frame, config)  # queried here so nuclei reuse its length unit
-        features = self.features(frame, neighborhoods)
-        result = {}
-        if self.embedding:
-            width = features.shape[1] // 2
-            result["embedding"] = features[:, :width]
-            if self.average:
-                result["embedding" + AVERAGE_SUFFIX] = features[:, width:]
-        result.update(self.library.classify(features))
-        scale = neighborhoods.scale if config.cutoff is not None else None  # shell_scale: no second query
-        result["cluster"] = nuclei(frame, result["structure"] > 0, scale)
-        return result
+            return analyze_frame(frame, self.stages)
+        missing = [name for name in self.requires if name not in (upstream or {})]
+        if missing:
+            raise SimsslError(
+                f"Identify reads {', '.join(missing)} of an Embedding stage: run it with simssl.analyze_frame(frame, "
+                "simssl.identify.identification(model)), or give Identify the model"
+            )
+        features = np.concatenate([upstream[name] for name in self.requires], axis=1)
+        return self.library.classify(features)
 
     __call__ = compute
+
+
+def library_for(model, references: dict | None = None, device=None, progress: bool = True) -> References:
+    """The model's library references (:func:`references_for`) plus user structures ``{name: frames}``.
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+    references : dict of str to list of Frame, or None
+        User structures: every particle of the frames is that structure.
+    device : str or None
+    progress : bool
+        Show a progress bar while building the library references of a new model.
+    """
+    library = references_for(model, device=device, progress=progress)
+    if not references:
+        return library
+    featurize = Featurizer(model, device)
+    return library.with_user_references(
+        {name: np.concatenate([featurize(frame) for frame in frames]) for name, frames in references.items()}
+    )
+
+
+def identification(
+    model,
+    library: References | None = None,
+    *,
+    device=None,
+    batch_size=None,
+    compile=None,
+    embedding: bool = False,
+    average: bool = False,
+    nuclei: bool = True,
+) -> list:
+    """The compute objects of structure identification: Embedding -> Identify -> Nuclei.
+
+    Parameters
+    ----------
+    model : simssl.model.Encoder
+    library : References or None
+        Default: :func:`library_for` of the model.
+    device, batch_size, compile
+        As in :class:`simssl.compute.Embedding`.
+    embedding : bool
+        The run writes ``embedding`` (and ``embedding_avg`` with ``average``) too.
+    average : bool
+        With ``embedding``: also ``embedding_avg``.
+    nuclei : bool
+        Also the nuclei of ordered neighbors (:class:`~simssl.nuclei.Nuclei`).
+
+    Returns
+    -------
+    list
+        Run them with :func:`simssl.analyze_frame` or ``simssl.process(..., analyzers=...)``.
+    """
+    from .compute import Embedding
+    from .nuclei import Nuclei
+
+    written = (("embedding", "embedding" + AVERAGE_SUFFIX) if average else ("embedding",)) if embedding else ()
+    stages = [
+        Embedding(model, device=device, batch_size=batch_size, compile=compile, average=True, publish=written),
+        Identify(library_for(model, device=device) if library is None else library),
+    ]
+    return stages + ([Nuclei()] if nuclei else [])

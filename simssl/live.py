@@ -2,9 +2,9 @@
 
 Engine adapters (``simssl.plugins.hoomd``, ``simssl.plugins.lammps``) hand over box, positions,
 type ids and particle tags each time they analyze; :class:`LiveAnalyzer` builds a validated
-:class:`~simssl.frame.Frame` and runs the same analyzers as ``simssl process`` (one freud query
-shared by Steinhardt and the encoder, which stays resident on its device), so live values equal
-offline ones. The most recent results are kept for loggers.
+:class:`~simssl.frame.Frame` and runs the same analyzers as ``simssl process`` (one neighbor plan
+per frame, :func:`~simssl.neighbors.plan_neighborhoods`; the encoder stays resident on its device), so
+live values equal offline ones. The most recent results are kept for loggers.
 
 With ``identify=True`` every particle is also named after its nearest reference structure
 (``structure``, ``structure_confidence``, ``structure_distance``) and assigned to a nucleus
@@ -121,7 +121,7 @@ class LiveAnalyzer:
     @property
     def model(self):
         """The encoder in use, for embeddings or identification (None for Steinhardt only)."""
-        return next((a.model for a in self.analyzers if isinstance(a, (Embedding, Identify))), None)
+        return next((a.model for a in self.analyzers if isinstance(a, Embedding)), None)
 
     def analyze(self, frame: Frame) -> dict[str, np.ndarray]:
         """Compute every configured quantity of a Frame and keep it as :attr:`latest`.

@@ -10,7 +10,7 @@ import numpy as np
 
 from .defaults import ENCODER_NEIGHBORS, SCALE_NEIGHBORS, SHELL_MAX_NEIGHBORS
 from .errors import SimsslError
-from .frame import Frame
+from .frame import Frame, nonperiodic_axes
 from .smooth import envelope
 
 
@@ -68,6 +68,43 @@ class Neighborhoods:
         )
 
 
+@dataclass(frozen=True)
+class Nearest:
+    """What a computation reads: every particle's ``k`` nearest neighbors (a wider shared query is fine:
+    consumers take the nearest ``k``). ``Neighborhoods.scale`` is then the median nearest-neighbor distance."""
+
+    k: int
+
+
+@dataclass(frozen=True)
+class Ball:
+    """What a computation reads: every neighbor closer than ``radius`` length units (the frame's
+    :func:`shell_scale`), the nearest ``max_neighbors`` of them when there are more (None: all)."""
+
+    radius: float
+    max_neighbors: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """What an encoder reads: its neighborhoods (a :class:`Ball` of its ``cutoff``, or its ``k`` nearest) with
+    the shell spectra (:mod:`simssl.shells`) of models that read them.
+
+    ``config`` is a :class:`simssl.model.EncoderConfig` (frozen, so specs compare and hash by value).
+    """
+
+    config: object
+
+
+@dataclass(frozen=True)
+class VoronoiCells:
+    """What a computation reads: Voronoi neighbors weighted by facet area (freud's Voronoi; periodic cells only)."""
+
+
+#: every kind of neighborhood a computation can declare (see :func:`plan_neighborhoods`)
+NeighborSpec = Nearest | Ball | ModelView | VoronoiCells
+
+
 def _half_plane_distance(box: freud.box.Box) -> float:
     """Half the smallest distance between opposite box faces: the largest radius freud can query."""
     a, b, c = (box.get_box_vector(i) for i in range(3))
@@ -79,7 +116,7 @@ def _half_plane_distance(box: freud.box.Box) -> float:
 
 
 def query_neighbor_list(
-    frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None
+    frame: Frame, k: int | None = ENCODER_NEIGHBORS, r_max: float | None = None, tree=None
 ) -> freud.locality.NeighborList:
     """freud's k-nearest (or, with ``r_max``, ball) neighbor list of a frame, excluding self-bonds.
 
@@ -90,6 +127,8 @@ def query_neighbor_list(
         Nearest neighbors per particle (ignored with ``r_max``); the frame needs more than ``k`` particles.
     r_max : float, optional
         Ball radius, below half the box's smallest width.
+    tree : freud.locality.AABBQuery, optional
+        The frame's search tree, when the caller queries it more than once.
 
     Returns
     -------
@@ -110,7 +149,8 @@ def query_neighbor_list(
             )
         arguments = dict(num_neighbors=int(k), exclude_ii=True)
     try:
-        return freud.locality.AABBQuery(frame.box, frame.positions).query(frame.positions, arguments).toNeighborList()
+        tree = freud.locality.AABBQuery(frame.box, frame.positions) if tree is None else tree
+        return tree.query(frame.positions, arguments).toNeighborList()
     except (RuntimeError, ValueError) as error:
         raise SimsslError(frame.where(f"freud could not build the neighbor list: {error}")) from None
 
@@ -175,6 +215,10 @@ class _Bonds:
         counts = np.bincount(self.owners()[keep], minlength=len(self.counts))
         return _Bonds(counts, self.points[keep], self.vectors[keep])
 
+    def within(self, radius: float) -> _Bonds:
+        """The bonds shorter than ``radius`` (in the frame's units, compared in float32), in their order."""
+        return self.subset(np.linalg.norm(self.vectors, axis=-1) < np.float32(radius))
+
     def nearest(self, num_neighbors: int | None) -> _Bonds:
         """Only each particle's ``num_neighbors`` nearest bonds (all of them when None or fewer), in their order."""
         if num_neighbors is None or self.width <= num_neighbors:
@@ -185,7 +229,7 @@ class _Bonds:
         return self.subset(rank < num_neighbors)
 
 
-def _ball_blocks(frame: Frame, r_max: float) -> Iterator[_Bonds]:
+def _ball_blocks(frame: Frame, r_max: float, tree) -> Iterator[_Bonds]:
     """Every particle's bonds within ``r_max`` (no self-bonds), queried and yielded ``QUERY_CHUNK`` particles at a time.
 
     Only one block's freud bond list is held at a time, never that of the whole frame (for a
@@ -196,10 +240,9 @@ def _ball_blocks(frame: Frame, r_max: float) -> Iterator[_Bonds]:
     SimsslError
         After the last block, if no particle has a neighbor within ``r_max``.
     """
-    query = freud.locality.AABBQuery(frame.box, frame.positions)
     found = False
     for start in range(0, frame.n_particles, QUERY_CHUNK):
-        block = _query_block(query, frame, start, r_max)
+        block = _query_block(tree, frame, start, r_max)
         found = found or len(block.points) > 0
         yield block
     if not found:
@@ -241,7 +284,8 @@ def _assemble(frame: Frame, blocks: list[_Bonds], scale: float, cutoff: float) -
 
 
 def nearest_distance_median(nlist: freud.locality.NeighborList) -> float:
-    """Median over particles (with neighbors) of the distance to their nearest neighbor: the frame's length unit."""
+    """Median over particles (with neighbors) of the distance to their nearest neighbor: the length unit of
+    k-nearest neighborhoods (and of the k-nearest encoders shipped before cutoffs)."""
     counts = nlist.neighbor_counts
     starts = nlist.segments[counts > 0]
     return float(np.median(np.minimum.reduceat(nlist.distances, starts)))
@@ -255,39 +299,183 @@ def shell_scale(frame: Frame) -> float:
     noisy distances), a mean over a shell is nearly noise-free (it moves at second order), so a
     hot crystal keeps the shells of its cold self inside the cutoff. It is a continuous function of
     the positions (a sum of the smallest distances does not jump when two of them swap) and needs
-    no periodic box, so floating clusters get the same scale as bulk.
+    no periodic box, so floating clusters get the same scale as bulk. Inside a frame's neighbor plan
+    (:func:`plan_neighborhoods`) it comes from the shared k-nearest query instead of one of its own.
 
     Parameters
     ----------
     frame : Frame
         With more than :data:`~simssl.defaults.SCALE_NEIGHBORS` particles.
     """
-    nlist = query_neighbor_list(frame, k=SCALE_NEIGHBORS)
-    return float(np.median(np.asarray(nlist.distances).reshape(-1, SCALE_NEIGHBORS).mean(1)))
+    return _shell_scale(query_neighbor_list(frame, k=SCALE_NEIGHBORS))
 
 
-def _cutoff_radius(frame: Frame, cutoff: float) -> tuple[float, float]:
-    """``(scale, r_max)``: the frame's length scale (:func:`shell_scale`) and the radius ``cutoff x scale``
-    of a unit-free ``cutoff``.
+def _shell_scale(nlist: freud.locality.NeighborList) -> float:
+    """:func:`shell_scale` from a k-nearest neighbor list with k >= :data:`~simssl.defaults.SCALE_NEIGHBORS`."""
+    distances = np.asarray(nlist.distances).reshape(len(nlist.neighbor_counts), -1)
+    if distances.shape[1] > SCALE_NEIGHBORS:  # a wider shared query: the nearest SCALE_NEIGHBORS of each row
+        distances = np.sort(distances, axis=1)[:, :SCALE_NEIGHBORS]
+    return float(np.median(distances.mean(1)))
+
+
+def _ball_radius(spec) -> float | None:
+    """The unit-free radius of the ball query a spec needs (None: none)."""
+    if isinstance(spec, Ball):
+        return spec.radius
+    if isinstance(spec, ModelView):
+        radii = [*spec.config.shells, *([spec.config.cutoff] if spec.config.cutoff is not None else [])]
+        return max(radii) if radii else None
+    return None
+
+
+def _checked_radius(frame: Frame, radius: float, scale: float) -> float:
+    """``radius x scale``, the ball query radius of a unit-free ``radius``.
 
     Raises
     ------
     SimsslError
-        If ``cutoff`` is not positive or the radius reaches half the box width.
+        If ``radius`` is not positive or the query radius reaches half the box width.
     """
-    if not cutoff > 0:
-        raise SimsslError(frame.where(f"the cutoff must be a positive multiple of the length scale, got {cutoff}"))
-    scale = shell_scale(frame)
-    r_max = cutoff * scale
+    if not radius > 0:
+        raise SimsslError(frame.where(f"the cutoff must be a positive multiple of the length scale, got {radius}"))
+    r_max = radius * scale
     limit = _half_plane_distance(frame.box)
     if r_max >= limit:
         raise SimsslError(
             frame.where(
-                f"the neighborhood radius {cutoff} x {scale:.4g} (the frame's length scale) reaches "
+                f"the neighborhood radius {radius} x {scale:.4g} (the frame's length scale) reaches "
                 f"half the box width ({limit:.4g}): the box is too small for this model"
             )
         )
-    return scale, r_max
+    return r_max
+
+
+def plan_neighborhoods(frame: Frame, specs, k: int | None = None) -> dict:
+    """Every neighborhood in ``specs`` for one frame, built once each from at most two freud queries.
+
+    The frame's neighbor plan: one search tree, one k-nearest query (the most neighbors any
+    :class:`Nearest` spec or ``k`` asks for, at least :data:`~simssl.defaults.SCALE_NEIGHBORS` when a
+    ball is needed, because its nearest give the length unit :func:`shell_scale`) and one ball query
+    at the widest radius any :class:`Ball` or :class:`ModelView` needs, read ``QUERY_CHUNK``
+    particles at a time. Every narrower ball, each encoder's neighborhoods and its shell spectra are
+    filters of that one query. :class:`VoronoiCells` come from freud's Voronoi (not a query).
+
+    Parameters
+    ----------
+    frame : Frame
+    specs : iterable of NeighborSpec or None
+        What the computations read (None entries: nothing).
+    k : int, optional
+        Query at least this many nearest neighbors (``--k``).
+
+    Returns
+    -------
+    dict
+        ``{spec: Neighborhoods}`` for every distinct spec. Every :class:`Nearest` spec gets the one shared
+        k-nearest Neighborhoods (consumers take their nearest ``k``).
+
+    Raises
+    ------
+    SimsslError
+        For too few particles, a ball reaching half the box width, or no neighbor within a ball.
+    """
+    specs = list(dict.fromkeys(spec for spec in specs if spec is not None))
+    balls = {spec: radius for spec in specs if (radius := _ball_radius(spec)) is not None}
+    nearest = [spec.k for spec in specs if isinstance(spec, Nearest)]
+    nearest += [spec.config.k for spec in specs if isinstance(spec, ModelView) and spec.config.cutoff is None]
+    width = max([*nearest, k or 0, SCALE_NEIGHBORS if balls else 0])
+    views = {}
+    tree = freud.locality.AABBQuery(frame.box, frame.positions) if width else None
+    knn = None
+    if width:
+        nlist = query_neighbor_list(frame, k=width, tree=tree)
+        knn = _padded(nlist, frame.types, width, nearest_distance_median(nlist), len(frame.type_names))
+    for spec in specs:
+        if isinstance(spec, Nearest):
+            views[spec] = knn
+        elif isinstance(spec, VoronoiCells):
+            views[spec] = _voronoi(frame)
+    if balls:
+        views.update(_ball_views(frame, tree, knn, balls))
+    return views
+
+
+def _ball_views(frame: Frame, tree, knn: Neighborhoods, balls: dict) -> dict:
+    """The views of every ball-reading spec (``{spec: unit-free radius}``) from one ball query at the widest.
+
+    Block by block: each encoder's shell spectra take their bonds (within their widest window, the
+    nearest ``SHELL_MAX_NEIGHBORS``) and only the bonds each view keeps are held for the whole frame,
+    never the padded wide bonds (~1.5 GB a million particles). The density coefficients of the spectra
+    are released before the padded views are made.
+    """
+    from .shells import ShellSpectra
+
+    scale = _shell_scale(knn.nlist)
+    widest = max(balls.values())
+    r_max = _checked_radius(frame, widest, scale)
+    spectra, kept = {}, {}  # per spec: ShellSpectra; the bonds its view keeps, block by block
+    for spec in balls:
+        if isinstance(spec, ModelView) and spec.config.shells:
+            config = spec.config
+            spectra[spec] = ShellSpectra(
+                frame.n_particles, scale, config.shells, config.shell_degrees, config.shell_taper
+            )
+        if not (isinstance(spec, ModelView) and spec.config.cutoff is None):
+            kept[spec] = []
+    for block in _ball_blocks(frame, r_max, tree):
+        for spec, radius in balls.items():
+            bonds = block if radius == widest else block.within(radius * scale)
+            if spec in spectra:
+                bonds = bonds.nearest(SHELL_MAX_NEIGHBORS)
+                spectra[spec].add(*bonds.padded())
+            if isinstance(spec, ModelView) and spec in kept:
+                cutoff = spec.config.cutoff
+                inside = bonds if cutoff == radius else bonds.within(cutoff * scale)
+                kept[spec].append(inside.nearest(spec.config.max_neighbors))
+            elif spec in kept:
+                kept[spec].append(bonds.nearest(spec.max_neighbors))
+    shells = {spec: spectrum.spectra() for spec, spectrum in spectra.items()}
+    del spectra  # the density coefficients (~1.2 GB for a million particles), before the padded arrays are made
+    views = {}
+    for spec in balls:
+        if isinstance(spec, Ball):
+            views[spec] = _assemble(frame, kept[spec], scale, spec.radius)
+            continue
+        config = spec.config
+        hood = (
+            _assemble(frame, kept[spec], scale, config.cutoff)
+            if config.cutoff is not None
+            else _nearest_k(knn, config.k)
+        )
+        views[spec] = replace(hood, shells=shells.get(spec), shell_spec=shell_spec(config))
+    return views
+
+
+def _nearest_k(knn: Neighborhoods, k: int) -> Neighborhoods:
+    """``knn`` itself when it is ``k`` wide, else its ``k`` nearest."""
+    return knn if knn.k == k else truncate(knn, k)
+
+
+def _voronoi(frame: Frame) -> Neighborhoods:
+    """Voronoi neighbors (freud) as Neighborhoods whose ``nlist`` carries the facet-area weights.
+
+    Raises
+    ------
+    SimsslError
+        If the frame is not periodic along every axis (surface cells would reach across the padding).
+    """
+    if not all(frame.periodic):
+        raise SimsslError(
+            frame.where(
+                "Voronoi-weighted Steinhardt needs a fully periodic cell, and this one is not periodic along "
+                f"{nonperiodic_axes(frame.periodic)} (surface cells would reach across the padding)"
+            )
+        )
+    voronoi = freud.locality.Voronoi()
+    voronoi.compute((frame.box, frame.positions))
+    nlist = voronoi.nlist
+    width = int(nlist.neighbor_counts.max(initial=1))
+    return _padded(nlist, frame.types, width, nearest_distance_median(nlist), len(frame.type_names))
 
 
 def compute_neighborhoods(
@@ -321,7 +509,8 @@ def compute_neighborhoods(
     Returns
     -------
     Neighborhoods
-        ``vectors`` float32 (N, width, 3), ``mask`` (N, width), ``indices`` (N, width), types and ``scale``.
+        ``vectors`` float32 (N, width, 3), ``mask`` (N, width), ``indices`` (N, width), types and ``scale``
+        (:func:`shell_scale` with ``cutoff``; the median nearest-neighbor distance otherwise).
 
     Examples
     --------
@@ -331,30 +520,27 @@ def compute_neighborhoods(
     (12, 3)
     """
     if cutoff is not None:
-        scale, r_max = _cutoff_radius(frame, cutoff)
-        neighborhoods = _assemble(frame, list(_ball_blocks(frame, r_max)), scale, cutoff)
-    else:
-        nlist = query_neighbor_list(frame, k=k, r_max=r_max)
-        if len(nlist.distances) == 0:
-            raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
-        width = int(nlist.neighbor_counts.max())
-        neighborhoods = _padded(nlist, frame.types, width, nearest_distance_median(nlist), len(frame.type_names))
-    width = neighborhoods.k
-    if max_neighbors is not None and width > max_neighbors:
-        return replace(truncate(neighborhoods, max_neighbors), cutoff=cutoff)
-    return neighborhoods
+        spec = Ball(cutoff, max_neighbors)
+        return plan_neighborhoods(frame, [spec])[spec]
+    if r_max is None:
+        spec = Nearest(k)
+        return plan_neighborhoods(frame, [spec])[spec]
+    nlist = query_neighbor_list(frame, r_max=r_max)
+    if len(nlist.distances) == 0:
+        raise SimsslError(frame.where(f"no particle has a neighbor within r_max={r_max}"))
+    width = int(nlist.neighbor_counts.max())
+    neighborhoods = _padded(nlist, frame.types, width, nearest_distance_median(nlist), len(frame.type_names))
+    return (
+        truncate(neighborhoods, max_neighbors) if max_neighbors is not None and width > max_neighbors else neighborhoods
+    )
 
 
 def model_neighborhoods(frame: Frame, config) -> Neighborhoods:
     """The neighborhoods an encoder with ``config`` reads: all within its ``cutoff``, or its ``k`` nearest,
     with the shell spectra (:mod:`simssl.shells`) of models that read them.
 
-    The one place where a model's neighborhood definition becomes a freud query (inference,
-    pretraining data, fine-tuning and the compute objects all come here). With shells, one query
-    at the widest radius serves both: the encoder's neighborhoods are its bonds within ``cutoff``.
-    That query is read ``QUERY_CHUNK`` particles at a time (:func:`_ball_blocks`): for the whole
-    frame only the spectra's density coefficients, 8 bytes a wide bond (:class:`simssl.shells.ShellSpectra`)
-    and the encoder's own bonds are held, never the padded wide bonds (~1.5 GB a million particles).
+    The neighborhoods of one :class:`ModelView` (:func:`plan_neighborhoods`): with shells, one ball
+    query at the widest radius serves both the spectra and the encoder's bonds within ``cutoff``.
 
     Parameters
     ----------
@@ -362,29 +548,8 @@ def model_neighborhoods(frame: Frame, config) -> Neighborhoods:
     config : simssl.model.EncoderConfig
         Supplies ``cutoff`` and ``max_neighbors`` (or ``k`` when ``cutoff`` is None) and the ``shells``.
     """
-    if not config.shells:
-        if config.cutoff is None:
-            return compute_neighborhoods(frame, k=config.k)
-        return compute_neighborhoods(frame, cutoff=config.cutoff, max_neighbors=config.max_neighbors)
-    from .shells import ShellSpectra
-
-    scale, r_max = _cutoff_radius(frame, max(max(config.shells), config.cutoff or 0))
-    spectra = ShellSpectra(frame.n_particles, scale, config.shells, config.shell_degrees, config.shell_taper)
-    narrow = []  # the encoder's bonds (within its cutoff), block by block
-    for block in _ball_blocks(frame, r_max):
-        block = block.nearest(SHELL_MAX_NEIGHBORS)
-        spectra.add(*block.padded())
-        if config.cutoff is not None:
-            inside = np.linalg.norm(block.vectors, axis=-1) < np.float32(config.cutoff * scale)
-            narrow.append(block.subset(inside).nearest(config.max_neighbors))
-    shells = spectra.spectra()
-    del spectra  # the density coefficients (~1.2 GB for a million particles), before the padded arrays are made
-    hood = (
-        compute_neighborhoods(frame, k=config.k)
-        if config.cutoff is None
-        else _assemble(frame, narrow, scale, config.cutoff)
-    )
-    return replace(hood, shells=shells, shell_spec=shell_spec(config))
+    spec = ModelView(config)
+    return plan_neighborhoods(frame, [spec])[spec]
 
 
 def shell_spec(config) -> tuple | None:

@@ -10,13 +10,13 @@ decreasing size: cluster 0 is the largest nucleus; disordered particles get -1.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 
 import freud
 import numpy as np
 
 from .frame import Frame
-from .neighbors import query_neighbor_list, shell_scale
+from .neighbors import Ball, Neighborhoods, plan_neighborhoods
 
 #: bond length between ordered particles of one nucleus, in units of :func:`~simssl.neighbors.shell_scale`
 NUCLEUS_CUTOFF = 1.2
@@ -24,7 +24,7 @@ NUCLEUS_CUTOFF = 1.2
 SUMMARY_NAMES: tuple[str, ...] = ("ordered_fraction", "n_clusters", "largest_cluster")
 
 
-def nuclei(frame: Frame, ordered: np.ndarray, scale: float | None = None) -> np.ndarray:
+def nuclei(frame: Frame, ordered: np.ndarray, neighborhoods: Neighborhoods | None = None) -> np.ndarray:
     """(N,) int32 nucleus id of every particle: 0 the largest cluster of ordered neighbors, -1 disordered.
 
     Parameters
@@ -32,8 +32,9 @@ def nuclei(frame: Frame, ordered: np.ndarray, scale: float | None = None) -> np.
     frame : Frame
     ordered : numpy.ndarray
         (N,) bool.
-    scale : float or None
-        The frame's length unit (default: :func:`~simssl.neighbors.shell_scale` of ``frame``).
+    neighborhoods : Neighborhoods or None
+        Every particle's neighbors within :data:`NUCLEUS_CUTOFF` length units (the view of
+        ``Ball(NUCLEUS_CUTOFF)``; None: built here).
     """
     ordered = np.asarray(ordered, dtype=bool)
     result = np.full(frame.n_particles, -1, dtype=np.int32)
@@ -43,15 +44,66 @@ def nuclei(frame: Frame, ordered: np.ndarray, scale: float | None = None) -> np.
     if len(chosen) == 1:
         result[chosen] = 0
         return result
-    scale = shell_scale(frame) if scale is None else scale
-    subset = replace(frame, positions=frame.positions[chosen], types=frame.types[chosen], ids=None, extra=None)
-    bonds = query_neighbor_list(subset, r_max=NUCLEUS_CUTOFF * scale)
-    clusters = freud.cluster.Cluster().compute((subset.box, subset.positions), neighbors=bonds).cluster_idx
+    if neighborhoods is None:
+        spec = Ball(NUCLEUS_CUTOFF)
+        neighborhoods = plan_neighborhoods(frame, [spec])[spec]
+    bonded = neighborhoods.mask & ordered[:, None] & ordered[np.maximum(neighborhoods.indices, 0)]
+    bonded[~ordered] = False
+    rows, slots = np.nonzero(bonded)  # row-major: bonds grouped by particle, as freud wants them
+    renumber = np.full(frame.n_particles, -1, dtype=np.int64)
+    renumber[chosen] = np.arange(len(chosen))
+    bonds = freud.locality.NeighborList.from_arrays(
+        len(chosen),
+        len(chosen),
+        renumber[rows],
+        renumber[neighborhoods.indices[rows, slots]],
+        neighborhoods.vectors[rows, slots],
+    )
+    clusters = freud.cluster.Cluster().compute((frame.box, frame.positions[chosen]), neighbors=bonds).cluster_idx
     sizes = np.bincount(clusters)
     rank = np.empty_like(sizes)
     rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
     result[chosen] = rank[clusters]
     return result
+
+
+@dataclass(frozen=True)
+class Nuclei:
+    """Nuclei of ordered neighbors as a compute object: reads ``structure`` of the identification before it.
+
+    Returns ``cluster``, int32 (N,): 0 the largest nucleus, 1 the next, ..., -1 disordered (:func:`nuclei`).
+    """
+
+    #: bond length between ordered particles of one nucleus, in length units (shell_scale)
+    radius: float = NUCLEUS_CUTOFF
+    #: the quantity of the identification before it that it reads
+    requires = ("structure",)
+    #: what it returns
+    names = ("cluster",)
+
+    @property
+    def neighbors(self) -> Ball:
+        """What it reads: every neighbor within :attr:`radius` length units."""
+        return Ball(self.radius)
+
+    def parameters(self) -> dict:
+        """Everything that decides the results (JSON-like), for a run's record."""
+        return {"kind": "Nuclei", "radius": self.radius}
+
+    def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None, upstream: dict | None = None) -> dict:
+        """``{'cluster': (N,) int32}`` from ``upstream['structure']`` (ordered: structure > 0).
+
+        Parameters
+        ----------
+        frame : Frame
+        neighborhoods : Neighborhoods or None
+            The view of :attr:`neighbors` (None: built here).
+        upstream : dict of str to numpy.ndarray
+            Holds ``structure`` (N,).
+        """
+        if neighborhoods is None:
+            neighborhoods = plan_neighborhoods(frame, [self.neighbors])[self.neighbors]
+        return {"cluster": nuclei(frame, np.asarray(upstream["structure"]) > 0, neighborhoods)}
 
 
 def order_summary(structure: np.ndarray, cluster: np.ndarray) -> dict[str, float]:

@@ -1,8 +1,9 @@
-"""The offline processor: reader -> one shared neighbor query per frame -> compute objects -> writer.
+"""The offline processor: reader -> one neighbor plan per frame -> compute objects -> writer.
 
-The compute objects (:mod:`simssl.compute`) declare how many nearest neighbors they need; the
-processor queries freud once per frame for the largest need, so the learned encoder and Steinhardt
-share one neighbor list. Distributed runs (:mod:`simssl.distributed`) call :func:`process` per file.
+The compute objects (:mod:`simssl.compute`) declare the neighborhoods they read;
+:func:`~simssl.compute.analyze_frame` builds them once per frame from at most two freud queries
+(:func:`~simssl.neighbors.plan_neighborhoods`). Distributed runs (:mod:`simssl.distributed`) call
+:func:`process` per file.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from tqdm.auto import tqdm
 from .bond_order import parse_degrees
 from .compute import (
     Embedding,
-    EmbeddingAnalyzer,
     Steinhardt,
-    SteinhardtAnalyzer,
     analyze_frame,
     check_neighbors,
 )
@@ -27,7 +26,7 @@ from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
 from .devices import resolve_device
 from .errors import SimsslError
 from .frame import Frame
-from .identify import Identify
+from .identify import Identify, identification, library_for
 from .io import detect_format, read_frames
 from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
@@ -123,8 +122,9 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
     -------
     list
         A :class:`~simssl.compute.Steinhardt` (when degrees are given), then an
-        :class:`~simssl.identify.Identify` (with ``identify``) or an :class:`~simssl.compute.Embedding`
-        (when a model is given).
+        :class:`~simssl.compute.Embedding` (when a model is given or with ``identify``), then with ``identify``
+        an :class:`~simssl.identify.Identify` and a :class:`~simssl.nuclei.Nuclei`
+        (:func:`~simssl.identify.identification`).
 
     Raises
     ------
@@ -154,28 +154,13 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
             from .model import load_model
 
             model = load_model(model, device=options.device)
+        device = dict(device=options.device, batch_size=options.batch_size, compile=options.compile)
         if options.identify:
-            analyzers.append(
-                Identify(
-                    model,
-                    references=_reference_frames(options.references),
-                    device=options.device,
-                    batch_size=options.batch_size,
-                    compile=options.compile,
-                    embedding=options.model is not None,
-                    average=options.average,
-                )
+            library = library_for(model, _reference_frames(options.references), device=options.device)
+            return analyzers + identification(
+                model, library, **device, embedding=options.model is not None, average=options.average
             )
-            return analyzers
-        analyzers.append(
-            Embedding(
-                model,
-                device=options.device,
-                batch_size=options.batch_size,
-                compile=options.compile,
-                average=options.average,
-            )
-        )
+        analyzers.append(Embedding(model, **device, average=options.average))
     if not analyzers:
         raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
     return analyzers
@@ -577,11 +562,9 @@ __all__ = [
     "AnalysisOptions",
     "RunOptions",
     "Embedding",
-    "EmbeddingAnalyzer",
     "ProcessResult",
     "RunningStats",
     "Steinhardt",
-    "SteinhardtAnalyzer",
     "analyze_frame",
     "build_analyzers",
     "process",

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 import simssl
+from simssl.cli import main
 from simssl.compute import Embedding, Steinhardt, analyze_frame, names_of
-from simssl.neighbors import compute_neighborhoods, model_inputs, model_neighborhoods
+from simssl.neighbors import ModelView, compute_neighborhoods, model_inputs, model_neighborhoods
 from simssl.processor import AnalysisOptions, build_analyzers
 from simssl.smooth import envelope
 
@@ -64,7 +65,7 @@ def test_steinhardt_equals_freud(example):
 
 def test_embedding_equals_the_encoder_forward(example, model):
     compute = Embedding(model, average=True, compile=False)
-    assert compute.names == ["embedding", "embedding_avg"] and compute.num_neighbors == 0  # a cutoff model
+    assert compute.names == ["embedding", "embedding_avg"] and compute.neighbors == ModelView(model.config)
     frame = example[-1]
     hood = model_neighborhoods(frame, model.config)
     values = compute.compute(frame, hood)
@@ -159,3 +160,22 @@ def test_load_model_resolves_default_by_name():
     for a, b in zip(by_name.state_dict().values(), by_none.state_dict().values()):
         assert torch.equal(a, b)
     assert by_name.card.get("trained", True) is True
+
+
+def test_the_shipped_model_with_identification_makes_two_freud_queries_per_frame(monkeypatch, tmp_path):
+    """The neighbor plan: one 12-nearest query (Steinhardt, the length unit) and one ball query (shell spectra,
+    the encoder's neighborhoods, nuclei) per frame for ``--model default --identify --average``."""
+    queries = []
+
+    class CountingQuery(freud.locality.AABBQuery):
+        def query(self, query_points, query_args):
+            queries.append(dict(query_args))
+            return super().query(query_points, query_args)
+
+    monkeypatch.setattr(freud.locality, "AABBQuery", CountingQuery)
+    output = tmp_path / "out.gsd"
+    command = ["process", "--example", "--frames", "0:3", "--model", "default", "--identify", "--average"]
+    assert main([*command, "-o", str(output), "--quiet"]) == 0
+    assert len(queries) == 2 * 3  # frames of 4,000 particles: each query is one call
+    assert sorted(sorted(q) for q in queries[:2]) == [["exclude_ii", "num_neighbors"], ["r_max"]]
+    assert [q.get("num_neighbors") for q in queries[::2]] == [12, 12, 12]

@@ -98,9 +98,7 @@ def test_in_memory_results_and_custom_analyzers(trajectory):
             distances = np.linalg.norm(neighborhoods.vectors, axis=-1)
             return {"coordination": (distances < 1.2 * neighborhoods.scale).sum(axis=1).astype(np.int32)}
 
-    result = simssl.process(
-        trajectory, analyzers=[simssl.SteinhardtAnalyzer((6,)), CoordinationWithin()], progress=False
-    )
+    result = simssl.process(trajectory, analyzers=[simssl.Steinhardt((6,)), CoordinationWithin()], progress=False)
     assert len(result.frames) == 3 and result.output is None
     assert set(result.frames[0]) == {"q6", "coordination"}
     assert np.all(result.frames[0]["coordination"] == 12)  # perfect FCC first frame
@@ -194,7 +192,7 @@ def test_embeddings_join_the_processor(trajectory, tmp_path):
     result = simssl.process(
         trajectory,
         output,
-        analyzers=[simssl.SteinhardtAnalyzer((6,)), simssl.processor.EmbeddingAnalyzer(model, average=True)],
+        analyzers=[simssl.Steinhardt((6,)), simssl.Embedding(model, average=True)],
         frames="0:2",
         progress=False,
     )
