@@ -3,7 +3,9 @@
 Both writers fill a hidden partial file beside the target (``.NAME.part.gsd``) and rename it into
 place only when every frame is written, so a failure never leaves a half-written or clobbered
 output. GSD frames are flushed as they are written, so a run that was killed can be resumed: its
-partial file holds every frame completed before the kill.
+partial file holds every frame completed before the kill. A writer holds the output's lock
+(:mod:`simssl.locking`) from its construction to the end of its ``with`` block, the whole run: a
+second writer of the same output is refused before it looks at the partial file.
 """
 
 from __future__ import annotations
@@ -136,20 +138,28 @@ class GSDWriter(_AtomicWriter):
         #: the run record of the partial file (None: none stored), see :func:`read_fingerprint`
         self.previous_fingerprint: dict | None = None
         self.fingerprint = fingerprint
-        if resume and os.path.exists(self.temporary):
-            try:
-                with gsd.hoomd.open(self.temporary, "r") as done:
-                    self.n_written = len(done)
-                    self.last_step = done[-1].configuration.step if self.n_written else None
-                    self.previous_fingerprint = read_fingerprint(done[0].log) if self.n_written else None
-            except Exception as error:
-                raise SimsslError(
-                    f"{self.temporary}: the partial output cannot be resumed ({error}); "
-                    "run again without --resume, with --force"
-                ) from None
-            if self.n_written and fingerprint is not None:  # refused before the file is touched
-                refuse_other_run(self.temporary, self.previous_fingerprint, fingerprint)
-        self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
+        try:
+            if resume and os.path.exists(self.temporary):
+                self._read_partial(fingerprint)
+            self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
+        except BaseException:
+            self.unlock()  # refused or failed before the ``with`` block: the partial file is left as it was
+            raise
+
+    def _read_partial(self, fingerprint: dict | None) -> None:
+        """Count an interrupted run's frames in its partial file; refuse one that cannot be resumed or is another's."""
+        try:
+            with gsd.hoomd.open(self.temporary, "r") as done:
+                self.n_written = len(done)
+                self.last_step = done[-1].configuration.step if self.n_written else None
+                self.previous_fingerprint = read_fingerprint(done[0].log) if self.n_written else None
+        except Exception as error:
+            raise SimsslError(
+                f"{self.temporary}: the partial output cannot be resumed ({error}); "
+                "run again without --resume, with --force"
+            ) from None
+        if self.n_written and fingerprint is not None:  # refused before the file is touched
+            refuse_other_run(self.temporary, self.previous_fingerprint, fingerprint)
 
     def written(self):
         """``(n_particles, {name: array})`` of every frame already in the partial file (for the run's summary).
