@@ -232,7 +232,7 @@ def run_with_analysis(
     result.structure_names = tuple(getattr(analyzer, "structure_names", ()))
     record = _run_record(lmp, analyzer, start, steps, every) if output is not None else None
     with (
-        open_writer(output, fingerprint=record) if output is not None else nullcontext() as writer,
+        open_writer(output, force=force, fingerprint=record) if output is not None else nullcontext() as writer,
         tqdm(total=steps, unit="step", desc="LAMMPS + simssl", disable=not progress) as bar,  # once the output is ours
     ):
         for end in [start, *ends]:

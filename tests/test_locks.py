@@ -16,10 +16,10 @@ import sys
 import threading
 import time
 
-import freud
 import gsd.hoomd
 import numpy as np
 import pytest
+from crystals import frames_written, write_noisy_trajectory
 
 import simssl
 from simssl import locking
@@ -33,26 +33,13 @@ ANALYSIS = ["--steinhardt", "2,4,6,8,10,12", "--wl", "--average", "--quiet"]
 N_FRAMES = 8
 
 
-def write_trajectory(path, frames: int, cells: int, seed: int):
-    with gsd.hoomd.open(str(path), "w") as out:
-        for step in range(frames):
-            box, points = freud.data.UnitCell.fcc().generate_system(cells, sigma_noise=0.05, seed=seed + step)
-            frame = gsd.hoomd.Frame()
-            frame.configuration.box = [box.Lx, box.Ly, box.Lz, 0, 0, 0]
-            frame.configuration.step = 100 * step
-            frame.particles.N = len(points)
-            frame.particles.position = box.wrap(points).astype(np.float32)
-            out.append(frame)
-    return path
-
-
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """A trajectory with work enough per frame to catch its run mid-way (8 frames of 4,000 particles), another
     small one, and the output of an uninterrupted run of the first."""
     folder = tmp_path_factory.mktemp("locks")
-    long = write_trajectory(folder / "long.gsd", N_FRAMES, 10, seed=0)
-    other = write_trajectory(folder / "other.gsd", 2, 4, seed=100)
+    long = write_noisy_trajectory(folder / "long.gsd", 10, [0.05] * N_FRAMES, range(N_FRAMES))
+    other = write_noisy_trajectory(folder / "other.gsd", 4, [0.05] * 2, [100, 101])
     reference = folder / "reference.gsd"
     assert main(["process", str(long), "-o", str(reference), *ANALYSIS]) == 0
     return long, other, reference
@@ -65,14 +52,6 @@ def simssl_process(*arguments) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def frames_written(path) -> int:
-    try:
-        with gsd.hoomd.open(str(path), "r") as partial:
-            return len(partial)
-    except Exception:  # not created yet, or its first frame is being written
-        return 0
 
 
 def run_until(run: subprocess.Popen, output, frames: int) -> None:
@@ -232,14 +211,14 @@ def test_dask_refuses_one_output_for_two_inputs_and_respects_other_processes(inp
     _, other, _ = inputs
     twin = tmp_path / "twin"
     twin.mkdir()
-    write_trajectory(twin / "other.gsd", 1, 4, seed=7)
+    write_noisy_trajectory(twin / "other.gsd", 4, [0.05], [7])
     with pytest.raises(simssl.SimsslError, match=r"other\.simssl\.gsd: .*other\.gsd and .*other\.gsd would both"):
         process_many([str(other), str(twin / "other.gsd")], str(tmp_path / "never"), progress=False)
     assert not (tmp_path / "never").exists()  # refused before any task ran
 
     out = tmp_path / "out"
     out.mkdir()
-    third = write_trajectory(tmp_path / "third.gsd", 1, 4, seed=9)
+    third = write_noisy_trajectory(tmp_path / "third.gsd", 4, [0.05], [9])
     with held_elsewhere(out / "other.simssl.gsd") as pid:
         results = process_many([str(other), str(third)], str(out), workers=1, progress=False)
     assert isinstance(results[str(other)], OutputInUse) and f"(process {pid})" in str(results[str(other)])

@@ -63,7 +63,6 @@ def run_pretrain(args) -> None:
 
     if args.no_library and not args.data:
         raise SimsslError("--no-library needs --data files to train on")
-    refuse_overwrite(args.output, args.force or args.resume is not None)
     card = pretrain(
         args.preset,
         args.output,
@@ -77,6 +76,7 @@ def run_pretrain(args) -> None:
         epochs=args.epochs,
         library=not args.no_library,
         progress=not args.quiet,
+        force=args.force or args.resume is not None,
     )
     if not args.quiet and Distributed().main:
         metrics = card["metrics"]

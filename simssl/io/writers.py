@@ -70,7 +70,8 @@ class _AtomicWriter(AtomicFile):
     ``resume``) and finishes the file format before the rename; subclasses add frames."""
 
     def __init__(self, path: str, resume: bool = False, force: bool = False):
-        super().__init__(path, force=True, keep_partial=True, reuse_partial=resume, replace_partial=force)
+        # ``force`` is checked again once the lock is ours: a run that finished meanwhile is not replaced silently
+        super().__init__(path, force=force, keep_partial=True, reuse_partial=resume, replace_partial=force)
 
     def __exit__(self, kind, error, trace):
         if kind is None:
@@ -96,11 +97,12 @@ class GSDWriter(_AtomicWriter):
     Parameters
     ----------
     path : str
-        The ``.gsd`` output (refusing an existing one is :func:`check_output_path`'s job).
+        The ``.gsd`` output (:func:`check_output_path` refuses bad names before any work).
     resume : bool
         Continue the partial file of an interrupted run.
     force : bool
-        Discard an interrupted run's partial file instead of refusing to start.
+        Replace an existing output, and discard an interrupted run's partial file, instead of
+        refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like), stored in the first frame's log and compared on ``resume``.
     keep_input : bool
@@ -228,11 +230,12 @@ class NPZWriter(_AtomicWriter):
     Parameters
     ----------
     path : str
-        The ``.npz`` output (refusing an existing one is :func:`check_output_path`'s job).
+        The ``.npz`` output (:func:`check_output_path` refuses bad names before any work).
     resume : bool
         Must be False: NPZ files are written in one piece at the end.
     force : bool
-        Discard an interrupted run's partial file instead of refusing to start.
+        Replace an existing output, and discard an interrupted run's partial file, instead of
+        refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like), stored as ``fingerprint``.
     keep_input : bool
@@ -332,7 +335,8 @@ def open_writer(
     resume : bool
         Continue the partial file of an interrupted run (``.gsd`` only).
     force : bool
-        Discard an interrupted run's partial file instead of refusing to start.
+        Replace an existing output, and discard an interrupted run's partial file, instead of
+        refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like) stored with the output, compared on ``resume``.
     keep_input : bool

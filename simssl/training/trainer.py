@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..atomic import AtomicFile
+from ..atomic import AtomicFile, refuse_overwrite
 from ..defaults import SHELL_RADII
 from ..devices import resolve_device
 from ..errors import SimsslError
@@ -690,6 +690,7 @@ def pretrain(
     library: bool = True,
     progress: bool = True,
     read_options: dict | None = None,
+    force: bool = True,
 ) -> dict:
     """Pretrain an encoder and save it to ``out``; returns the model card.
 
@@ -726,6 +727,8 @@ def pretrain(
         Show progress bars.
     read_options : dict or None
         How ``data_files`` are read.
+    force : bool
+        Replace an existing ``out`` (otherwise refused before any data is built).
 
     Returns
     -------
@@ -748,6 +751,7 @@ def pretrain(
     out = Path(out)
     main = Distributed().main
     with OutputLock(out) if main else nullcontext():  # rank 0 writes: it holds ``out`` for the run
+        refuse_overwrite(out, force)
         start = time.perf_counter()
         data = load_data(
             config, data_files, seed, library=library, progress=progress and main, read_options=read_options
