@@ -178,7 +178,7 @@ def holder(path) -> str | None:
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError as error:
-        return _read_holder(fd) if error.errno in _BUSY else None
+        return (_read_holder(fd) or "process id unknown") if error.errno in _BUSY else None
     else:
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
