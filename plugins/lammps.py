@@ -210,6 +210,9 @@ def run_with_analysis(
 
     Raises
     ------
+    OutputInUse
+        If another live run (a process, or another thread) is writing ``output``: refused before
+        LAMMPS runs a step; ``force`` does not override it. The output stays locked until the run ends.
     SimsslError
         For ``steps < 0`` or ``every < 1``, unsupported LAMMPS setups (e.g. MPI with several
         ranks), or an existing ``output`` without ``force``.
@@ -227,9 +230,11 @@ def run_with_analysis(
     ends = [*range(start + every, start + steps, every), start + steps] if steps else []
     result = ProcessResult(output)
     result.structure_names = tuple(getattr(analyzer, "structure_names", ()))
-    bar = tqdm(total=steps, unit="step", desc="LAMMPS + simssl", disable=not progress)
     record = _run_record(lmp, analyzer, start, steps, every) if output is not None else None
-    with open_writer(output, fingerprint=record) if output is not None else nullcontext() as writer, bar:
+    with (
+        open_writer(output, force=force, fingerprint=record) if output is not None else nullcontext() as writer,
+        tqdm(total=steps, unit="step", desc="LAMMPS + simssl", disable=not progress) as bar,  # once the output is ours
+    ):
         for end in [start, *ends]:
             size = end - lmp.extract_global("ntimestep")
             if size:

@@ -1,7 +1,9 @@
 """One way to write a file: under a hidden temporary name beside the target, renamed into place on success.
 
 A failure (an exception) removes the temporary file, so no half-written or clobbered output is
-ever left behind; an existing target is replaced only with ``force``.
+ever left behind; an existing target is replaced only with ``force``. While the file is written its
+lock (:mod:`simssl.locking`) is held, so a second run aimed at the same file is refused instead of
+deleting, resuming or replacing this one's work.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 
 from .errors import SimsslError
+from .locking import OutputLock
 
 
 def partial_path(path) -> str:
@@ -81,6 +84,9 @@ class AtomicFile:
 
     Raises
     ------
+    OutputInUse
+        If another live run holds ``path``'s lock (checked before anything else is looked at or
+        touched; ``force`` does not override it).
     SimsslError
         If ``path`` exists without ``force``, its directory does not exist, or (with
         ``keep_partial``, without ``reuse_partial`` and ``replace_partial``) an interrupted run left
@@ -101,21 +107,33 @@ class AtomicFile:
         replace_partial: bool = False,
     ):
         self.path = os.fspath(path)
-        refuse_overwrite(self.path, force)
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise SimsslError(f"{self.path}: the directory {directory} does not exist")
-        self.temporary = partial_path(self.path)
-        self.keep_partial = keep_partial
-        #: a resumed run's partial file holds earlier work: no failure deletes it
-        self.keep_on_error = keep_partial and reuse_partial and os.path.exists(self.temporary)
-        if not reuse_partial and os.path.exists(self.temporary):
-            if keep_partial and not replace_partial:
-                raise SimsslError(
-                    f"{self.path}: an interrupted run left its partial output {self.temporary}; continue it with "
-                    "--resume (resume=True), or pass --force (force=True) to discard it and start over"
-                )
-            os.remove(self.temporary)  # left by an earlier run that was killed
+        self._lock = OutputLock(self.path)
+        try:
+            refuse_overwrite(self.path, force)
+            self.temporary = partial_path(self.path)
+            self.keep_partial = keep_partial
+            #: a resumed run's partial file holds earlier work: no failure deletes it
+            self.keep_on_error = keep_partial and reuse_partial and os.path.exists(self.temporary)
+            if not reuse_partial and os.path.exists(self.temporary):
+                if keep_partial and not replace_partial:
+                    raise SimsslError(
+                        f"{self.path}: an interrupted run left its partial output {self.temporary}; continue it "
+                        "with --resume (resume=True), or pass --force (force=True) to discard it and start over"
+                    )
+                os.remove(self.temporary)  # left by an earlier run that was killed (nobody holds the lock)
+        except BaseException:
+            self.unlock()
+            raise
+
+    def unlock(self) -> None:
+        """Release the lock without finishing: for a writer whose own set-up failed after this one's.
+
+        The ``with`` block releases it otherwise; releasing twice does nothing.
+        """
+        self._lock.release()
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -125,7 +143,10 @@ class AtomicFile:
             if kind is None:
                 os.replace(self.temporary, self.path)
         finally:
-            interrupted = kind is not None and issubclass(kind, KeyboardInterrupt) and self.keep_partial
-            if os.path.exists(self.temporary) and not interrupted and not (kind is not None and self.keep_on_error):
-                os.remove(self.temporary)
+            try:
+                interrupted = kind is not None and issubclass(kind, KeyboardInterrupt) and self.keep_partial
+                if os.path.exists(self.temporary) and not interrupted and not (kind is not None and self.keep_on_error):
+                    os.remove(self.temporary)
+            finally:
+                self.unlock()
         return False

@@ -31,6 +31,7 @@ from .defaults import AVERAGE_SUFFIX, GROUPINGS, STEINHARDT_DEGREES, STEINHARDT_
 from .errors import SimsslError
 from .figures import pyplot, save_figure
 from .frame import Frame
+from .locking import locked
 
 STEINHARDT_L = (4, 6, 8, 10, 12)
 STEINHARDT_W = STEINHARDT_DEGREES
@@ -602,7 +603,8 @@ def compare(
     frame (e.g. two groups of frames). With ``out_dir``, also writes ``roc.png`` (out-of-fold ROC
     curves of both probes, one-vs-rest per class when there are more than two),
     ``pca.png`` (embedding principal components colored by label and by q6) and ``report.json``;
-    with ``force=False`` existing files there are refused before any work is done.
+    with ``force=False`` existing files there are refused before any work is done, and so are files
+    that another live run is writing (their locks are held until the report is written).
 
     Parameters
     ----------
@@ -633,9 +635,6 @@ def compare(
     -------
     Report
     """
-    files = [os.path.join(out_dir, name) for name in OUTPUT_FILES] if out_dir is not None else []
-    for path in files:
-        refuse_overwrite(path, force)
     frames = [frames] if isinstance(frames, Frame) else list(frames)
     if not frames:
         raise SimsslError("no frames to compare")
@@ -644,30 +643,39 @@ def compare(
     if len(classes) < 2:
         raise SimsslError(f"every particle has the label {classes[0].item()!r}; comparing needs at least two classes")
     fold, grouping = grouped_folds(labels, frames, folds, seed, by=folds_by)
-    features = {
-        "embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
-        "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames]),
-    }
-    card = getattr(model, "card", None) or {}
-    report = Report(
-        classes.tolist(),
-        counts.tolist(),
-        len(frames),
-        folds,
-        seed,
-        {"name": card.get("name", "encoder"), "trained": card.get("trained", True), "config": model.config.to_dict()},
-        {name: cross_validate(values, labels, fold, l2) for name, values in features.items()},
-        grouping=grouping,
-    )
-    if out_dir is not None:
+    files = [os.path.join(out_dir, name) for name in OUTPUT_FILES] if out_dir is not None else []
+    if files:
         os.makedirs(out_dir, exist_ok=True)
-        q6 = features["steinhardt"][:, STEINHARDT_COLUMNS.index("q6")]
-        report.files = [
-            plot_roc(report, labels, files[0]),
-            plot_pca(features["embedding"][:, : model.config.dim], labels, q6, files[1], seed),
-            files[2],
-        ]
-        write_json(report.to_dict(), files[2])
+    with locked(*files):  # held until the report is written: a second compare into out_dir is refused
+        for path in files:
+            refuse_overwrite(path, force)
+        features = {
+            "embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
+            "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames]),
+        }
+        card = getattr(model, "card", None) or {}
+        report = Report(
+            classes.tolist(),
+            counts.tolist(),
+            len(frames),
+            folds,
+            seed,
+            {
+                "name": card.get("name", "encoder"),
+                "trained": card.get("trained", True),
+                "config": model.config.to_dict(),
+            },
+            {name: cross_validate(values, labels, fold, l2) for name, values in features.items()},
+            grouping=grouping,
+        )
+        if out_dir is not None:
+            q6 = features["steinhardt"][:, STEINHARDT_COLUMNS.index("q6")]
+            report.files = [
+                plot_roc(report, labels, files[0]),
+                plot_pca(features["embedding"][:, : model.config.dim], labels, q6, files[1], seed),
+                files[2],
+            ]
+            write_json(report.to_dict(), files[2])
     return report
 
 

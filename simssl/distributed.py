@@ -1,7 +1,9 @@
 """Distributed processing, a backend of :func:`simssl.process`: many trajectories on dask.distributed, a task per file.
 
 Each task runs exactly the single-process :func:`simssl.process` on its worker, so every output is
-what ``simssl process`` alone would write. Workers build their analyzers (and load the model) once
+what ``simssl process`` alone would write, under the same lock (:mod:`simssl.locking`): an output
+that another process is writing fails that task alone. Two inputs that would write one output are
+refused before any task runs. Workers build their analyzers (and load the model) once
 and reuse them for every file they get; a failing input is reported without losing the others.
 A ``LocalCluster`` of single-threaded worker processes is started unless a scheduler address is given.
 """
@@ -140,12 +142,16 @@ def process_many(
     if workers is not None and workers < 1:
         raise SimsslError(f"--workers must be a positive number of processes, got {workers}")
     sources = expand_inputs(inputs)
-    os.makedirs(output_dir, exist_ok=True)
     outputs = {source: output_path(source, output_dir, suffix) for source in sources}
-    if len(set(outputs.values())) != len(outputs):
-        raise SimsslError(
-            "two inputs have the same name and would write the same output; process them into separate directories"
-        )
+    claimed = {}
+    for source, output in outputs.items():  # refused before any task runs: two workers never get one output
+        if output in claimed:
+            raise SimsslError(
+                f"{output}: {claimed[output]} and {source} would both write it; "
+                "process them into separate directories (or rename one)"
+            )
+        claimed[output] = source
+    os.makedirs(output_dir, exist_ok=True)
     if (analysis is not None and analyzer_options) or (run is not None and process_options):
         raise TypeError("give analysis= or analyzer_options=, and run= or process options as keywords, not both")
     analysis = analysis or AnalysisOptions(**(analyzer_options or {}))

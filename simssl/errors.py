@@ -5,6 +5,10 @@ class SimsslError(ValueError):
     """Bad input or an impossible request, described in one sentence that names the file, frame and problem."""
 
 
+class OutputInUse(SimsslError):
+    """An output that another live run (process or thread) is writing: the second run is refused, never mixed in."""
+
+
 class SimsslWarning(UserWarning):
     """Input simssl analyzes, but not as the user may assume (e.g. non-periodic directions in a padded box)."""
 

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 from .atomic import AtomicFile
 from .compute import Embedding, model_identity
 from .defaults import AVERAGE_SUFFIX
-from .errors import SimsslError, SimsslWarning
+from .errors import OutputInUse, SimsslError, SimsslWarning
 from .frame import Frame
 from .neighbors import Neighborhoods
 
@@ -448,6 +448,8 @@ def references_for(model, device=None, progress: bool = True) -> References:
     try:
         candidates[1].parent.mkdir(parents=True, exist_ok=True)
         references.save(candidates[1])
+    except OutputInUse:
+        pass  # another process is caching these same references right now
     except OSError as error:
         warnings.warn(f"could not cache the references in {candidates[1]} ({error})", SimsslWarning, stacklevel=2)
     return references

@@ -24,6 +24,7 @@ from .clustering import MIN_SILHOUETTE, choose_clusters, kmeans, principal_compo
 from .defaults import LOG_PREFIX
 from .errors import SimsslError
 from .figures import pyplot, save_figure
+from .locking import locked
 
 
 @dataclass
@@ -370,120 +371,131 @@ def plot(
         PICTURES[2]: processed.last_positions is not None,
         PICTURES[3]: "cluster" in columns,
     }
-    for suffix in PICTURES:
-        if wanted[suffix]:
-            refuse_overwrite(stem + suffix, force)
-    fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
-    n_clusters = fractions.get("n_clusters", 1)
-    if series is None and (identified or "cluster" in columns):
-        series = order_series(processed, q6_threshold)
-    written = []
-    n_frames = len(processed.steps)
-    shown = sorted({0, n_frames // 2, n_frames - 1})
+    pictures = [stem + suffix for suffix in PICTURES if wanted[suffix]]
+    with locked(*pictures):  # held until every picture is written: a second plot of them is refused
+        for picture in pictures:
+            refuse_overwrite(picture, force)
+        fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
+        n_clusters = fractions.get("n_clusters", 1)
+        if series is None and (identified or "cluster" in columns):
+            series = order_series(processed, q6_threshold)
+        written = []
+        n_frames = len(processed.steps)
+        shown = sorted({0, n_frames // 2, n_frames - 1})
 
-    if wanted[PICTURES[0]]:
-        figure, axes = plt.subplots(
-            1, len(shown), figsize=(4.2 * len(shown), 3.8), squeeze=False, sharex=True, sharey=True
-        )
-        for axis, index in zip(axes[0], shown):
+        if wanted[PICTURES[0]]:
+            figure, axes = plt.subplots(
+                1, len(shown), figsize=(4.2 * len(shown), 3.8), squeeze=False, sharex=True, sharey=True
+            )
+            for axis, index in zip(axes[0], shown):
+                if "components" in fractions:
+                    bounds = fractions["component_bounds"]
+                    pc1 = fractions["components"][bounds[index] : bounds[index + 1], 0]
+                    y = (
+                        columns[q6_name][index]
+                        if q6_name
+                        else fractions["components"][bounds[index] : bounds[index + 1], 1]
+                    )
+                    axis.scatter(
+                        pc1,
+                        y,
+                        c=fractions["labels"][index],
+                        s=2,
+                        cmap="coolwarm",
+                        vmin=0,
+                        vmax=max(n_clusters - 1, 1),
+                        rasterized=True,
+                    )
+                    axis.set_xlabel("embedding PC1")
+                    axis.set_ylabel(q6_name or "embedding PC2")
+                elif q6_name:
+                    axis.hist(columns[q6_name][index], bins=60, color="tab:blue")
+                    axis.set_xlabel(q6_name)
+                    axis.set_ylabel("particles")
+                axis.set_title(f"frame {index} (step {processed.steps[index]})")
             if "components" in fractions:
-                bounds = fractions["component_bounds"]
-                pc1 = fractions["components"][bounds[index] : bounds[index + 1], 0]
-                y = (
-                    columns[q6_name][index]
-                    if q6_name
-                    else fractions["components"][bounds[index] : bounds[index + 1], 1]
+                figure.suptitle(
+                    f"learned order (embedding PC1, colored by {_cluster_words(fractions)}) vs " + (q6_name or "PC2")
                 )
-                axis.scatter(
-                    pc1,
-                    y,
-                    c=fractions["labels"][index],
-                    s=2,
-                    cmap="coolwarm",
-                    vmin=0,
-                    vmax=max(n_clusters - 1, 1),
-                    rasterized=True,
+            else:
+                figure.suptitle(
+                    f"{q6_name} per particle (no embeddings in this file: process with --model to add them)"
                 )
-                axis.set_xlabel("embedding PC1")
-                axis.set_ylabel(q6_name or "embedding PC2")
-            elif q6_name:
-                axis.hist(columns[q6_name][index], bins=60, color="tab:blue")
-                axis.set_xlabel(q6_name)
-                axis.set_ylabel("particles")
-            axis.set_title(f"frame {index} (step {processed.steps[index]})")
-        if "components" in fractions:
-            figure.suptitle(
-                f"learned order (embedding PC1, colored by {_cluster_words(fractions)}) vs " + (q6_name or "PC2")
-            )
-        else:
-            figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
-        written.append(save_figure(figure, stem + PICTURES[0]))
+            written.append(save_figure(figure, stem + PICTURES[0]))
 
-    figure, axis = plt.subplots(figsize=(6, 4))
-    if identified:  # the identification names the ordered particles: no k-means fraction next to it
-        axis.plot(processed.steps, series["identified"], "o-", label="identified ordered (structure > 0)")
-        if series["q6"] is not None:
-            axis.plot(processed.steps, series["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
-        if series["ptm"] is not None:
-            axis.plot(processed.steps, series["ptm"], "^:", label="PTM (OVITO defaults): not 'Other'")
-    else:
-        if "clusters" in fractions:
-            axis.plot(
-                processed.steps,
-                fractions["clusters"],
-                "o-",
-                label=f"in {_cluster_words(fractions)} with mean {q6_name} > {q6_threshold}",
-            )
-        if "q6" in fractions:
-            axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
-        if fractions.get("n_clusters") == 1:
-            axis.text(
-                0.02, 0.97, f"embeddings: {_cluster_words(fractions)}", transform=axis.transAxes, fontsize=7, va="top"
-            )
-    axis.set_xlabel("step")
-    axis.set_ylabel("fraction of particles called ordered")
-    axis.set_ylim(-0.02, 1.02)
-    axis.legend(fontsize=8)
-    written.append(save_figure(figure, stem + PICTURES[1]))
-
-    if wanted[PICTURES[2]]:
-        figure = plt.figure(figsize=(5.5, 5))
-        axis = figure.add_subplot(projection="3d")
-        slab = middle_slab(processed.last_positions)
-        x, y, z = processed.last_positions[slab].T
-        if identified:
-            _scatter_structures(axis, (x, y, z), columns["structure"][-1][slab], processed.structure_names)
-            words = "identified structure"
-        else:
-            by_cluster = fractions.get("n_clusters", 1) > 1 or not q6_name
-            color = fractions["labels"][-1] if by_cluster and "labels" in fractions else columns[q6_name][-1]
-            color = None if color is None else np.asarray(color)[slab]
-            axis.scatter(x, y, z, c=color, s=4, cmap="coolwarm", depthshade=False, rasterized=True)
-            words = "embedding cluster" if by_cluster else q6_name
-        axis.set_title(
-            f"last frame (step {processed.steps[-1]}), middle slab ({slab.sum()} of {len(slab)} particles),"
-            "\ncolored by " + words,
-            fontsize=9,
-        )
-        written.append(save_figure(figure, stem + PICTURES[2]))
-
-    if wanted[PICTURES[3]]:
         figure, axis = plt.subplots(figsize=(6, 4))
-        n_particles = len(columns["cluster"][-1])
-        largest = axis.plot(processed.steps, series["largest_cluster"], "o-", color="tab:red", label="largest nucleus")
+        if identified:  # the identification names the ordered particles: no k-means fraction next to it
+            axis.plot(processed.steps, series["identified"], "o-", label="identified ordered (structure > 0)")
+            if series["q6"] is not None:
+                axis.plot(processed.steps, series["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
+            if series["ptm"] is not None:
+                axis.plot(processed.steps, series["ptm"], "^:", label="PTM (OVITO defaults): not 'Other'")
+        else:
+            if "clusters" in fractions:
+                axis.plot(
+                    processed.steps,
+                    fractions["clusters"],
+                    "o-",
+                    label=f"in {_cluster_words(fractions)} with mean {q6_name} > {q6_threshold}",
+                )
+            if "q6" in fractions:
+                axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {q6_name} > {q6_threshold}")
+            if fractions.get("n_clusters") == 1:
+                axis.text(
+                    0.02,
+                    0.97,
+                    f"embeddings: {_cluster_words(fractions)}",
+                    transform=axis.transAxes,
+                    fontsize=7,
+                    va="top",
+                )
         axis.set_xlabel("step")
-        axis.set_ylabel("largest nucleus (particles)", color="tab:red")
-        axis.set_ylim(0, max(1, int(series["largest_cluster"].max())) * 1.05)
-        twin = axis.twinx()
-        count = twin.plot(processed.steps, series["n_clusters"], "s--", color="tab:gray", label="number of nuclei")
-        twin.set_ylabel("number of nuclei", color="tab:gray")
-        twin.set_ylim(0, max(1, int(series["n_clusters"].max())) * 1.05)
-        axis.legend(handles=largest + count, fontsize=8, loc="center right")
-        axis.set_title(
-            f"nuclei: clusters of neighboring ordered particles (structure > 0), {n_particles} particles", fontsize=9
-        )
-        written.append(save_figure(figure, stem + PICTURES[3]))
-    return written
+        axis.set_ylabel("fraction of particles called ordered")
+        axis.set_ylim(-0.02, 1.02)
+        axis.legend(fontsize=8)
+        written.append(save_figure(figure, stem + PICTURES[1]))
+
+        if wanted[PICTURES[2]]:
+            figure = plt.figure(figsize=(5.5, 5))
+            axis = figure.add_subplot(projection="3d")
+            slab = middle_slab(processed.last_positions)
+            x, y, z = processed.last_positions[slab].T
+            if identified:
+                _scatter_structures(axis, (x, y, z), columns["structure"][-1][slab], processed.structure_names)
+                words = "identified structure"
+            else:
+                by_cluster = fractions.get("n_clusters", 1) > 1 or not q6_name
+                color = fractions["labels"][-1] if by_cluster and "labels" in fractions else columns[q6_name][-1]
+                color = None if color is None else np.asarray(color)[slab]
+                axis.scatter(x, y, z, c=color, s=4, cmap="coolwarm", depthshade=False, rasterized=True)
+                words = "embedding cluster" if by_cluster else q6_name
+            axis.set_title(
+                f"last frame (step {processed.steps[-1]}), middle slab ({slab.sum()} of {len(slab)} particles),"
+                "\ncolored by " + words,
+                fontsize=9,
+            )
+            written.append(save_figure(figure, stem + PICTURES[2]))
+
+        if wanted[PICTURES[3]]:
+            figure, axis = plt.subplots(figsize=(6, 4))
+            n_particles = len(columns["cluster"][-1])
+            largest = axis.plot(
+                processed.steps, series["largest_cluster"], "o-", color="tab:red", label="largest nucleus"
+            )
+            axis.set_xlabel("step")
+            axis.set_ylabel("largest nucleus (particles)", color="tab:red")
+            axis.set_ylim(0, max(1, int(series["largest_cluster"].max())) * 1.05)
+            twin = axis.twinx()
+            count = twin.plot(processed.steps, series["n_clusters"], "s--", color="tab:gray", label="number of nuclei")
+            twin.set_ylabel("number of nuclei", color="tab:gray")
+            twin.set_ylim(0, max(1, int(series["n_clusters"].max())) * 1.05)
+            axis.legend(handles=largest + count, fontsize=8, loc="center right")
+            axis.set_title(
+                f"nuclei: clusters of neighboring ordered particles (structure > 0), {n_particles} particles",
+                fontsize=9,
+            )
+            written.append(save_figure(figure, stem + PICTURES[3]))
+        return written
 
 
 #: most structures the snapshot's legend names one by one (the rarer ones share a color)

@@ -430,9 +430,12 @@ def process(
     result = ProcessResult(output)
     result.structure_names = next((a.structure_names for a in analyzers if isinstance(a, Identify)), ())
     record = run_fingerprint(input, analyzers, frames, format, box, k, keep_input) if output else None
-    bar = tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress)
     writing = open_writer(output, resume, force, record, keep_input) if output is not None else nullcontext()
-    with writing as writer, bar:
+    # the bar starts once the output is ours (its lock taken): a refused run shows none
+    with (
+        writing as writer,
+        tqdm(reader, total=reader.n_frames, unit="frame", desc=os.path.basename(input), disable=not progress) as bar,
+    ):
         result.resumed = writer.n_written if writer is not None else 0
         if result.resumed:
             for n_particles, quantities in writer.written():

@@ -76,6 +76,32 @@ def write_gsd(path, rows, positions, types=None, type_names=("A",), steps=(0,), 
             trajectory.append(frame)
 
 
+def write_noisy_trajectory(path, cells: int, sigmas, seeds):
+    """A GSD trajectory of noisy FCC crystals (freud's unit cell, 4 cells^3 particles) at steps 0, 100, 200, ...
+
+    One frame per pair of Gaussian noise ``sigmas`` (lattice units) and ``seeds``. Returns ``path``.
+    """
+    with gsd.hoomd.open(str(path), "w") as out:
+        for index, (sigma, seed) in enumerate(zip(sigmas, seeds, strict=True)):
+            box, points = freud.data.UnitCell.fcc().generate_system(cells, sigma_noise=sigma, seed=seed)
+            frame = gsd.hoomd.Frame()
+            frame.configuration.box = [box.Lx, box.Ly, box.Lz, 0, 0, 0]
+            frame.configuration.step = 100 * index
+            frame.particles.N = len(points)
+            frame.particles.position = box.wrap(points).astype(np.float32)
+            out.append(frame)
+    return path
+
+
+def frames_written(path) -> int:
+    """Frames a running ``simssl process`` has flushed into the GSD file ``path`` so far (0 before its first)."""
+    try:
+        with gsd.hoomd.open(str(path), "r") as partial:
+            return len(partial)
+    except Exception:  # not created yet, or its first frame is being written
+        return 0
+
+
 def lammps_dump_text(rows, positions, types, step=0, scaled=False, origin=(0.0, 0.0, 0.0), order=None):
     """One frame in LAMMPS' own dump format (restricted triclinic box, ``xs ys zs`` or ``x y z``)."""
     (lx, _, _), (xy, ly, _), (xz, yz, lz) = rows

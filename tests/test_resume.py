@@ -7,10 +7,10 @@ import subprocess
 import sys
 import time
 
-import freud
 import gsd.hoomd
 import numpy as np
 import pytest
+from crystals import frames_written, write_noisy_trajectory
 
 import simssl
 from simssl.cli import main
@@ -23,24 +23,7 @@ N_FRAMES = 10
 def trajectory(tmp_path_factory):
     """Enough work per frame (6,912 particles, Steinhardt l=2..12 with w_l and averages) to be killed mid-run."""
     path = tmp_path_factory.mktemp("resume") / "long.gsd"
-    with gsd.hoomd.open(str(path), "w") as out:
-        for step in range(N_FRAMES):
-            box, points = freud.data.UnitCell.fcc().generate_system(12, sigma_noise=0.02 + 0.01 * step, seed=step)
-            frame = gsd.hoomd.Frame()
-            frame.configuration.box = [box.Lx, box.Ly, box.Lz, 0, 0, 0]
-            frame.configuration.step = 100 * step
-            frame.particles.N = len(points)
-            frame.particles.position = box.wrap(points).astype(np.float32)
-            out.append(frame)
-    return path
-
-
-def frames_written(path) -> int:
-    try:
-        with gsd.hoomd.open(str(path), "r") as partial:
-            return len(partial)
-    except Exception:  # not created yet, or its first frame is being written
-        return 0
+    return write_noisy_trajectory(path, 12, [0.02 + 0.01 * step for step in range(N_FRAMES)], range(N_FRAMES))
 
 
 def test_kill_then_resume_equals_uninterrupted(trajectory, tmp_path):
@@ -102,20 +85,12 @@ def test_without_resume_a_partial_is_refused_and_force_replaces_it(trajectory, t
 @pytest.fixture(scope="module")
 def small_trajectory(tmp_path_factory):
     """A short trajectory (6 frames of 500 particles) and a second one with other frames."""
-    paths = []
-    for name, offset in (("run.gsd", 0), ("other.gsd", 50)):
-        path = tmp_path_factory.mktemp("resume-options") / name
-        with gsd.hoomd.open(str(path), "w") as out:
-            for step in range(6):
-                box, points = freud.data.UnitCell.fcc().generate_system(5, sigma_noise=0.05, seed=step + offset)
-                frame = gsd.hoomd.Frame()
-                frame.configuration.box = [box.Lx, box.Ly, box.Lz, 0, 0, 0]
-                frame.configuration.step = 100 * step
-                frame.particles.N = len(points)
-                frame.particles.position = box.wrap(points).astype(np.float32)
-                out.append(frame)
-        paths.append(path)
-    return paths
+    return [
+        write_noisy_trajectory(
+            tmp_path_factory.mktemp("resume-options") / name, 5, [0.05] * 6, range(offset, offset + 6)
+        )
+        for name, offset in (("run.gsd", 0), ("other.gsd", 50))
+    ]
 
 
 def interrupted(source, output, options: list[str], frames: int = 3) -> None:

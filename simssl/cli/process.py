@@ -231,13 +231,17 @@ def run_info(args) -> None:
 
 
 def _refuse_missing_with_partial(path: str) -> None:
-    """A missing file whose interrupted run left a partial output: say how to continue or clean up."""
+    """A missing file with a partial output: a live run is writing it, or an interrupted run left it (how to go on)."""
     import os
 
     from ..atomic import partial_path
+    from ..locking import holder
 
     partial = partial_path(path)
     if not os.path.exists(path) and os.path.exists(partial):
+        writer = holder(path)
+        if writer is not None:
+            raise SimsslError(f"{path}: not written yet; a running simssl ({writer}) is writing it into {partial}")
         raise SimsslError(
             f"{path}: no such file, but an interrupted run left {partial}: continue it with "
             "`simssl process ... -o {path} --resume`, or delete that file".replace("{path}", path)

@@ -6,6 +6,7 @@ import json
 
 from ..atomic import refuse_overwrite
 from ..errors import SimsslError
+from ..locking import OutputLock
 from . import options
 
 #: the trainer's presets, named here so building the parser does not import torch (a test keeps them equal)
@@ -62,7 +63,6 @@ def run_pretrain(args) -> None:
 
     if args.no_library and not args.data:
         raise SimsslError("--no-library needs --data files to train on")
-    refuse_overwrite(args.output, args.force or args.resume is not None)
     card = pretrain(
         args.preset,
         args.output,
@@ -76,6 +76,7 @@ def run_pretrain(args) -> None:
         epochs=args.epochs,
         library=not args.no_library,
         progress=not args.quiet,
+        force=args.force or args.resume is not None,
     )
     if not args.quiet and Distributed().main:
         metrics = card["metrics"]
@@ -134,22 +135,23 @@ def run_finetune(args) -> None:
     from ..model import load_model
     from ..training.finetune import finetune, read_labels
 
-    refuse_overwrite(args.output, args.force)
-    model = load_model(args.model)
-    frames = [frame for path in args.data for frame in read_frames(path, **options.reader_kwargs(args))]
-    labels = read_labels(args.labels, len(frames))
-    result = finetune(
-        model,
-        frames,
-        labels,
-        task=args.task,
-        fraction=args.fraction,
-        freeze=not args.unfreeze,
-        epochs=args.epochs,
-        seed=args.seed,
-        head=args.head,
-        device=args.device,
-    )
-    result.save(args.output)
+    with OutputLock(args.output):  # held from the start: a second run aimed at the same file is refused
+        refuse_overwrite(args.output, args.force)
+        model = load_model(args.model)
+        frames = [frame for path in args.data for frame in read_frames(path, **options.reader_kwargs(args))]
+        labels = read_labels(args.labels, len(frames))
+        result = finetune(
+            model,
+            frames,
+            labels,
+            task=args.task,
+            fraction=args.fraction,
+            freeze=not args.unfreeze,
+            epochs=args.epochs,
+            seed=args.seed,
+            head=args.head,
+            device=args.device,
+        )
+        result.save(args.output)
     if not args.quiet:
         print(f"{args.output}: " + json.dumps(result.metrics))

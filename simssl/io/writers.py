@@ -3,7 +3,9 @@
 Both writers fill a hidden partial file beside the target (``.NAME.part.gsd``) and rename it into
 place only when every frame is written, so a failure never leaves a half-written or clobbered
 output. GSD frames are flushed as they are written, so a run that was killed can be resumed: its
-partial file holds every frame completed before the kill.
+partial file holds every frame completed before the kill. A writer holds the output's lock
+(:mod:`simssl.locking`) from its construction to the end of its ``with`` block, the whole run: a
+second writer of the same output is refused before it looks at the partial file.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ class _AtomicWriter(AtomicFile):
     ``resume``) and finishes the file format before the rename; subclasses add frames."""
 
     def __init__(self, path: str, resume: bool = False, force: bool = False):
-        super().__init__(path, force=True, keep_partial=True, reuse_partial=resume, replace_partial=force)
+        # ``force`` is checked again once the lock is ours: a run that finished meanwhile is not replaced silently
+        super().__init__(path, force=force, keep_partial=True, reuse_partial=resume, replace_partial=force)
 
     def __exit__(self, kind, error, trace):
         if kind is None:
@@ -94,11 +97,12 @@ class GSDWriter(_AtomicWriter):
     Parameters
     ----------
     path : str
-        The ``.gsd`` output (refusing an existing one is :func:`check_output_path`'s job).
+        The ``.gsd`` output (:func:`check_output_path` refuses bad names before any work).
     resume : bool
         Continue the partial file of an interrupted run.
     force : bool
-        Discard an interrupted run's partial file instead of refusing to start.
+        Replace an existing output, and discard an interrupted run's partial file, instead of
+        refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like), stored in the first frame's log and compared on ``resume``.
     keep_input : bool
@@ -136,20 +140,28 @@ class GSDWriter(_AtomicWriter):
         #: the run record of the partial file (None: none stored), see :func:`read_fingerprint`
         self.previous_fingerprint: dict | None = None
         self.fingerprint = fingerprint
-        if resume and os.path.exists(self.temporary):
-            try:
-                with gsd.hoomd.open(self.temporary, "r") as done:
-                    self.n_written = len(done)
-                    self.last_step = done[-1].configuration.step if self.n_written else None
-                    self.previous_fingerprint = read_fingerprint(done[0].log) if self.n_written else None
-            except Exception as error:
-                raise SimsslError(
-                    f"{self.temporary}: the partial output cannot be resumed ({error}); "
-                    "run again without --resume, with --force"
-                ) from None
-            if self.n_written and fingerprint is not None:  # refused before the file is touched
-                refuse_other_run(self.temporary, self.previous_fingerprint, fingerprint)
-        self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
+        try:
+            if resume and os.path.exists(self.temporary):
+                self._read_partial(fingerprint)
+            self._file = gsd.hoomd.open(self.temporary, "a" if self.n_written else "w")
+        except BaseException:
+            self.unlock()  # refused or failed before the ``with`` block: the partial file is left as it was
+            raise
+
+    def _read_partial(self, fingerprint: dict | None) -> None:
+        """Count an interrupted run's frames in its partial file; refuse one that cannot be resumed or is another's."""
+        try:
+            with gsd.hoomd.open(self.temporary, "r") as done:
+                self.n_written = len(done)
+                self.last_step = done[-1].configuration.step if self.n_written else None
+                self.previous_fingerprint = read_fingerprint(done[0].log) if self.n_written else None
+        except Exception as error:
+            raise SimsslError(
+                f"{self.temporary}: the partial output cannot be resumed ({error}); "
+                "run again without --resume, with --force"
+            ) from None
+        if self.n_written and fingerprint is not None:  # refused before the file is touched
+            refuse_other_run(self.temporary, self.previous_fingerprint, fingerprint)
 
     def written(self):
         """``(n_particles, {name: array})`` of every frame already in the partial file (for the run's summary).
@@ -218,11 +230,12 @@ class NPZWriter(_AtomicWriter):
     Parameters
     ----------
     path : str
-        The ``.npz`` output (refusing an existing one is :func:`check_output_path`'s job).
+        The ``.npz`` output (:func:`check_output_path` refuses bad names before any work).
     resume : bool
         Must be False: NPZ files are written in one piece at the end.
     force : bool
-        Discard an interrupted run's partial file instead of refusing to start.
+        Replace an existing output, and discard an interrupted run's partial file, instead of
+        refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like), stored as ``fingerprint``.
     keep_input : bool
@@ -322,7 +335,8 @@ def open_writer(
     resume : bool
         Continue the partial file of an interrupted run (``.gsd`` only).
     force : bool
-        Discard an interrupted run's partial file instead of refusing to start.
+        Replace an existing output, and discard an interrupted run's partial file, instead of
+        refusing to start.
     fingerprint : dict, optional
         The run record (JSON-like) stored with the output, compared on ``resume``.
     keep_input : bool

@@ -29,10 +29,11 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..atomic import AtomicFile
+from ..atomic import AtomicFile, refuse_overwrite
 from ..defaults import SHELL_RADII
 from ..devices import resolve_device
 from ..errors import SimsslError
+from ..locking import OutputLock
 from ..model import Encoder, EncoderConfig, save
 from . import dataset
 from .tasks import MultiTask, build_task
@@ -689,13 +690,16 @@ def pretrain(
     library: bool = True,
     progress: bool = True,
     read_options: dict | None = None,
+    force: bool = True,
 ) -> dict:
     """Pretrain an encoder and save it to ``out``; returns the model card.
 
     ``config``: a preset name or TrainConfig; ``resume``: a checkpoint written by an earlier run
     (its config and seed are used; ``epochs`` may extend it); ``read_options``: how ``data_files``
     are read (``frames``, ``format``, ``box`` of :func:`simssl.read_frames`). Checkpoints go to
-    ``<out>.checkpoints/epochNNNN.pt`` every ``checkpoint_every`` epochs (0: never).
+    ``<out>.checkpoints/epochNNNN.pt`` every ``checkpoint_every`` epochs (0: never). Rank 0 holds
+    ``out``'s lock (:mod:`simssl.locking`) for the whole run, so a second run aimed at the same
+    model is refused (:class:`~simssl.errors.OutputInUse`) before it builds any data.
 
     Parameters
     ----------
@@ -723,6 +727,8 @@ def pretrain(
         Show progress bars.
     read_options : dict or None
         How ``data_files`` are read.
+    force : bool
+        Replace an existing ``out`` (otherwise refused before any data is built).
 
     Returns
     -------
@@ -743,20 +749,23 @@ def pretrain(
     if epochs is not None:
         config = replace(config, epochs=epochs)
     out = Path(out)
-    start = time.perf_counter()
-    data = load_data(
-        config, data_files, seed, library=library, progress=progress and Distributed().main, read_options=read_options
-    )
-    trainer = Trainer(config, data, seed=seed, device=device, progress=progress)
-    try:
-        if payload is not None:
-            trainer.load_checkpoint(payload)
-        elif log is not None and trainer.ranks.main:
-            Path(log).write_text("")
-        trainer.fit(checkpoint_every, out.with_name(out.name + ".checkpoints"), None if log is None else Path(log))
-        card = model_card(trainer, data, time.perf_counter() - start)
-        if trainer.ranks.main:
-            save(trainer.best_encoder(), out, card=card)
-    finally:
-        trainer.ranks.stop()
+    main = Distributed().main
+    with OutputLock(out) if main else nullcontext():  # rank 0 writes: it holds ``out`` for the run
+        refuse_overwrite(out, force)
+        start = time.perf_counter()
+        data = load_data(
+            config, data_files, seed, library=library, progress=progress and main, read_options=read_options
+        )
+        trainer = Trainer(config, data, seed=seed, device=device, progress=progress)
+        try:
+            if payload is not None:
+                trainer.load_checkpoint(payload)
+            elif log is not None and trainer.ranks.main:
+                Path(log).write_text("")
+            trainer.fit(checkpoint_every, out.with_name(out.name + ".checkpoints"), None if log is None else Path(log))
+            card = model_card(trainer, data, time.perf_counter() - start)
+            if trainer.ranks.main:
+                save(trainer.best_encoder(), out, card=card)
+        finally:
+            trainer.ranks.stop()
     return card
