@@ -39,6 +39,7 @@ from .neighbors import (
     NeighborSpec,
     VoronoiCells,
     bond_weights,
+    nearest_count,
     neighbor_average,
     plan_neighborhoods,
     reads,
@@ -360,9 +361,9 @@ def check_neighbors(computes, k: int | None) -> None:
     Raises
     ------
     SimsslError
-        If ``k`` is below the largest ``Nearest(k)`` any computation reads.
+        If ``k`` is below the most nearest neighbors any computation reads (:func:`~simssl.neighbors.nearest_count`).
     """
-    needs = {type(item).__name__: spec.k for item in computes if isinstance(spec := neighbor_spec(item), Nearest)}
+    needs = {type(item).__name__: count for item in computes if (count := nearest_count(neighbor_spec(item)))}
     if k is not None and needs and k < max(needs.values()):
         wanted = ", ".join(f"{name} {count}" for name, count in needs.items())
         raise SimsslError(

@@ -328,6 +328,15 @@ def _ball_radius(spec) -> float | None:
     return None
 
 
+def nearest_count(spec) -> int:
+    """The nearest neighbors a spec reads from the shared k-nearest query (0: none)."""
+    if isinstance(spec, Nearest):
+        return spec.k
+    if isinstance(spec, ModelView) and spec.config.cutoff is None:
+        return spec.config.k
+    return 0
+
+
 def _checked_radius(frame: Frame, radius: float, scale: float) -> float:
     """``radius x scale``, the ball query radius of a unit-free ``radius``.
 
@@ -381,9 +390,7 @@ def plan_neighborhoods(frame: Frame, specs, k: int | None = None) -> dict:
     """
     specs = list(dict.fromkeys(spec for spec in specs if spec is not None))
     balls = {spec: radius for spec in specs if (radius := _ball_radius(spec)) is not None}
-    nearest = [spec.k for spec in specs if isinstance(spec, Nearest)]
-    nearest += [spec.config.k for spec in specs if isinstance(spec, ModelView) and spec.config.cutoff is None]
-    width = max([*nearest, k or 0, SCALE_NEIGHBORS if balls else 0])
+    width = max([*(nearest_count(spec) for spec in specs), k or 0, SCALE_NEIGHBORS if balls else 0])
     views = {}
     tree = freud.locality.AABBQuery(frame.box, frame.positions) if width else None
     knn = None
@@ -395,6 +402,8 @@ def plan_neighborhoods(frame: Frame, specs, k: int | None = None) -> dict:
             views[spec] = knn
         elif isinstance(spec, VoronoiCells):
             views[spec] = _voronoi(frame)
+        elif isinstance(spec, ModelView) and spec not in balls:  # a k-nearest model without shell spectra
+            views[spec] = _nearest_k(knn, spec.config.k)
     if balls:
         views.update(_ball_views(frame, tree, knn, balls))
     return views
