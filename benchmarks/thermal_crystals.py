@@ -141,8 +141,7 @@ SYSTEMS = {
         lattice="diamond",
         density=5.431,
         liquid_density=5.431,
-        setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {POTENTIALS / 'Si.sw'} Si\n"
-        "timestep 0.001",
+        setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {POTENTIALS / 'Si.sw'} Si\ntimestep 0.001",
         ensemble="fix md all npt temp {T} {T} {damp} iso 0.0 0.0 1.0",
         damp=0.1,
         t_m=1691.0,
