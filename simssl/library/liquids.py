@@ -118,6 +118,7 @@ class PairFluid:
     scale: float = 1.0
 
     def __call__(self, seed: int, name: str) -> list[Frame]:
+        """The frames of ``seed`` (one velocity seed per state), with source kind ``name``."""
         taken = []
         for index, (density, temperature) in enumerate(self.states):
             md = PairDynamics(self.potential, self.particles, density, self.melt_temperature, self.dt, [seed, index])
@@ -143,6 +144,7 @@ class SoftSpherePackings:
     particles: int = 1500
 
     def __call__(self, seed: int, name: str) -> list[Frame]:
+        """The packings of ``seed``, with source kind ``name``."""
         return [
             soft_sphere_packing(self.particles, fraction, seed=[seed, index], name=name)
             for index, fraction in enumerate(self.packing_fractions)
@@ -162,6 +164,7 @@ class IdealGas:
     particles: int = 1500
 
     def __call__(self, seed: int, name: str) -> list[Frame]:
+        """The point clouds of ``seed``, with source kind ``name``."""
         rng = np.random.default_rng(seed)
         edge = self.particles ** (1 / 3)
         return [
@@ -245,6 +248,8 @@ class LammpsFluid:
         return f"run {_steps(steps, self.scale)}"
 
     def __call__(self, seed: int, name: str) -> list[Frame]:
+        """The frames of ``seed`` (LAMMPS seeds of the type assignment and velocities drawn from it), with
+        source kind ``name``."""
         seeds = np.random.default_rng(seed).integers(1, 900_000_000, size=2)
         per_cell = {"sc": 1, "diamond": 8}[self.lattice]
         cells = max(3, round((self.particles / per_cell) ** (1 / 3)))

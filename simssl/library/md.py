@@ -315,9 +315,12 @@ def lammps_frames(setup: str, sample: str, frames: int, type_names: tuple[str, .
     Raises
     ------
     SimsslError
-        If LAMMPS is not installed (:func:`~simssl.engines.start_lammps`).
+        If LAMMPS is not installed or cannot be loaded (:func:`~simssl.engines.start_lammps`).
     """
-    lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    try:
+        lmp = start_lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+    except SimsslError as error:
+        raise SimsslError(f"the disordered reference {name} is made with LAMMPS, but {error}") from None
     try:
         lmp.commands_string(setup)
         taken = []
