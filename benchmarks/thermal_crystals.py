@@ -21,7 +21,7 @@ runs are short.
   melting line, T ~ 0.0087 (Lang, Likos, Watzlawek & Lowen, J. Phys.: Condens. Matter 12, 5087
   (2000); Prestipino, Saija & Giaquinta, Phys. Rev. E 71, 050102 (2005)), where solid and liquid
   densities nearly coincide, so constant-volume runs suit it. Its bcc near T_m is very soft.
-* cubic diamond: Stillinger-Weber silicon (``thermal_potentials/Si.sw``, the published parameters of
+* cubic diamond: Stillinger-Weber silicon (``simssl/library/potentials/Si.sw``, the published parameters of
   Stillinger & Weber, Phys. Rev. B 31, 5262 (1985)), constant zero pressure, T_m = 1691 K (Broughton &
   Li, Phys. Rev. B 35, 9120 (1987)). The standard tetrahedral model.
 
@@ -66,6 +66,8 @@ from simssl.compare import LogisticRegression, embedding_features, multishell_st
 
 HEADING = "## thermal_crystals"
 HERE = Path(__file__).resolve().parent
+#: the Stillinger-Weber potential files shipped with simssl's disordered references
+POTENTIALS = Path(simssl.library.__file__).parent / "potentials"
 CLASSES = ("fcc", "hcp", "bcc", "diamond", "liquid")
 LIQUID = CLASSES.index("liquid")
 FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0)
@@ -139,8 +141,7 @@ SYSTEMS = {
         lattice="diamond",
         density=5.431,
         liquid_density=5.431,
-        setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {HERE / 'thermal_potentials' / 'Si.sw'} Si\n"
-        "timestep 0.001",
+        setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {POTENTIALS / 'Si.sw'} Si\ntimestep 0.001",
         ensemble="fix md all npt temp {T} {T} {damp} iso 0.0 0.0 1.0",
         damp=0.1,
         t_m=1691.0,

@@ -44,13 +44,13 @@ to one rank is not implemented, so more than one rank raises :class:`~simssl.Sim
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
 from contextlib import contextmanager, nullcontext
 
 from tqdm.auto import tqdm
 
+from simssl.engines import start_lammps
 from simssl.errors import SimsslError
 from simssl.io.convert import LAMMPS_SOURCE as SOURCE
 from simssl.io.convert import check_lammps_supported, frame_from_lammps
@@ -60,64 +60,6 @@ from simssl.processor import ProcessResult, describe_analyzers
 from simssl.version import __version__
 
 __all__ = ["SOURCE", "default_threads", "frame_from_lammps", "run_with_analysis", "start_lammps", "torch_threads"]
-
-
-def start_lammps(*args, **kwargs):
-    """A new ``lammps.lammps(*args, **kwargs)``, loading the MPI library of the PyPI ``mpich`` wheel if needed.
-
-    The PyPI ``lammps`` wheel links ``libmpi.so.12``, which the ``mpich`` wheel installs in the
-    environment's ``lib/`` where the dynamic loader does not look (the loader reads
-    ``LD_LIBRARY_PATH`` only when the process starts). If loading LAMMPS fails for that reason,
-    that exact library is loaded globally from the ``mpich`` wheel and LAMMPS is loaded again; an
-    MPI library the loader finds by itself is never replaced.
-
-    Parameters
-    ----------
-    *args, **kwargs
-        Passed to ``lammps.lammps`` (e.g. ``cmdargs=["-log", "none"]``).
-
-    Returns
-    -------
-    lammps.lammps
-
-    Raises
-    ------
-    SimsslError
-        If the LAMMPS module is not installed or its library cannot be loaded.
-    """
-    try:
-        from lammps import lammps
-    except ImportError:
-        raise SimsslError(
-            "the LAMMPS Python module is not installed: pip install lammps mpich (or simssl[lammps])"
-        ) from None
-    try:
-        return lammps(*args, **kwargs)
-    except OSError as error:
-        missing = str(error).split(":", 1)[0].strip()
-        if not missing.startswith("libmpi"):
-            raise SimsslError(f"cannot load the LAMMPS library: {error}") from None
-        _load_global(missing, error)
-    return lammps(*args, **kwargs)
-
-
-def _load_global(name: str, error: OSError) -> None:
-    """Load the shared library ``name`` from the ``mpich`` wheel (or ``sys.prefix/lib``) with RTLD_GLOBAL."""
-    import ctypes
-
-    try:
-        candidates = [
-            str(f.locate()) for f in importlib.metadata.files("mpich") or () if os.path.basename(str(f)) == name
-        ]
-    except importlib.metadata.PackageNotFoundError:
-        candidates = []
-    candidates.append(os.path.join(sys.prefix, "lib", name))
-    path = next((path for path in candidates if os.path.exists(path)), None)
-    if path is None:
-        raise SimsslError(
-            f"cannot load the LAMMPS library ({error}); install the MPI library it needs: pip install mpich"
-        ) from None
-    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
 
 
 def default_threads() -> int:

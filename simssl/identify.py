@@ -30,15 +30,14 @@ in the package (``simssl/library/default_references.npz``), others go to :func:`
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .atomic import AtomicFile
+from .cache import cache_directory
 from .compute import Embedding, model_identity
 from .defaults import AVERAGE_SUFFIX
 from .errors import OutputInUse, SimsslError, SimsslWarning
@@ -414,14 +413,6 @@ class Featurizer:
     def __call__(self, frame, neighborhoods=None) -> np.ndarray:
         columns = self.embedding.compute(frame, neighborhoods)
         return np.concatenate([columns["embedding"], columns["embedding_avg"]], axis=1)
-
-
-def cache_directory() -> Path:
-    """Where references of models other than the shipped one are cached: ``$SIMSSL_CACHE``, else
-    ``$XDG_CACHE_HOME/simssl``, else ``~/.cache/simssl``."""
-    if os.environ.get("SIMSSL_CACHE"):
-        return Path(os.environ["SIMSSL_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "simssl"
 
 
 def references_for(model, device=None, progress: bool = True) -> References:

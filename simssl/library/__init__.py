@@ -2,7 +2,9 @@
 
 * :mod:`.structures`: one-component crystal prototypes (``prototypes.json``) and random crystals of
   all 230 space groups, as noisy :class:`~simssl.frame.Frame` objects;
-* :mod:`.liquids`: disordered reference configurations (liquids, glasses, gases);
+* :mod:`.liquids`: disordered reference configurations (liquids, glasses, gases), a catalog of kinds of
+  disorder made by :mod:`.md` (numpy pair-potential MD, LAMMPS) from ``potentials/`` (Stillinger-Weber
+  files) and verified by :mod:`.checks`;
 * ``default_references.npz``: the shipped identification references of the default model
   (rebuilt by ``benchmarks/make_references.py``).
 
