@@ -144,9 +144,9 @@ def run_lammps(script: str, directory) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def ptm_types(frame, ordering: bool = False):
-    """OVITO's PTM (no RMSD cutoff, every template but graphene) of a Frame: (N,) structure types, and with
-    ``ordering`` also (N,) chemical ordering types (the frame's types are OVITO's particle types)."""
+def ptm_types(frame, ordering: bool = False, rmsd_cutoff: float = 0.0):
+    """OVITO's PTM (every template but graphene; default: no RMSD cutoff) of a Frame: (N,) structure types, and
+    with ``ordering`` also (N,) chemical ordering types (the frame's types are OVITO's particle types)."""
     from ovito.data import DataCollection
     from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
 
@@ -158,7 +158,7 @@ def ptm_types(frame, ordering: bool = False):
     types = particles.create_property("Particle Type", data=frame.types + 1)
     for index, name in enumerate(frame.type_names):
         types.add_type_id(index + 1, particles, name=name)
-    modifier = PTM(rmsd_cutoff=0.0, output_ordering=ordering)
+    modifier = PTM(rmsd_cutoff=rmsd_cutoff, output_ordering=ordering)
     for structure in modifier.structures:
         structure.enabled = structure.id != PTM.Type.GRAPHENE
     data.apply(modifier)
