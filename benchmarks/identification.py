@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from noise_classification import cell, common_arguments, load, publish
-from thermal_crystals import BUCKETS, CLASSES, HERE, SYSTEMS, bucket_name, ovito_classes, simulate
+from thermal_crystals import BUCKETS, CLASSES, HERE, bucket_name, ovito_classes, simulate
 
 import simssl
 from simssl.compute import Steinhardt
@@ -44,6 +44,8 @@ LIQUID_CLASS = CLASSES.index("liquid")
 Q6_THRESHOLD = 0.35
 #: the benchmark's three parts (``--parts``)
 PARTS = ("thermal", "prototypes", "nuclei")
+#: the thermal part's runs (hexagonal diamond is the ``diamond`` part's, next to cubic diamond)
+THERMAL_SYSTEMS = ("fcc", "hcp", "bcc", "diamond")
 #: atoms per system of the cached thermal runs (thermal_crystals.py's default)
 THERMAL_ATOMS = 4000
 
@@ -52,7 +54,7 @@ def thermal(identify: Identify, args) -> list[str]:
     """Markdown: per bucket, right-structure accuracy and reported ordered fraction of identification, PTM, a-CNA."""
     names = identify.structure_names
     right, ordered = {}, {}
-    for system in SYSTEMS:
+    for system in THERMAL_SYSTEMS:
         for bucket in BUCKETS:
             path, _ = simulate(system, bucket, args)
             want = 0 if bucket == "liquid" else names.index(LIBRARY_NAME[system])
