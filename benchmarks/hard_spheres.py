@@ -35,7 +35,7 @@ import gsd.hoomd
 import numpy as np
 from lammps_cache import cached_file
 
-from simssl.library.defects import LAYER_SPACING, close_packed_stack, random_stacking
+from simssl.library.defects import LAYER_SPACING, Stack, close_packed_stack, random_stacking
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".hard_sphere_cache"
@@ -138,9 +138,10 @@ def fluid(packing_fraction: float, cache: Path = CACHE, n: int = PARTICLES, seed
     )
 
 
-def stacked_crystal(cache: Path = CACHE, n: int = STACK_PARTICLES, seed: int = 0) -> tuple[Path, float, np.ndarray]:
+def stacked_crystal(cache: Path = CACHE, n: int = STACK_PARTICLES, seed: int = 0) -> tuple[Path, float, Stack]:
     """The cached GSD file of a random-stacked hard-sphere crystal at CRYSTAL_PACKING, the seconds spent, and
-    the (N,) first-shell truth ("fcc"/"hcp") of its particles (in the file's order)."""
+    the construction (``simssl.library.defects.Stack``: first-shell truth and layer of every particle, in
+    the file's order)."""
     sequence = random_stacking(STACK_LAYERS, seed=seed)
     stack = close_packed_stack(sequence, n_particles=n)
     scale = (CLOSE_PACKING / CRYSTAL_PACKING) ** (1 / 3)  # nearest-neighbor distance at the packing fraction
@@ -152,7 +153,7 @@ def stacked_crystal(cache: Path = CACHE, n: int = STACK_PARTICLES, seed: int = 0
         ".gsd",
         lambda partial: run_hpmc(box, stack.frame.positions.astype(np.float64) * scale, seed + 1, partial),
     )
-    return path, seconds, stack.stacking
+    return path, seconds, stack
 
 
 def statistics(path: Path) -> dict[str, float]:

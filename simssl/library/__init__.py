@@ -2,7 +2,11 @@
 
 * :mod:`.structures`: one-component crystal prototypes (``prototypes.json``) and random crystals of
   all 230 space groups, as noisy :class:`~simssl.frame.Frame` objects;
+* :mod:`.binaries`: binary prototypes (``binary_prototypes.json``) with noise and antisites, and
+  random solid solutions: chemical ordering;
 * :mod:`.liquids`: disordered reference configurations (liquids, glasses, gases);
+* :mod:`.defects`: test systems with known per-particle answers (stacking faults and twins,
+  polycrystals, free surfaces, ideal gases, jammed packings);
 * ``default_references.npz``: the shipped identification references of the default model
   (rebuilt by ``benchmarks/make_references.py``).
 

@@ -193,8 +193,10 @@ def close_packed_stack(sequence: str, n_particles: int = 4096, noise: float = 0.
     cell = np.array([[0.0, 0.0], [0.5, np.sqrt(3) / 2]])
     grid = np.stack(np.meshgrid(np.arange(nx), np.arange(ny) * np.sqrt(3), indexing="ij"), -1).reshape(-1, 1, 2)
     plane = (grid + cell).reshape(-1, 2)
-    layers = [np.column_stack([plane + STACKING_SHIFTS[s], np.full(len(plane), i * LAYER_SPACING)]) for i, s in
-              enumerate(sequence)]  # fmt: skip
+    layers = [
+        np.column_stack([plane + STACKING_SHIFTS[letter], np.full(len(plane), i * LAYER_SPACING)])
+        for i, letter in enumerate(sequence)
+    ]
     points = displaced(np.concatenate(layers), noise, seed)
     box = np.diag([nx, ny * np.sqrt(3), len(sequence) * LAYER_SPACING])
     layer = np.repeat(np.arange(len(sequence), dtype=np.int32), len(plane))
