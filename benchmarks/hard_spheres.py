@@ -181,8 +181,8 @@ def table(runs) -> list[str]:
     ]
     for label, path, seconds in runs:
         s = statistics(path)
-        cells = [str(s["sweeps"]), f"{s['d']:.3f}", f"{s['acceptance']:.3f}", f"{s['msd_start']:.1f}"]
-        cells += [f"{s['msd_frames']:.1f}", f"{seconds:.0f} s" if seconds else "cached"]
+        cells = [str(s["sweeps"]), f"{s['d']:.3f}", f"{s['acceptance']:.3f}", f"{s['msd_start']:.3g}"]
+        cells += [f"{s['msd_frames']:.3g}", f"{seconds:.0f} s" if seconds else "cached"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
