@@ -6,8 +6,9 @@ prototypes at noise 0-0.12, the liquid, similar prototypes merged) name every pa
 * Thermal crystals (the LAMMPS runs of ``thermal_crystals.py``, cached in ``--cache``; ~9 min of MD
   the first time): per T / T_m, the fraction of particles identified as their run's structure
   (cF4-Cu for fcc, hP2-Mg for hcp, cI2-W for bcc, cF8-C for cubic diamond, ``liquid`` for the liquids),
-  out of all 49 structures, next to PTM (fcc/hcp/bcc/cubic diamond/Other) and adaptive CNA (+
-  IdentifyDiamond), which choose among 4 and 5. Also the ordered fraction each method reports.
+  out of all the classifier's structures, next to PTM (fcc/hcp/bcc/cubic and hexagonal diamond/Other)
+  and adaptive CNA (+ IdentifyDiamond, cubic and hexagonal), which choose among 6. Also the ordered
+  fraction each method reports.
 * Held-out prototypes: the 44 prototypes pretraining never saw, fresh noise draws at ``--sigma``
   (several); a particle is right when it is named its prototype or a structure the prototype's
   sites are merged into (``References.aliases``). Also the 6 prototypes the seed paper trained on.
@@ -16,10 +17,19 @@ prototypes at noise 0-0.12, the liquid, similar prototypes merged) name every pa
   q6_avg > 0.35 and PTM (ordered = not Other) with nuclei of those ordered particles clustered the same
   way. Writes ``figures/nucleation_largest_cluster.png``.
 
+* Open-set parts (``open_set_parts.py``, which says what each measures): ``diamond`` (cubic vs
+  hexagonal Stillinger-Weber diamond at 0.25-1.0 T_m), ``fluids`` (HPMC hard-sphere fluids, LJ
+  vapours: named any crystal), ``defects`` (polycrystal, slab, ideal gas, jammed packing: what grain
+  boundaries, surfaces, cores, gas and glass are named), ``binary`` (chemical ordering of binary
+  prototypes with noise and antisites, random solid solutions) and ``stacking`` (stacking faults,
+  twins and random stackings against the first-shell truth). Their data: ``hard_spheres.py``
+  (``--fluid-cache``), ``lj_systems.py`` and ``thermal_crystals.py`` (``--cache``), made on first use.
+
 Prints markdown tables and appends them under ``## identification`` in ``benchmarks/RESULTS.md``.
 
     python benchmarks/identification.py
     python benchmarks/identification.py --no-append --particles 400 --parts prototypes
+    python benchmarks/identification.py --no-append --parts diamond,fluids,defects,binary,stacking
 """
 
 from __future__ import annotations
@@ -28,8 +38,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import open_set_parts
+from hard_spheres import CACHE as HARD_SPHERE_CACHE
+from lj_systems import POLYCRYSTAL
 from noise_classification import cell, common_arguments, load, publish
-from thermal_crystals import BUCKETS, CLASSES, HERE, SYSTEMS, bucket_name, ovito_classes, simulate
+from thermal_crystals import BUCKETS, CLASSES, HERE, bucket_name, ovito_classes, simulate
 
 import simssl
 from simssl.compute import Steinhardt
@@ -42,8 +55,10 @@ HEADING = "## identification"
 LIBRARY_NAME = {"fcc": "cF4-Cu", "hcp": "hP2-Mg", "bcc": "cI2-W", "diamond": "cF8-C"}
 LIQUID_CLASS = CLASSES.index("liquid")
 Q6_THRESHOLD = 0.35
-#: the benchmark's three parts (``--parts``)
-PARTS = ("thermal", "prototypes", "nuclei")
+#: the benchmark's parts (``--parts``): the closed-set ones here, the open-set ones in open_set_parts.py
+PARTS = ("thermal", "prototypes", "nuclei", "diamond", "fluids", "defects", "binary", "stacking")
+#: the thermal part's runs (hexagonal diamond is the ``diamond`` part's, next to cubic diamond)
+THERMAL_SYSTEMS = ("fcc", "hcp", "bcc", "diamond")
 #: atoms per system of the cached thermal runs (thermal_crystals.py's default)
 THERMAL_ATOMS = 4000
 
@@ -52,7 +67,7 @@ def thermal(identify: Identify, args) -> list[str]:
     """Markdown: per bucket, right-structure accuracy and reported ordered fraction of identification, PTM, a-CNA."""
     names = identify.structure_names
     right, ordered = {}, {}
-    for system in SYSTEMS:
+    for system in THERMAL_SYSTEMS:
         for bucket in BUCKETS:
             path, _ = simulate(system, bucket, args)
             want = 0 if bucket == "liquid" else names.index(LIBRARY_NAME[system])
@@ -69,7 +84,8 @@ def thermal(identify: Identify, args) -> list[str]:
                     ordered.setdefault((bucket, method), []).append(order)
             print(f"{system} {bucket_name(bucket)} done", flush=True)
     lines = [
-        "| T / T_m | identify (of 49) | PTM (of 5) | a-CNA (of 5) | ordered: identify | PTM | a-CNA |",
+        f"| T / T_m | identify (of {len(names)}) | PTM (of {len(CLASSES)}) | a-CNA (of {len(CLASSES)}) "
+        "| ordered: identify | PTM | a-CNA |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for bucket in BUCKETS:
@@ -169,19 +185,31 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, default=HERE / ".thermal_cache", help="cached LAMMPS dumps")
     parser.add_argument("--sigmas", type=lambda s: [float(x) for x in s.split(",")], default=[0.05, 0.1])
     parser.add_argument(
+        "--fluid-cache", type=Path, default=HARD_SPHERE_CACHE, help="cached HOOMD hard-sphere runs (hard_spheres.py)"
+    )
+    parser.add_argument(
+        "--polycrystal-particles",
+        type=int,
+        default=POLYCRYSTAL["n_particles"],
+        help=f"particles of the static polycrystal of the defects part (default: {POLYCRYSTAL['n_particles']})",
+    )
+    parser.add_argument(
         "--parts",
         type=lambda s: set(s.split(",")),
         default=set(PARTS),
         help=f"comma-separated subset of {', '.join(PARTS)} (default: all)",
     )
     args = parser.parse_args(argv)
-    identify = Identify(load(args), device=args.device, compile=args.compile)
+    if args.parts - set(PARTS):
+        parser.error(f"unknown part(s) {', '.join(sorted(args.parts - set(PARTS)))}; choose from {', '.join(PARTS)}")
+    model = load(args)
+    identify = Identify(model, device=args.device, compile=args.compile)
+    thermal_args = type("ThermalArgs", (), {"seed": args.seed, "particles": THERMAL_ATOMS, "cache": args.cache})
     lines = [
         f"- references: the default model's shipped ones, {len(identify.structure_names)} structures "
         f"({len(identify.library.aliases)} prototypes wholly or partly merged into simpler ones); no fitting",
     ]
     if "thermal" in args.parts:
-        thermal_args = type("ThermalArgs", (), {"seed": args.seed, "particles": THERMAL_ATOMS, "cache": args.cache})
         lines += [
             "",
             "Thermal crystals (fraction of particles named their run's structure; ordered = not liquid / not Other):",
@@ -207,6 +235,22 @@ def main(argv=None) -> int:
             lines += ["", *nucleation_lines(label, series)]
         figure(curves, HERE / "figures" / "nucleation_largest_cluster.png")
         lines += ["", "- figure: `benchmarks/figures/nucleation_largest_cluster.png`"]
+    open_set = {
+        "diamond": ("Cubic vs hexagonal diamond (Stillinger-Weber Si, LAMMPS, thermal_crystals.py): fraction named "
+                    "right, `other` counted wrong", lambda: open_set_parts.diamond(identify, thermal_args)),
+        "fluids": ("Fluids that must not be called crystals: fraction of particles named any crystal",
+                   lambda: open_set_parts.fluids(identify, args)),
+        "defects": ("Grain boundaries, free surfaces, a gas and a glass: what each region is named",
+                    lambda: open_set_parts.defects(identify, args)),
+        "binary": ("Chemical ordering of binary crystals and random solid solutions",
+                   lambda: open_set_parts.binary(model, identify, args)),
+        "stacking": ("Stacking faults and twins (issue 24 item 2): fcc/hcp per particle against the first-shell truth",
+                     lambda: open_set_parts.stacking(identify, args)),
+    }  # fmt: skip
+    for part, (title, run) in open_set.items():
+        if part in args.parts:
+            lines += ["", f"{title}:", "", *run()]
+            print(f"{part} done", flush=True)
     publish(args, argv, lines, HEADING)
     return 0
 

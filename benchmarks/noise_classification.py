@@ -111,8 +111,8 @@ def ptm_accuracy(frames, labels) -> float | None:
     PTM: FCC/BCC/HCP/SC/cubic diamond, no RMSD cutoff.
     """
     try:
-        from ovito.data import DataCollection
         from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
+        from ovito_baselines import ptm
     except ImportError:
         return None
     wanted = {
@@ -123,19 +123,7 @@ def ptm_accuracy(frames, labels) -> float | None:
         "diamond": PTM.Type.CUBIC_DIAMOND,
     }
     expected = np.array([int(wanted[name]) for name in STRUCTURES])[labels]
-    modifier = PTM(rmsd_cutoff=0.0)
-    for structure in modifier.structures:
-        structure.enabled = structure.id in {int(t) for t in wanted.values()}
-    found = []
-    for frame in frames:
-        data = DataCollection()
-        cell = np.asarray(frame.box.to_matrix())
-        data.create_cell(
-            np.column_stack([cell, -0.5 * cell.sum(axis=1)]), pbc=(True, True, True)
-        )  # freud boxes are centered
-        data.create_particles(count=frame.n_particles).create_property("Position", data=frame.positions)
-        data.apply(modifier)
-        found.append(np.asarray(data.particles["Structure Type"]))
+    found = [ptm(frame, rmsd_cutoff=0.0, structures=wanted.values()) for frame in frames]
     return float(np.mean(np.concatenate(found) == expected))
 
 

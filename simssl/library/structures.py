@@ -218,6 +218,60 @@ def replication(lattice: np.ndarray, n_basis: int, n_particles: int) -> np.ndarr
     return candidates[np.argmin(score)]
 
 
+def supercell(lattice, positions, n_particles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A crystal rescaled to shortest distance 1 and replicated to about ``n_particles`` particles.
+
+    Parameters
+    ----------
+    lattice : array_like
+        Lattice vectors as rows, (3, 3).
+    positions : array_like
+        Fractional positions, (n, 3).
+    n_particles : int
+        Approximate number of particles; must be positive.
+
+    Returns
+    -------
+    box : numpy.ndarray
+        The supercell's vectors as rows, (3, 3) float64.
+    points : numpy.ndarray
+        Cartesian positions, (N, 3) float64, cell by cell.
+    basis : numpy.ndarray
+        (N,) int: the unit-cell site (row of ``positions``) of every particle.
+    """
+    if int(n_particles) < 1:
+        raise SimsslError(f"n_particles must be positive, got {n_particles}")
+    lattice = np.asarray(lattice, dtype=np.float64)
+    positions = np.asarray(positions, dtype=np.float64)
+    lattice = lattice / shortest_distance(lattice, positions)
+    repeats = replication(lattice, len(positions), n_particles)
+    points = _cartesian_grid(lattice, positions, repeats)
+    return lattice * repeats[:, None], points, np.tile(np.arange(len(positions)), int(np.prod(repeats)))
+
+
+def displaced(points: np.ndarray, noise: float, seed=None) -> np.ndarray:
+    """``points`` plus Gaussian noise of standard deviation ``noise`` per Cartesian component.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (N, 3).
+    noise : float
+        Finite, non-negative; 0 returns ``points`` unchanged.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 3) float64.
+    """
+    if not np.isfinite(noise) or noise < 0:
+        raise SimsslError(f"noise must be a finite non-negative standard deviation, got {noise}")
+    if noise == 0:
+        return points
+    return points + np.random.default_rng(seed).normal(scale=noise, size=points.shape)
+
+
 def replicated(
     lattice, positions, n_particles: int = 4096, noise: float = 0.0, seed=None, source: str | None = None
 ) -> Frame:
@@ -243,18 +297,8 @@ def replicated(
     Frame
         One-component (type ``"A"``).
     """
-    if not np.isfinite(noise) or noise < 0:
-        raise SimsslError(f"noise must be a finite non-negative standard deviation, got {noise}")
-    if int(n_particles) < 1:
-        raise SimsslError(f"n_particles must be positive, got {n_particles}")
-    lattice = np.asarray(lattice, dtype=np.float64)
-    positions = np.asarray(positions, dtype=np.float64)
-    lattice = lattice / shortest_distance(lattice, positions)
-    repeats = replication(lattice, len(positions), n_particles)
-    points = _cartesian_grid(lattice, positions, repeats)
-    if noise > 0:
-        points = points + np.random.default_rng(seed).normal(scale=noise, size=points.shape)
-    return frame_from_lattice(lattice * repeats[:, None], points, type_names=("A",), source=source)
+    box, points, _ = supercell(lattice, positions, n_particles)
+    return frame_from_lattice(box, displaced(points, noise, seed), type_names=("A",), source=source)
 
 
 def _group_number(space_group) -> int:
