@@ -16,15 +16,21 @@ klarh/flowws-structure-pretraining, 20221206_geom_pretraining.Makefile).
 
 pyriodic stores Cartesian positions in float32; fractional coordinates within 1e-5 of a multiple
 of 1/48 (special Wyckoff positions: 0, 1/8, 1/6, 1/4, 1/3, ...) are snapped to it exactly.
+
+:data:`EXTRA` cells are added by hand where "the first row per name" hides a structure the library
+needs: AFLOW's lonsdaleite (A_hP4_194_f) shares the name hP4-C with the three-coordinated cell the
+first row gives, so hexagonal diamond enters as ``hP4-Si`` (lonsdaleite-type hexagonal silicon, Si-IV):
+P6_3/mmc, 4f at z = 1/16 with the ideal c / a = sqrt(8/3), every bond the same length.
+``python benchmarks/make_prototypes.py --extra`` adds them to the shipped file without pyriodic.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
-import pyriodic
 
 PAPER_TRAIN = "cF4-Cu cI2-W cP1-Po cP46-Si hP2-Mg tP30-U".split()
 PAPER_HELD_OUT = (
@@ -36,6 +42,18 @@ PAPER_HELD_OUT = (
 SNAP = 48  # special positions are multiples of 1/48 in every AFLOW one-component cell
 #: the shipped data file (simssl/library/prototypes.json), written from this script outside the package
 OUTPUT = Path(__file__).resolve().parents[1] / "simssl" / "library" / "prototypes.json"
+
+
+#: hand-made cells (see the module docstring): lattice rows in Angstrom and fractional positions
+EXTRA = {
+    "hP4-Si": dict(
+        name="hP4-Si",
+        space_group=194,
+        paper=None,
+        lattice=[[3.84, 0.0, 0.0], [-1.92, 3.84 * np.sqrt(3) / 2, 0.0], [0.0, 0.0, 3.84 * np.sqrt(8 / 3)]],
+        positions=[[1 / 3, 2 / 3, 1 / 16], [2 / 3, 1 / 3, 9 / 16], [2 / 3, 1 / 3, 15 / 16], [1 / 3, 2 / 3, 7 / 16]],
+    )
+}
 
 
 def lattice_rows(box) -> np.ndarray:
@@ -54,7 +72,29 @@ def fractional(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.round(values % 1.0, 9) % 1.0
 
 
+def write(entries: dict) -> None:
+    """Write the table (header, then one line per prototype, sorted by name) to :data:`OUTPUT`."""
+    header = dict(
+        source="AFLOW prototype encyclopedia via pyriodic-structures + pyriodic-aflow 0.1.1; see make_prototypes.py",
+        lattice="rows are the lattice vectors a, b, c (Angstrom, AFLOW's values)",
+        positions="fractional coordinates in [0, 1)",
+        paper="role in the seed paper: train, held_out or null",
+    )
+    lines = [json.dumps(entries[name], separators=(",", ":")) for name in sorted(entries)]
+    OUTPUT.write_text(json.dumps(header, indent=1)[:-2] + ',\n "prototypes": [\n' + ",\n".join(lines) + "\n]}\n")
+    print(
+        f"wrote {len(entries)} prototypes "
+        f"({sum(e['paper'] is not None for e in entries.values())} from the seed paper) to {OUTPUT}"
+    )
+
+
 def main() -> None:
+    if "--extra" in sys.argv[1:]:  # add EXTRA to the shipped table (no pyriodic needed)
+        entries = {entry["name"]: entry for entry in json.loads(OUTPUT.read_text())["prototypes"]}
+        write(entries | {name: _rounded(entry) for name, entry in EXTRA.items()})
+        return
+    import pyriodic
+
     paper = {name: "train" for name in PAPER_TRAIN} | {name: "held_out" for name in PAPER_HELD_OUT}
     entries = {}
     for name, space_group, structure in pyriodic.db.query(
@@ -72,17 +112,14 @@ def main() -> None:
         )
     missing = sorted(set(paper) - set(entries))
     assert not missing, f"seed-paper structures missing from the database: {missing}"
-    header = dict(
-        source="AFLOW prototype encyclopedia via pyriodic-structures + pyriodic-aflow 0.1.1; see make_prototypes.py",
-        lattice="rows are the lattice vectors a, b, c (Angstrom, AFLOW's values)",
-        positions="fractional coordinates in [0, 1)",
-        paper="role in the seed paper: train, held_out or null",
-    )
-    lines = [json.dumps(entries[name], separators=(",", ":")) for name in sorted(entries)]
-    OUTPUT.write_text(json.dumps(header, indent=1)[:-2] + ',\n "prototypes": [\n' + ",\n".join(lines) + "\n]}\n")
-    print(
-        f"wrote {len(entries)} prototypes "
-        f"({sum(e['paper'] is not None for e in entries.values())} from the seed paper) to {OUTPUT}"
+    write(entries | {name: _rounded(entry) for name, entry in EXTRA.items()})
+
+
+def _rounded(entry: dict) -> dict:
+    """An :data:`EXTRA` cell with plain floats rounded like the exported ones."""
+    return entry | dict(
+        lattice=np.round(np.asarray(entry["lattice"], dtype=float), 12).tolist(),
+        positions=np.round(np.asarray(entry["positions"], dtype=float), 9).tolist(),
     )
 
 

@@ -3,10 +3,10 @@
 Run after the default model changes (its references are tied to its weights by a hash: references
 of another model are never used, they would be rebuilt and cached instead)::
 
-    python benchmarks/make_references.py            # ~3.5 min on 2 idle cores
+    python benchmarks/make_references.py            # minutes on 2 idle cores (+ ~9 min of MD the first time)
     python benchmarks/make_references.py --check    # rebuild in memory and compare with the shipped file
 
-Everything is seeded (noise draws, liquids, k-means); thread counts may change the last bits of
+Everything is seeded (noise draws, stackings, disorder kinds, k-means); thread counts may change the last bits of
 the embeddings, so ``--check`` compares names and merges exactly and centers to 1e-3.
 """
 
@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from simssl.identify import References, build_references
+from simssl.library.references import Library, build_library
 from simssl.library import shipped_references_path
 from simssl.model import load_model
 
@@ -27,19 +27,21 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
     args = parser.parse_args(argv)
     path = shipped_references_path()
-    references = build_references(load_model(None))
+    references = build_library(load_model(None))
     print(f"{len(references.names)} structures, {len(references.centers)} centers, T {references.temperature:.4g}")
     print("merged:", ", ".join(f"{name} -> {'/'.join(into)}" for name, into in references.aliases.items()))
     if not args.check:
         references.save(path)
         print(f"wrote {path}")
         return 0
-    shipped = References.load(path)
+    shipped = Library.load(path)
     same = (
-        shipped.names == references.names
+        shipped is not None
+        and shipped.names == references.names
         and shipped.aliases == references.aliases
         and shipped.centers.shape == references.centers.shape
         and np.allclose(shipped.centers, references.centers, atol=1e-3)
+        and np.allclose(shipped.radii, references.radii, atol=1e-3)
     )
     print("same as the shipped references" if same else "DIFFERENT from the shipped references")
     return 0 if same else 1

@@ -245,8 +245,8 @@ class ProcessResult:
     order : list of dict
         Per frame with identification (``structure`` and ``cluster``): its
         :func:`~simssl.nuclei.order_summary` (ordered fraction, number of nuclei, largest nucleus).
-    structure_counts : numpy.ndarray
-        Particles identified as each structure, over all frames (int64, by structure index).
+    structure_counts : dict of int to int
+        Particles identified as each structure, over all frames, by structure index (-1: ``other``).
     structure_names : tuple of str
         Names of the structure indices (set by :func:`process` from its :class:`~simssl.identify.Identify`).
     """
@@ -258,7 +258,7 @@ class ProcessResult:
     resumed: int = 0  #: of :attr:`n_frames`, those kept from an interrupted run's partial output
     running: RunningStats = field(default_factory=RunningStats, repr=False)
     order: list[dict] = field(default_factory=list)
-    structure_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    structure_counts: dict[int, int] = field(default_factory=dict, repr=False)
     structure_names: tuple[str, ...] = ()
 
     @property
@@ -295,11 +295,9 @@ class ProcessResult:
         self.running.add({name: value for name, value in quantities.items() if name not in categorical})
         if len(categorical) == len(CATEGORICAL):
             self.order.append(order_summary(categorical["structure"], categorical["cluster"]))
-            counts = np.bincount(np.asarray(categorical["structure"], dtype=np.int64))
-            width = max(len(counts), len(self.structure_counts))
-            self.structure_counts = np.pad(self.structure_counts, (0, width - len(self.structure_counts))) + np.pad(
-                counts, (0, width - len(counts))
-            )
+            indices, counts = np.unique(np.asarray(categorical["structure"], dtype=np.int64), return_counts=True)
+            for index, count in zip(indices.tolist(), counts.tolist()):
+                self.structure_counts[index] = self.structure_counts.get(index, 0) + count
         self.n_frames += 1
         self.n_particles += n_particles
 
@@ -318,15 +316,14 @@ class ProcessResult:
         """The identification part of :meth:`summary`: structures over the run, then order per frame."""
         if not self.order:
             return []
-        total = self.structure_counts.sum()
-        shares = sorted(enumerate(self.structure_counts), key=lambda item: -item[1])
-        names = self.structure_names
+        total = sum(self.structure_counts.values())
+        shares = sorted(self.structure_counts.items(), key=lambda item: -item[1])
+        names = self.structure_names  # names[-1] is "other", structure -1
         lines = [
             "  structures (all frames): "
             + ", ".join(
-                f"{names[index] if index < len(names) else index} {100 * count / total:.1f} %"
+                f"{names[index] if -len(names) <= index < len(names) else index} {100 * count / total:.1f} %"
                 for index, count in shares[:SUMMARY_STRUCTURES]
-                if count
             ),
             "  frame  ordered fraction  nuclei  largest nucleus",
         ]

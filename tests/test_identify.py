@@ -14,9 +14,10 @@ from model_helpers import random_rotation
 import simssl
 from simssl.cli import main
 from simssl.frame import frame_from_lattice
-from simssl.identify import LIQUID, Identify, build_references, fit_temperature, references_for
+from simssl.identify import LIQUID, OTHER, Identify, model_library
 from simssl.io.writers import partial_path
 from simssl.library.liquids import lennard_jones_liquid, soft_sphere_packing
+from simssl.library.references import build_library, fit_temperature
 from simssl.library.structures import crystal, random_crystal
 from simssl.nuclei import nuclei, order_summary
 
@@ -30,7 +31,7 @@ def identify():
 
 def test_default_references_ship_with_the_model_and_name_the_liquid_first(identify):
     names = identify.structure_names
-    assert names[0] == LIQUID
+    assert names[0] == LIQUID and names[-1] == OTHER
     assert set(COMMON) <= set(names)
     assert identify.library.model == simssl.compute.model_identity(identify.model)["sha256"]
     # near-duplicates of simpler structures are reported as those (tI2-In is fcc stretched by 8 %)
@@ -82,7 +83,7 @@ def test_fit_temperature_recovers_a_known_softmax():
     probabilities = np.exp(-(distances**2) / 2.0)
     probabilities /= probabilities.sum(1, keepdims=True)
     labels = (rng.uniform(size=(20000, 1)) > probabilities.cumsum(1)).sum(1)
-    assert fit_temperature(distances, labels) == pytest.approx(2.0, rel=0.1)
+    assert fit_temperature(distances**2, labels) == pytest.approx(2.0, rel=0.1)
 
 
 def test_user_references_become_structures(identify, tmp_path):
@@ -96,13 +97,13 @@ def test_user_references_become_structures(identify, tmp_path):
         snapshot.particles.position = reference.positions
         trajectory.append(snapshot)
     mine = Identify(identify.model, references={"mine": list(simssl.read_frames(str(path)))}, progress=False)
-    assert mine.structure_names[-1] == "mine"
+    assert mine.structure_names[-2:] == ("mine", OTHER)
     noisy = simssl.frame_from_lattice(
         np.asarray(reference.box.to_matrix()).T,
         reference.positions + np.random.default_rng(4).normal(scale=0.03, size=reference.positions.shape),
         type_names=("A",),
     )
-    assert np.mean(mine.compute(noisy)["structure"] == len(mine.structure_names) - 1) >= 0.95
+    assert np.mean(mine.compute(noisy)["structure"] == len(mine.structure_names) - 2) >= 0.95
     with pytest.raises(simssl.SimsslError, match="already a structure"):
         Identify(identify.model, references={"liquid": [reference]}, progress=False)
 
@@ -124,16 +125,15 @@ def test_nuclei_are_numbered_by_size_and_disordered_particles_get_minus_one():
     assert np.all(nuclei(frame, np.zeros(frame.n_particles, bool)) == -1)
 
 
-def test_build_references_merges_distortions_into_the_simpler_structure():
+def test_build_library_merges_distortions_into_the_simpler_structure():
     model = simssl.load_model("default")
-    references = build_references(
+    references = build_library(
         model,
         prototypes=["tI2-In", "cF4-Cu", "cI2-W"],
+        disorder={"soft spheres": [soft_sphere_packing(600, 0.45, seed=seed) for seed in (1, 2)]},
         progress=False,
-        liquids=[soft_sphere_packing(600, 0.45, seed=1)],
-        calibration_liquid=soft_sphere_packing(600, 0.45, seed=2),
     )
-    assert references.names == (LIQUID, "cI2-W", "cF4-Cu")  # simplest first: space group 229, then 225
+    assert references.names == (LIQUID, "cI2-W", "cF4-Cu", OTHER)  # simplest first: space group 229, then 225
     assert references.aliases == {"tI2-In": ["cF4-Cu"]}
     assert 0 < references.temperature < 1e4
     assert np.array_equal(np.sort(references.labels), references.labels)
@@ -143,7 +143,7 @@ def test_build_references_merges_distortions_into_the_simpler_structure():
 
 def test_references_of_the_default_model_load_from_the_package(identify, tmp_path, monkeypatch):
     monkeypatch.setenv("SIMSSL_CACHE", str(tmp_path))
-    loaded = references_for(identify.model, progress=False)
+    loaded = model_library(identify.model, progress=False)
     assert loaded.names == identify.structure_names and not list(tmp_path.iterdir())  # nothing built or cached
 
 
