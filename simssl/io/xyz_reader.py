@@ -2,6 +2,12 @@
 
 extXYZ ``pbc`` is honoured: non-periodic directions are analyzed without periodic images (see
 :func:`simssl.frame.frame_from_lattice`); a cluster (``pbc="F F F"``) needs no ``Lattice``.
+
+Type names are the file's own words, as in GSD files: chemical symbols, LAMMPS's type numbers
+(``write_dump ... xyz``) or any name (``A``, ``solvent``). ase accepts only chemical symbols in its
+``species`` column, so the comment-line parser hands ase that column under another name
+(:data:`_TYPE_COLUMN`), which ase then keeps as a plain string array. A step comes from an extXYZ
+``step``/``timestep`` key or from LAMMPS's comment line (``Atoms. Timestep: 700``).
 """
 
 from __future__ import annotations
@@ -71,15 +77,32 @@ def open_xyz(path: str, selection: slice, box=None):
 
 #: key that marks frames whose comment line states ``pbc`` (ase drops it from ``atoms.info``)
 _PBC_GIVEN = "_simssl_pbc_given"
+#: the name under which ase reads the ``species`` column: a plain string column, any type name allowed
+_TYPE_COLUMN = "_simssl_type"
+#: the columns of an XYZ frame whose comment line has no ``Properties`` (ase's default)
+_DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
 _CUT = re.compile(r"Frame has (\d+) atoms, expected (\d+)")
+#: LAMMPS's ``write_dump ... xyz`` comment line: `` Atoms. Timestep: 700``
+_LAMMPS_STEP = re.compile(r"^\s*Atoms\. Timestep:\s*(-?\d+)\s*$")
 
 
 def _comment_parser(line: str) -> dict:
-    """ase's extXYZ comment-line parser, remembering whether the line sets ``pbc``."""
+    """ase's extXYZ comment-line parser, remembering whether the line sets ``pbc``, with types read as text.
+
+    The ``species`` column is renamed :data:`_TYPE_COLUMN` in ``Properties`` so that ase stores its
+    words as they are instead of refusing names that are not chemical symbols; LAMMPS's comment line
+    gives the step.
+    """
     from ase.io.extxyz import key_val_str_to_dict
 
     info = key_val_str_to_dict(line)
     info[_PBC_GIVEN] = "pbc" in info
+    fields = str(info.get("Properties", _DEFAULT_PROPERTIES)).split(":")
+    fields[::3] = [_TYPE_COLUMN if name == "species" else name for name in fields[::3]]
+    info["Properties"] = ":".join(fields)
+    lammps = _LAMMPS_STEP.match(line)
+    if lammps and "step" not in info and "timestep" not in info:
+        info = {"step": int(lammps.group(1)), _PBC_GIVEN: False, "Properties": info["Properties"]}
     return info
 
 
@@ -122,7 +145,7 @@ def _read_error(error, path, index) -> str:
             f"atom lines than its count says?): {message}",
             path,
         )
-    return located(f"not a readable XYZ file (truncated or malformed?): {message}", path, index)
+    return located(f"not a readable XYZ frame: {message}", path, index)
 
 
 def _count_frames(path) -> int:
@@ -147,7 +170,8 @@ def _open(path):
 
 
 def _to_frame(atoms, path, index, box):
-    types, type_names = type_ids(atoms.get_chemical_symbols())
+    names = atoms.arrays.get(_TYPE_COLUMN)  # absent when the file gives atomic numbers (``Z``) instead
+    types, type_names = type_ids(atoms.get_chemical_symbols() if names is None else names)
     step = atoms.info.get("step", atoms.info.get("timestep"))
     pbc_given = bool(atoms.info.pop(_PBC_GIVEN, False))
     has_cell = atoms.cell.any()
