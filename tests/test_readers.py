@@ -19,6 +19,7 @@ from crystals import (
 from scipy.spatial.transform import Rotation
 
 import simssl
+from simssl.frame import BOX_SLACK
 
 
 def q6_of(frame):
@@ -142,6 +143,26 @@ def test_plain_xyz_with_explicit_box(tmp_path):
     frame = simssl.read(path, box=box.Lx)
     np.testing.assert_allclose(q6_of(frame), FCC_Q6, atol=2e-5)
     assert simssl.read(path, box=[box.Lx, box.Ly, box.Lz]).box == box
+
+
+def test_explicit_box_takes_positions_from_any_origin_and_lazily_wrapped(tmp_path):
+    """``box=`` accepts what engines write (positions from 0, some a little outside), refuses a box far too small."""
+    box, points = freud.data.UnitCell.fcc().generate_system(4, scale=np.sqrt(2))
+    length = box.Lx
+    points = np.asarray(points, dtype=np.float64) + length / 2  # from 0 to 7/8 L, as LAMMPS writes them
+    low, high = points[:, 0] < 0.01 * length, points[:, 0] > 0.8 * length
+    points[low, 0] += 1.01 * length  # images of two planes that moved out through x = 0 and x = L,
+    points[high, 0] -= 1.01 * length  # left unwrapped until the next reneighboring
+    spread = np.ptp(points[:, 0]) / length
+    assert low.sum() == high.sum() == 32 and 1.1 < spread < 1 + BOX_SLACK
+    assert np.mean(q6_of(simssl.read(tmp_path / write_xyz(tmp_path, points), box=length))) > 0.55
+    with pytest.raises(simssl.SimsslError, match=f"spread over {2 * spread:.1f} box lengths along x, far outside"):
+        simssl.read(tmp_path / "fcc.xyz", box=length / 2)
+
+
+def write_xyz(directory, points, name="fcc.xyz"):
+    ase.io.write(directory / name, ase.Atoms("Ar" * len(points), positions=points), format="xyz")
+    return name
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def as_box(box) -> freud.box.Box:
 
 
 def open_xyz(path: str, selection: slice, box=None):
-    """Return (None: unknown count, lazy iterator of Frames) for an XYZ/extXYZ file (gzip-compressed too).
+    """Return (None: unknown count, lazy iterator of Frames, frame counter) for an XYZ/extXYZ file (gzip too).
 
     Parameters
     ----------
@@ -65,18 +65,22 @@ def open_xyz(path: str, selection: slice, box=None):
     -------
     n_frames : None
     frames : iterator of Frame
-        Raises :class:`SimsslError` for a truncated, malformed or invalid frame.
+        Raises :class:`SimsslError` for a truncated, malformed or invalid frame, and lets the
+        ``EOFError`` of a gzip stream that ends early through (:func:`simssl.io.read_frames` says so).
+    total : callable
+        Counts the frames in the file (a scan of its count lines), only when called.
 
     Raises
     ------
     SimsslError
         For an invalid ``box``.
     """
-    return None, _iterate(path, selection, None if box is None else as_box(box))
+    return None, _iterate(path, selection, None if box is None else as_box(box)), lambda: _count_frames(path)
 
 
-#: key that marks frames whose comment line states ``pbc`` (ase drops it from ``atoms.info``)
+#: keys that mark frames whose comment line states ``pbc`` or ``Lattice`` (ase drops both from ``atoms.info``)
 _PBC_GIVEN = "_simssl_pbc_given"
+_LATTICE_GIVEN = "_simssl_lattice_given"
 #: the name under which ase reads the ``species`` column: a plain string column, any type name allowed
 _TYPE_COLUMN = "_simssl_type"
 #: the columns of an XYZ frame whose comment line has no ``Properties`` (ase's default)
@@ -95,14 +99,12 @@ def _comment_parser(line: str) -> dict:
     """
     from ase.io.extxyz import key_val_str_to_dict
 
-    info = key_val_str_to_dict(line)
-    info[_PBC_GIVEN] = "pbc" in info
+    lammps = _LAMMPS_STEP.match(line)
+    info = {"step": int(lammps.group(1))} if lammps else key_val_str_to_dict(line)
+    info[_PBC_GIVEN], info[_LATTICE_GIVEN] = "pbc" in info, "Lattice" in info
     fields = str(info.get("Properties", _DEFAULT_PROPERTIES)).split(":")
     fields[::3] = [_TYPE_COLUMN if name == "species" else name for name in fields[::3]]
     info["Properties"] = ":".join(fields)
-    lammps = _LAMMPS_STEP.match(line)
-    if lammps and "step" not in info and "timestep" not in info:
-        info = {"step": int(lammps.group(1)), _PBC_GIVEN: False, "Properties": info["Properties"]}
     return info
 
 
@@ -120,6 +122,8 @@ def _iterate(path, selection, box):
             atoms = next(frames)
         except StopIteration:
             return
+        except EOFError:
+            raise
         except Exception as error:
             raise SimsslError(_read_error(error, path, index)) from None
         position += 1
@@ -149,7 +153,7 @@ def _read_error(error, path, index) -> str:
 
 
 def _count_frames(path) -> int:
-    """Frames in an XYZ file as ase's scan counts them (a cut last frame too); only on the error path."""
+    """Frames in an XYZ file as ase's scan counts them (a cut last frame too); only for messages."""
     count = 0
     with _open(path) as handle:
         while (line := handle.readline()).strip():
@@ -174,12 +178,12 @@ def _to_frame(atoms, path, index, box):
     types, type_names = type_ids(atoms.get_chemical_symbols() if names is None else names)
     step = atoms.info.get("step", atoms.info.get("timestep"))
     pbc_given = bool(atoms.info.pop(_PBC_GIVEN, False))
-    has_cell = atoms.cell.any()
+    has_cell = bool(atoms.info.pop(_LATTICE_GIVEN, False))  # a Lattice of zeros too: a zero-volume box
     # pbc: stated in the comment line, or implied by a Lattice (ase: all True); plain XYZ has neither
     periodic = tuple(bool(p) for p in atoms.pbc) if pbc_given or has_cell else (True, True, True)
     kwargs = dict(types=types, type_names=type_names, step=step, source=path, index=index, periodic=periodic)
     if box is not None:
-        return make_frame(box, atoms.positions, **kwargs)
+        return make_frame(box, atoms.positions, given_box=True, **kwargs)
     if not any(periodic):  # a cluster: its box comes from the particles' extent
         return frame_from_lattice(np.asarray(atoms.cell[:]), atoms.positions, **kwargs)
     if not has_cell:
