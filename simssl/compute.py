@@ -84,12 +84,13 @@ class Steinhardt:
     weighted : bool
         Voronoi neighbors weighted by facet area (builds its own neighbors; ``num_neighbors`` becomes 0).
     num_neighbors : int
-        Nearest neighbors per particle (12: FCC's first shell).
+        Nearest neighbors per particle (12: FCC's first shell); at least 2.
 
     Raises
     ------
     SimsslError
-        If the degrees are not distinct positive integers.
+        If the degrees are not distinct positive integers, or ``num_neighbors`` is below 2 (with one
+        neighbor every q_l is 1, whatever the structure).
     """
 
     l: tuple[int, ...] = STEINHARDT_DEGREES
@@ -102,6 +103,17 @@ class Steinhardt:
         object.__setattr__(self, "l", parse_degrees(self.l))
         if self.weighted:
             object.__setattr__(self, "num_neighbors", 0)  # Voronoi builds its own neighbors
+        elif self.num_neighbors < 2:
+            k = self.num_neighbors
+            raise SimsslError(
+                f"--steinhardt-k {k} (num_neighbors={k}): "
+                + (
+                    "with one neighbor q_l is 1 for every particle, whatever the structure"
+                    if k == 1
+                    else "no neighbors"
+                )
+                + "; use 2 or more (12: FCC's first shell)"
+            )
 
     @property
     def names(self) -> list[str]:
