@@ -163,10 +163,9 @@ def test_live_output_carries_the_structure_names(tmp_path, capsys):
     from simssl.cli import main
     from simssl.io.writers import read_fingerprint
     from simssl.plots import load_processed
-    from simssl.plugins.hoomd import NAMESPACE, RECORD, OrderAnalyzer
+    from simssl.plugins.hoomd import NAMESPACE, OrderAnalyzer
 
     analyzer = OrderAnalyzer(identify=True, model=None, steinhardt=(6,))
-    assert analyzer.loggables[RECORD] == "string"
     for categories, name in ((["particle", "scalar", "string"], "with.gsd"), (["particle", "scalar"], "without.gsd")):
         simulation, _ = _example().build_simulation(cells=4, density=1.0, kT=0.05, seed=5)
         logger = hoomd.logging.Logger(categories=categories)
@@ -178,19 +177,19 @@ def test_live_output_carries_the_structure_names(tmp_path, capsys):
         writer.flush()
         del simulation, writer
 
-    with gsd.hoomd.open(str(tmp_path / "with.gsd")) as trajectory:
-        assert len(trajectory) == 2
-        log = trajectory[0].log
-    assert f"{NAMESPACE}/{RECORD}" in log
-    record = read_fingerprint(log)
     names = list(analyzer.structure_names)
-    assert record["analyzers"][-1]["structures"] == names and record["input"]["path"].startswith("HOOMD-blue")
-    assert load_processed(tmp_path / "with.gsd").structure_names == tuple(names)  # the plot legend's names
     assert main(["info", str(tmp_path / "with.gsd")]) == 0
     printed = capsys.readouterr().out
     assert f"from HOOMD-blue {hoomd.version.version} (live: OrderAnalyzer)" in printed
     fcc = names.index("cF4-Cu")
     assert "    0  liquid\n" in printed and f"{fcc:5d}  cF4-Cu" in printed
+    assert load_processed(tmp_path / "with.gsd").structure_names == tuple(names)  # the plot legend's names
+    with gsd.hoomd.open(str(tmp_path / "with.gsd")) as trajectory:
+        assert len(trajectory) == 2
+        log = trajectory[0].log
+    assert analyzer.loggables["fingerprint"] == "string" and f"{NAMESPACE}/fingerprint" in log
+    record = read_fingerprint(log)
+    assert record["analyzers"][-1]["structures"] == names and record["input"]["path"].startswith("HOOMD-blue")
 
     assert read_fingerprint(gsd.hoomd.open(str(tmp_path / "without.gsd"))[0].log) is None
     assert load_processed(tmp_path / "without.gsd").structure_names is None

@@ -354,8 +354,6 @@ def test_clusters_are_refused_for_a_file_without_embeddings(processed_pair, caps
 
 def test_npz_gets_a_snapshot_to_scale_with_labels_and_colorbar(processed_pair, tmp_path, capsys):
     """Issue 24, item 10: .npz outputs store positions, so they get the snapshot; equal lengths on every axis."""
-    from simssl.plots import order_fractions, snapshot_figure
-
     _, averaged = processed_pair
     assert main(["plot", str(averaged), "-o", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()[:3]
@@ -364,6 +362,8 @@ def test_npz_gets_a_snapshot_to_scale_with_labels_and_colorbar(processed_pair, t
         "averaged_order_fraction.png",
         "averaged_snapshot.png",
     ]
+    from simssl.plots import order_fractions, snapshot_figure
+
     processed = load_processed(averaged)
     assert "positions" not in processed.columns and "type_names" not in processed.columns  # not quantities
     figure = snapshot_figure(processed, order_fractions(processed))
