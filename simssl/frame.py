@@ -401,11 +401,11 @@ def _refuse_coincident(positions: np.ndarray, fail, ids=None) -> None:
     shared = counts > 1
     order = np.argsort(first[shared])
     groups, sizes = first[shared][order], counts[shared][order]
-    name = (lambda i: f"particle id {np.asarray(ids)[i]}") if ids is not None else (lambda i: f"particle index {i}")
+    who = f"particle id {np.asarray(ids)[groups[0]]}" if ids is not None else f"particle index {groups[0]}"
     where = ", ".join(f"{float(x):g}" for x in positions[groups[0]])
     fail(
         f"{int(sizes.sum())} particles are coincident, at {len(groups)} shared position(s) (first: {sizes[0]} at "
-        f"({where}), {name(groups[0])} and others); remove duplicated particles: their bonds have no direction"
+        f"({where}), {who} and others); remove duplicated particles: their bonds have no direction"
     )
 
 

@@ -472,8 +472,7 @@ def plot(
     processed = load_processed(path)
     columns = processed.columns
     stem, wanted = planned_pictures(path, processed, out_dir, n_clusters, q6_threshold, force)
-    rule = q6_rule(columns, q6_threshold)
-    q6_name = rule.name
+    q6_name = _q6_name(columns)
     identified = "structure" in columns
     if out_dir is not None:
         try:
@@ -526,47 +525,7 @@ def plot(
             figure.suptitle(f"{q6_name} per particle (no embeddings in this file: process with --model to add them)")
         written.append(save_figure(figure, stem + PICTURES[0]))
 
-    figure, axis = plt.subplots(figsize=(6, 4))
-    threshold = rule.threshold
-    if identified:  # the identification names the ordered particles: no k-means fraction next to it
-        axis.plot(processed.steps, series["identified"], "o-", label="identified ordered (structure > 0)")
-        if series["q6"] is not None:
-            axis.plot(processed.steps, series["q6"], "s--", label=f"per particle: {rule.words}")
-        if series["ptm"] is not None:
-            axis.plot(processed.steps, series["ptm"], "^:", label="PTM (OVITO defaults): not 'Other'")
-    else:
-        if "clusters" in fractions:
-            axis.plot(
-                processed.steps,
-                fractions["clusters"],
-                "o-",
-                label=f"in {_cluster_words(fractions)} with mean {q6_name} > {threshold:g}",
-            )
-        elif "shares" in fractions:  # clusters, but no threshold to name them: each one's share
-            for cluster, share in enumerate(fractions["shares"].T):
-                mean = fractions.get("cluster_q6")
-                axis.plot(
-                    processed.steps,
-                    share,
-                    "o-",
-                    label=f"embedding cluster {cluster}" + (f" (mean {q6_name} {mean[cluster]:.2f})" if mean else ""),
-                )
-            axis.set_ylabel("fraction of particles in each embedding cluster")
-        if "q6" in fractions:
-            axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {rule.words}")
-        if fractions.get("n_clusters") == 1:
-            axis.text(
-                0.02, 0.97, f"embeddings: {_cluster_words(fractions)}", transform=axis.transAxes, fontsize=7, va="top"
-            )
-    if threshold is None and q6_name:  # say on the figure why there is no q6 curve
-        axis.text(0.02, 0.02, _wrapped_words(rule.words), transform=axis.transAxes, fontsize=7, va="bottom")
-    axis.set_xlabel("step")
-    if not axis.get_ylabel():
-        axis.set_ylabel("fraction of particles called ordered")
-    axis.set_ylim(-0.02, 1.02)
-    if axis.get_legend_handles_labels()[0]:
-        axis.legend(fontsize=8)
-    written.append(save_figure(figure, stem + PICTURES[1]))
+    written.append(save_figure(order_fraction_figure(processed, fractions, series), stem + PICTURES[1]))
 
     if wanted[PICTURES[2]]:
         written.append(save_figure(snapshot_figure(processed, fractions), stem + PICTURES[2]))
@@ -647,6 +606,70 @@ def _wrapped_words(text: str, width: int = 90) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width))
+
+
+def order_fraction_figure(processed: Processed, fractions: dict, series: dict | None = None):
+    """The ordered fraction over time: identified (with PTM next to it) or by embedding cluster, and by q6.
+
+    The q6 curve follows :func:`q6_rule`; where there is none (raw q6 without a threshold) the
+    figure says why. Without identification, embedding clusters are named ordered by their mean
+    q6, or, without a threshold, each cluster's share is drawn.
+
+    Parameters
+    ----------
+    processed : Processed
+    fractions : dict
+        :func:`order_fractions` of the file.
+    series : dict or None
+        :func:`order_series` of the file (needed with identification).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = pyplot()
+    rule, q6_name = fractions["q6_rule"], fractions["q6_name"]
+    figure, axis = plt.subplots(figsize=(6, 4))
+    threshold = rule.threshold
+    if "structure" in processed.columns:  # identification names the ordered particles: no k-means fraction here
+        axis.plot(processed.steps, series["identified"], "o-", label="identified ordered (structure > 0)")
+        if series["q6"] is not None:
+            axis.plot(processed.steps, series["q6"], "s--", label=f"per particle: {rule.words}")
+        if series["ptm"] is not None:
+            axis.plot(processed.steps, series["ptm"], "^:", label="PTM (OVITO defaults): not 'Other'")
+    else:
+        if "clusters" in fractions:
+            axis.plot(
+                processed.steps,
+                fractions["clusters"],
+                "o-",
+                label=f"in {_cluster_words(fractions)} with mean {q6_name} > {threshold:g}",
+            )
+        elif "shares" in fractions:  # clusters, but no threshold to name them: each one's share
+            for cluster, share in enumerate(fractions["shares"].T):
+                mean = fractions.get("cluster_q6")
+                axis.plot(
+                    processed.steps,
+                    share,
+                    "o-",
+                    label=f"embedding cluster {cluster}" + (f" (mean {q6_name} {mean[cluster]:.2f})" if mean else ""),
+                )
+            axis.set_ylabel("fraction of particles in each embedding cluster")
+        if "q6" in fractions:
+            axis.plot(processed.steps, fractions["q6"], "s--", label=f"per particle: {rule.words}")
+        if fractions.get("n_clusters") == 1:
+            axis.text(
+                0.02, 0.97, f"embeddings: {_cluster_words(fractions)}", transform=axis.transAxes, fontsize=7, va="top"
+            )
+    if threshold is None and q6_name:  # say on the figure why there is no q6 curve
+        axis.text(0.02, 0.02, _wrapped_words(rule.words), transform=axis.transAxes, fontsize=7, va="bottom")
+    axis.set_xlabel("step")
+    if not axis.get_ylabel():
+        axis.set_ylabel("fraction of particles called ordered")
+    axis.set_ylim(-0.02, 1.02)
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(fontsize=8)
+    return figure
 
 
 def snapshot_figure(processed: Processed, fractions: dict):
