@@ -896,8 +896,9 @@ def test_unwritable_output_names_the_users_path(one_frame, tmp_path, capsys):
         pytest.skip(f"{directory} is writable here")
     for name in ("out.gsd", "out.npz"):
         assert main(["process", str(one_frame), "-o", f"{directory}/{name}", "--quiet"]) == 2
-        one_sentence(capsys.readouterr().err, f"simssl: error: {directory}/{name}: cannot write it")
-        assert ".part" not in capsys.readouterr().err
+        err = capsys.readouterr().err
+        one_sentence(err, f"simssl: error: {directory}/{name}: ")
+        assert ".part" not in err and "Permission denied" in err
 
 
 def _writable(directory) -> bool:

@@ -189,7 +189,8 @@ def test_live_output_carries_the_structure_names(tmp_path, capsys):
         log = trajectory[0].log
     assert analyzer.loggables["fingerprint"] == "string" and f"{NAMESPACE}/fingerprint" in log
     record = read_fingerprint(log)
-    assert record["analyzers"][-1]["structures"] == names and record["input"]["path"].startswith("HOOMD-blue")
+    identify = next(item for item in record["analyzers"] if item["kind"] == "Identify")
+    assert identify["structures"] == names and record["input"]["path"].startswith("HOOMD-blue")
 
     assert read_fingerprint(gsd.hoomd.open(str(tmp_path / "without.gsd"))[0].log) is None
     assert load_processed(tmp_path / "without.gsd").structure_names is None
