@@ -4,7 +4,7 @@ Wire it in as a writer and log it with HOOMD's own Logger::
 
     analyzer = simssl.plugins.hoomd.OrderAnalyzer(model="default", steinhardt=(4, 6))
     sim.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(1000)))
-    logger = hoomd.logging.Logger(categories=["particle"])
+    logger = hoomd.logging.Logger(categories=["particle", "string"])
     logger.add(analyzer)
     sim.operations.writers.append(
         hoomd.write.GSD(trigger=hoomd.trigger.Periodic(1000), filename="run.gsd", logger=logger)
@@ -18,18 +18,29 @@ per particle, ``structure`` (int32 index into ``analyzer.structure_names``, 0 = 
 ``structure_confidence`` and ``structure_distance`` (float32) and ``cluster`` (int32 nucleus id,
 0 = the largest nucleus, -1 = disordered), and offers three scalars of the frame (HOOMD category
 ``"scalar"``): ``ordered_fraction``, ``n_clusters`` and ``largest_cluster`` (in particles). A Logger
-with ``categories=["particle", "scalar"]`` puts them into the GSD file (the scalars at
+with ``categories=["particle", "scalar", "string"]`` puts them into the GSD file (the scalars at
 ``log/simssl/plugins/hoomd/OrderAnalyzer/<name>``); a ``categories=["scalar"]`` Logger can feed
 ``hoomd.write.Table`` to print the ordered fraction as the run goes.
 
-The loggable names are :data:`LOGGABLE` (per particle) and :data:`SCALARS` (with identification
-only); an analyzer exports exactly the quantities it is configured for (``analyzer.loggables``).
+The run record (what was computed, with which model, and the names behind the ``structure``
+indices) is the loggable ``fingerprint`` (HOOMD category ``"string"``: JSON text). A Logger whose
+categories include ``"string"`` stores it in every frame at
+``log/simssl/plugins/hoomd/OrderAnalyzer/fingerprint``, where ``simssl info`` and ``simssl plot``
+read it, as they read the record of ``simssl process``; without it they cannot name the structures::
+
+    logger = hoomd.logging.Logger(categories=["particle", "scalar", "string"])
+    logger.add(analyzer)
+
+The loggable names are :data:`LOGGABLE` (per particle), :data:`SCALARS` (with identification
+only) and :data:`RECORD`; an analyzer exports exactly the quantities it is configured for
+(``analyzer.loggables``).
 The computing is done by :class:`simssl.live.LiveAnalyzer`; this module only reads HOOMD's state.
 HOOMD-blue is imported on first use of ``OrderAnalyzer``, so the module itself imports without it.
 """
 
 from __future__ import annotations
 
+import json
 import weakref
 from dataclasses import dataclass
 
@@ -46,6 +57,8 @@ IDENTIFICATION = ("structure", "structure_confidence", "structure_distance", "cl
 LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)), *IDENTIFICATION)
 #: per-frame scalars (HOOMD category "scalar") an OrderAnalyzer with ``identify=True`` logs
 SCALARS = SUMMARY_NAMES  # ordered_fraction, n_clusters, largest_cluster
+#: the run record (HOOMD category "string", JSON text) that ``simssl info`` and ``simssl plot`` read
+RECORD = "fingerprint"
 
 #: what the loggables say about themselves (``help`` and HOOMD's documentation of the class)
 DESCRIPTIONS = {
@@ -57,6 +70,7 @@ DESCRIPTIONS = {
     "ordered_fraction": "Fraction of the particles identified as ordered (structure > 0), float.",
     "n_clusters": "Number of nuclei (clusters of neighboring ordered particles), int.",
     "largest_cluster": "Particles in the largest nucleus, int.",
+    RECORD: "The run record, JSON text: analyses, model, structure names (read by simssl info and simssl plot).",
 }
 
 #: where the GSD writer stores the logged arrays: ``log/particles/<NAMESPACE>/<name>``
@@ -101,12 +115,13 @@ class _OrderAnalyzerBase:
     reference structures for ``identify``: ``(name, trajectory path)`` pairs).
 
     Append it to ``sim.operations.writers`` through ``hoomd.write.CustomWriter(action=..., trigger=...)``
-    and add it to a ``hoomd.logging.Logger(categories=["particle"])``: it exposes exactly the
+    and add it to a ``hoomd.logging.Logger(categories=["particle", "string"])``: it exposes exactly the
     configured quantities as per-particle loggables (``analyzer.loggables``), in tag order. With
     ``identify=True`` these include ``structure``, ``structure_confidence``, ``structure_distance``
     and ``cluster``, and the scalar loggables ``ordered_fraction``, ``n_clusters`` and
     ``largest_cluster`` (category ``"scalar"``: add it to the Logger's categories) describe the
-    frame; without ``identify`` there are no scalar loggables. Values are
+    frame; without ``identify`` there are no scalar loggables. The run record ``fingerprint``
+    (category ``"string"``) lets ``simssl info`` and ``simssl plot`` name the structures. Values are
     computed once per state, by the writer's trigger or on demand when a logger asks at a step the
     trigger skipped, so every GSD frame logs the order of its own configuration, the first included
     (also after ``set_snapshot``/``set_box`` or a restart at an already analyzed step).
@@ -135,7 +150,7 @@ class _OrderAnalyzerBase:
                 f"it cannot log {', '.join(unsupported)}"
             )
         # HOOMD's Logger reads the loggables from ``_export_dict``; keep only the configured quantities
-        exported = [*self.live.names, *(SCALARS if self.live.structure_names else ())]
+        exported = [*self.live.names, *(SCALARS if self.live.structure_names else ()), RECORD]
         self._export_dict = {name: type(self)._export_dict[name] for name in exported}
         self._simulation = None
         self._forget()
@@ -149,6 +164,13 @@ class _OrderAnalyzerBase:
     def structure_names(self) -> tuple[str, ...]:
         """Names of the logged ``structure`` indices (0 is ``"liquid"``); empty without ``identify``."""
         return self.live.structure_names
+
+    @property
+    def run_record(self) -> dict:
+        """What this analyzer computes (:meth:`simssl.live.LiveAnalyzer.run_record`), logged as :data:`RECORD`."""
+        import hoomd
+
+        return self.live.run_record(f"HOOMD-blue {hoomd.version.version} (live: OrderAnalyzer)", "hoomd")
 
     @property
     def order(self) -> dict | None:
@@ -298,17 +320,28 @@ def _logged_property(name: str):
     return getter
 
 
+def _record_text(self) -> str:
+    return json.dumps(self.run_record, sort_keys=True)
+
+
+_record_text.__name__ = _record_text.__qualname__ = RECORD
+_record_text.__doc__ = DESCRIPTIONS[RECORD]
+
+
 def _define_order_analyzer():
-    """Build ``OrderAnalyzer``: a ``hoomd.custom.Action`` with one loggable per name in ``LOGGABLE`` and ``SCALARS``.
+    """Build ``OrderAnalyzer``: a ``hoomd.custom.Action`` with one loggable per name in ``LOGGABLE``, ``SCALARS``
+    and ``RECORD``.
 
     HOOMD collects loggables when the class is created (its metaclass consumes what ``log`` marked),
     so the properties are decorated here, right before the class is made: ``LOGGABLE`` in category
-    ``"particle"``, ``SCALARS`` in ``"scalar"``. Not ``requires_run``: its ``DataAccessError`` would
+    ``"particle"``, ``SCALARS`` in ``"scalar"``, ``RECORD`` in ``"string"`` (HOOMD's GSD writer stores
+    strings as NUL-terminated int8 arrays). Not ``requires_run``: its ``DataAccessError`` would
     make HOOMD's Logger log nothing; the getters raise ``NOT_ATTACHED`` instead.
     """
     hoomd = _import_hoomd()
     loggables = {name: hoomd.logging.log(_logged_property(name), category="particle") for name in LOGGABLE}
     loggables.update({name: hoomd.logging.log(_logged_property(name), category="scalar") for name in SCALARS})
+    loggables[RECORD] = hoomd.logging.log(_record_text, category="string")
     namespace = {
         "__module__": __name__,
         "__qualname__": "OrderAnalyzer",

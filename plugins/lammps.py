@@ -56,8 +56,7 @@ from simssl.io.convert import LAMMPS_SOURCE as SOURCE
 from simssl.io.convert import check_lammps_supported, frame_from_lammps
 from simssl.io.writers import check_output_path, open_writer
 from simssl.live import LiveAnalyzer
-from simssl.processor import ProcessResult, describe_analyzers
-from simssl.version import __version__
+from simssl.processor import ProcessResult
 
 __all__ = ["SOURCE", "default_threads", "frame_from_lammps", "run_with_analysis", "start_lammps", "torch_threads"]
 
@@ -192,17 +191,10 @@ def run_with_analysis(
 
 
 def _run_record(lmp, analyzer: LiveAnalyzer, start: int, steps: int, every: int) -> dict:
-    """The run record stored with the output, shaped like :func:`simssl.processor.run_fingerprint`'s.
+    """The run record stored with the output (:meth:`simssl.live.LiveAnalyzer.run_record`).
 
     ``simssl info`` prints it, the names of the ``structure`` indices included.
     """
-    return {
-        "simssl": __version__,
-        "input": {"path": f"LAMMPS {lmp.version()} (live: steps {start} to {start + steps}, every {every})"},
-        "frames": None,
-        "format": "lammps",
-        "box": None,
-        "k": analyzer.k,
-        "keep_input": False,
-        "analyzers": describe_analyzers(analyzer.analyzers),
-    }
+    return analyzer.run_record(
+        f"LAMMPS {lmp.version()} (live: steps {start} to {start + steps}, every {every})", "lammps"
+    )

@@ -32,6 +32,27 @@ def partial_path(path) -> str:
     return os.path.join(directory, f".{stem}{extension}.part{extension}")
 
 
+def final_path(path) -> str | None:
+    """The file a partial file (:func:`partial_path`) becomes when complete; None for any other path.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    str or None
+        An absolute path.
+    """
+    path = os.path.abspath(os.fspath(path))
+    directory, name = os.path.split(path)
+    for ending in (".part" + os.path.splitext(name)[1], ".part"):  # .NAME.EXT.part.EXT, or .NAME.part without one
+        final = os.path.join(directory, name[1 : -len(ending)])
+        if name.startswith(".") and name.endswith(ending) and partial_path(final) == path:
+            return final
+    return None
+
+
 def refuse_overwrite(path, force: bool) -> None:
     """Raise :class:`SimsslError` if ``path`` exists and ``force`` is off.
 

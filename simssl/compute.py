@@ -108,12 +108,13 @@ class Steinhardt:
     weighted : bool
         Voronoi neighbors weighted by facet area instead of the ``num_neighbors`` nearest.
     num_neighbors : int
-        Nearest neighbors per particle (12: FCC's first shell); not used with ``weighted``.
+        Nearest neighbors per particle (12: FCC's first shell), at least 2; not used with ``weighted``.
 
     Raises
     ------
     SimsslError
-        If the degrees are not distinct positive integers.
+        If the degrees are not distinct positive integers, or ``num_neighbors`` is below 2 (with one
+        neighbor every q_l is 1, whatever the structure).
     """
 
     l: tuple[int, ...] = STEINHARDT_DEGREES
@@ -127,6 +128,13 @@ class Steinhardt:
 
     def __post_init__(self):
         object.__setattr__(self, "l", parse_degrees(self.l))
+        if not self.weighted and self.num_neighbors < 2:
+            k = self.num_neighbors
+            raise SimsslError(
+                f"--steinhardt-k {k} (num_neighbors={k}): "
+                + ("with one neighbor q_l is 1 for every particle, whatever the structure" if k == 1 else "no neighbors")
+                + "; use 2 or more (12: FCC's first shell)"
+            )
 
     @property
     def neighbors(self) -> NeighborSpec:

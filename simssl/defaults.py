@@ -39,3 +39,8 @@ COMPILE_MIN_PARTICLES = 20_000
 INPUT_FORMATS: tuple[str, ...] = ("gsd", "lammpsdump", "xyz")
 #: how ``simssl compare`` groups cross-validation folds (``--folds-by``)
 GROUPINGS: tuple[str, ...] = ("auto", "frame", "block", "particle")
+#: Lechner-Dellago ``q6_avg`` (12 nearest) above which ``simssl plot`` counts a particle as ordered. Raw ``q6``
+#: has no default threshold: its liquid and crystal values overlap (an LJ liquid is half above 0.35)
+Q6_AVG_THRESHOLD = 0.35
+#: most k-means clusters ``simssl plot --clusters`` draws (each cluster needs a color that can be told apart)
+PLOT_MAX_CLUSTERS = 10

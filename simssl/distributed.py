@@ -130,8 +130,8 @@ def process_many(
     Raises
     ------
     SimsslError
-        If dask is missing, ``workers`` is below 1, inputs are missing or repeated, or two inputs
-        would write the same output.
+        If dask is missing, ``workers`` is below 1 or given with a scheduler address, inputs are
+        missing or repeated, two inputs would write the same output, or the scheduler cannot be reached.
     """
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -141,6 +141,11 @@ def process_many(
 
     if workers is not None and workers < 1:
         raise SimsslError(f"--workers must be a positive number of processes, got {workers}")
+    if workers is not None and scheduler != "local":
+        raise SimsslError(
+            f"--workers (workers=) sizes a local cluster; the scheduler at {scheduler} has its own workers: "
+            "leave it out"
+        )
     sources = expand_inputs(inputs)
     outputs = {source: output_path(source, output_dir, suffix) for source in sources}
     claimed = {}
@@ -151,7 +156,6 @@ def process_many(
                 "process them into separate directories (or rename one)"
             )
         claimed[output] = source
-    os.makedirs(output_dir, exist_ok=True)
     if (analysis is not None and analyzer_options) or (run is not None and process_options):
         raise TypeError("give analysis= or analyzer_options=, and run= or process options as keywords, not both")
     analysis = analysis or AnalysisOptions(**(analyzer_options or {}))
@@ -162,7 +166,11 @@ def process_many(
         )
         client = Client(cluster)
     else:
-        cluster, client = None, Client(scheduler)
+        try:
+            cluster, client = None, Client(scheduler)
+        except OSError as error:  # dask's timeout names no file: say what could not be reached
+            raise SimsslError(f"cannot reach the dask scheduler at {scheduler}: {error}") from None
+    os.makedirs(output_dir, exist_ok=True)  # only once a cluster will write into it
     results = {}
     try:
         futures = {

@@ -12,6 +12,11 @@ from .errors import SimsslError, SimsslWarning, located
 
 #: every direction periodic: the default of every Frame
 ALL_PERIODIC = (True, True, True)
+#: how far positions may reach past a box the user gave (``--box``), in box lengths along each box
+#: vector: wrapped positions span at most one box length, from any origin (centered or from 0 as in
+#: LAMMPS); engines that wrap lazily (LAMMPS, at reneighboring) leave particles a fraction of the
+#: neighbor skin outside. A wider spread means the box is wrong (or the coordinates unwrapped).
+BOX_SLACK = 0.25
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,7 @@ def make_frame(
     periodic=ALL_PERIODIC,
     ids=None,
     extra: dict | None = None,
+    given_box: bool = False,
 ) -> Frame:
     """Validate raw arrays and wrap positions into ``box`` (freud's centered convention).
 
@@ -216,6 +222,11 @@ def make_frame(
         ``.npz`` outputs, and used to name particles in error messages (default: the row index).
     extra : dict, optional
         Input data that outputs carry through (:attr:`Frame.extra`).
+    given_box : bool
+        The box comes from the user, not from the file (``--box`` for plain XYZ): positions must
+        then fit it, spreading over at most ``1 + BOX_SLACK`` box lengths along each box vector
+        (:data:`BOX_SLACK`); a box too small for the particles would otherwise be silently wrapped
+        into overlapping images.
 
     Returns
     -------
@@ -225,7 +236,8 @@ def make_frame(
     ------
     SimsslError
         Naming the file and frame, for 2D data, degenerate boxes, empty frames, non-finite
-        coordinates and mismatched array shapes.
+        coordinates, coincident particles, mismatched array shapes, and positions far outside a
+        given box.
 
     Examples
     --------
@@ -251,6 +263,8 @@ def make_frame(
         if box.volume <= 0 or min(box.Lx, box.Ly, box.Lz) <= 0:
             fail(f"the box (Lx, Ly, Lz) = ({box.Lx}, {box.Ly}, {box.Lz}) has zero volume")
     positions = _checked_positions(positions, fail, ids)
+    if given_box and box is not None:
+        _refuse_far_outside(box, positions, fail)
     if not all(periodic):
         columns = np.zeros((3, 3)) if box is None else np.asarray(box.to_matrix(), dtype=np.float64)
         columns, positions = _padded(columns, np.asarray(positions, dtype=np.float64), periodic, fail)
@@ -356,6 +370,45 @@ def _checked_positions(positions, fail, ids=None) -> np.ndarray:
     return positions
 
 
+def _refuse_far_outside(box: freud.box.Box, positions: np.ndarray, fail) -> None:
+    """One sentence when positions spread over more than ``1 + BOX_SLACK`` lengths of a given box along a box vector."""
+    fractional = np.asarray(box.make_fractional(np.asarray(positions, dtype=np.float32)), dtype=np.float64)
+    spread = fractional.max(axis=0) - fractional.min(axis=0)
+    axis = int(np.argmax(spread))
+    if spread[axis] > 1 + BOX_SLACK:
+        lengths = ", ".join(f"{length:g}" for length in (box.Lx, box.Ly, box.Lz))
+        fail(
+            f"the positions spread over {spread[axis]:.1f} box lengths along {'xyz'[axis]}, far outside the given box "
+            f"({lengths}); wrapped positions fit in one: check --box (box=), or wrap unwrapped coordinates first"
+        )
+
+
+def _refuse_coincident(positions: np.ndarray, fail, ids=None) -> None:
+    """One sentence naming particles that sit exactly on another (wrapped float32 positions, bit for bit).
+
+    Coincident particles have no defined bond directions, so no order parameter means anything for
+    them. A hash of each position is sorted (fast, about 0.1 s per million particles); only equal
+    hashes are compared exactly.
+    """
+    bits = (positions + np.float32(0)).view(np.uint32)  # + 0 turns -0.0 into 0.0: the same point
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+    hashes = np.bitwise_xor.reduce(bits.astype(np.uint64) * mix, axis=1)
+    if len(np.unique(hashes)) == len(hashes):
+        return
+    _, first, counts = np.unique(bits, axis=0, return_index=True, return_counts=True)
+    if counts.max() == 1:  # a hash collision, no shared position
+        return
+    shared = counts > 1
+    order = np.argsort(first[shared])
+    groups, sizes = first[shared][order], counts[shared][order]
+    who = f"particle id {np.asarray(ids)[groups[0]]}" if ids is not None else f"particle index {groups[0]}"
+    where = ", ".join(f"{float(x):g}" for x in positions[groups[0]])
+    fail(
+        f"{int(sizes.sum())} particles are coincident, at {len(groups)} shared position(s) (first: {sizes[0]} at "
+        f"({where}), {who} and others); remove duplicated particles: their bonds have no direction"
+    )
+
+
 def _padded(columns: np.ndarray, positions: np.ndarray, periodic, fail) -> tuple[np.ndarray, np.ndarray]:
     """Lattice columns and centered positions with every non-periodic direction padded (see frame_from_lattice)."""
     scale = max(np.abs(columns).max(), np.abs(positions).max(), 1e-300)
@@ -423,9 +476,11 @@ def _finish(box, positions, types, type_names, step, source, index, periodic, fa
     type_names = tuple(str(t) for t in type_names)
     if types.min() < 0 or types.max() >= len(type_names):
         fail(f"type ids span {types.min()}..{types.max()} but only {len(type_names)} type names are given")
+    positions = _wrapped(box, positions)
+    _refuse_coincident(positions, fail, ids)
     return Frame(
         box=box,
-        positions=_wrapped(box, positions),
+        positions=positions,
         types=types,
         type_names=type_names,
         step=None if step is None else int(step),

@@ -24,7 +24,8 @@ from .frame import Frame
 from .identify import Identify
 from .io.convert import frame_from_arrays, host_array
 from .nuclei import order_summary
-from .processor import AnalysisOptions, build_analyzers
+from .processor import AnalysisOptions, build_analyzers, describe_analyzers
+from .version import __version__
 
 __all__ = ["LiveAnalyzer", "host_array"]
 
@@ -122,6 +123,36 @@ class LiveAnalyzer:
     def model(self):
         """The encoder in use, for embeddings or identification (None for Steinhardt only)."""
         return next((a.model for a in self.analyzers if isinstance(a, Embedding)), None)
+
+    def run_record(self, source: str, format: str) -> dict:
+        """The record of this live run that outputs store, as :func:`simssl.processor.run_fingerprint` shapes it.
+
+        ``simssl info`` and ``simssl plot`` read it (:func:`simssl.io.writers.read_fingerprint`): the
+        analyses with their parameters, the names of the ``structure`` indices included.
+
+        Parameters
+        ----------
+        source : str
+            The engine and run, in place of an input file (e.g. ``"HOOMD-blue 4.8.2 (live)"``).
+        format : str
+            The engine's name (``"hoomd"``, ``"lammps"``).
+
+        Returns
+        -------
+        dict
+            JSON-like: ``simssl``, ``input`` (``{"path": source}``), ``frames``, ``format``, ``box``,
+            ``k``, ``keep_input``, ``analyzers``.
+        """
+        return {
+            "simssl": __version__,
+            "input": {"path": source},
+            "frames": None,
+            "format": format,
+            "box": None,
+            "k": self.k,
+            "keep_input": False,
+            "analyzers": describe_analyzers(self.analyzers),
+        }
 
     def analyze(self, frame: Frame) -> dict[str, np.ndarray]:
         """Compute every configured quantity of a Frame and keep it as :attr:`latest`.

@@ -128,3 +128,21 @@ def order_summary(structure: np.ndarray, cluster: np.ndarray) -> dict[str, float
 def evenly_spaced(count: int, rows: int) -> np.ndarray:
     """Indices of at most ``rows`` of ``count`` frames, evenly spaced, first and last included (for tables)."""
     return np.unique(np.linspace(0, count - 1, min(count, rows)).round().astype(int)) if count else np.zeros(0, int)
+
+
+def shown_note(shown: int, count: int) -> list[str]:
+    """The line every table of sampled frames ends with when it leaves frames out (none when it shows them all).
+
+    Parameters
+    ----------
+    shown : int
+        Rows shown (:func:`evenly_spaced`).
+    count : int
+        Frames there are.
+
+    Returns
+    -------
+    list of str
+        ``["(20 of 21 frames shown, evenly spaced)"]``, or ``[]``.
+    """
+    return [f"({shown} of {count} frames shown, evenly spaced)"] if shown < count else []

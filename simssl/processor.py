@@ -30,7 +30,7 @@ from .identify import Identify, identification, library_for
 from .io import detect_format, read_frames
 from .io.selection import parse_frames
 from .io.writers import check_output_path, open_writer
-from .nuclei import evenly_spaced, order_summary
+from .nuclei import evenly_spaced, order_summary, shown_note
 from .version import __version__
 
 
@@ -48,8 +48,9 @@ class AnalysisOptions:
         Also Lechner-Dellago averages and, with a model, ``embedding_avg``.
     voronoi : bool
         Steinhardt over Voronoi neighbors weighted by facet area.
-    steinhardt_k : int
-        Nearest neighbors for Steinhardt (default 12).
+    steinhardt_k : int or None
+        Nearest neighbors for Steinhardt (None: 12, FCC's first shell). Given with Voronoi neighbors
+        or without Steinhardt degrees it would be ignored, and is refused.
     model : str, os.PathLike, simssl.model.Encoder or None
         None (no embeddings), ``"default"``, ``"random"`` (untrained, tests only), a checkpoint
         path (stored as str), or a loaded :class:`~simssl.model.Encoder`; names and paths are
@@ -57,9 +58,9 @@ class AnalysisOptions:
     device : str or None
         Torch device of the model, checked here (:func:`~simssl.devices.resolve_device`).
     batch_size : int or None
-        Particles per model batch.
+        Particles per model batch (only with ``model`` or ``identify``).
     compile : bool or None
-        ``torch.compile`` the encoder (None: on the CPU for large frames).
+        ``torch.compile`` the encoder (None: on the CPU for large frames; only with ``model`` or ``identify``).
     identify : bool
         Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
         ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``), with ``model``
@@ -71,15 +72,17 @@ class AnalysisOptions:
     Raises
     ------
     SimsslError
-        For invalid Steinhardt degrees, an unknown or absent device, ``batch_size`` or
-        ``steinhardt_k`` below 1, or references without ``identify``.
+        For invalid Steinhardt degrees or neighbor counts (:class:`~simssl.compute.Steinhardt`), an
+        unknown or absent device, ``batch_size`` below 1, references without ``identify``, and options
+        that would be ignored: ``batch_size`` or ``compile`` without a model, ``steinhardt_k`` with
+        ``voronoi`` or without degrees, ``wl`` without degrees.
     """
 
     steinhardt: tuple[int, ...] = STEINHARDT_DEGREES
     wl: bool = False
     average: bool = False
     voronoi: bool = False
-    steinhardt_k: int = STEINHARDT_NEIGHBORS
+    steinhardt_k: int | None = None
     model: object = None
     device: str | None = None
     batch_size: int | None = None
@@ -94,15 +97,41 @@ class AnalysisOptions:
         empty = self.steinhardt is None or (np.ndim(self.steinhardt) == 1 and len(self.steinhardt) == 0)
         degrees = () if empty else parse_degrees(self.steinhardt)
         object.__setattr__(self, "steinhardt", degrees)
+        self._refuse_ignored()
+        if self.steinhardt_k is None:
+            object.__setattr__(self, "steinhardt_k", STEINHARDT_NEIGHBORS)
+        if degrees:  # the neighbor count is checked where Steinhardt is defined, before any work
+            Steinhardt(degrees, weighted=self.voronoi, num_neighbors=self.steinhardt_k)
         if isinstance(self.model, os.PathLike):
             object.__setattr__(self, "model", os.fspath(self.model))
         if self.device is not None:
             resolve_device(self.device)  # an unknown or absent device: one sentence, before any work
             object.__setattr__(self, "device", str(self.device))
-        for name in ("batch_size", "steinhardt_k"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise SimsslError(f"{name.replace('_', '-')} must be a positive number, got {value}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise SimsslError(f"batch-size must be a positive number, got {self.batch_size}")
+
+    def _refuse_ignored(self) -> None:
+        """One sentence for an option that nothing would read (so it cannot silently change nothing)."""
+        if self.model is None and not self.identify:
+            given = [
+                f"--{name.replace('_', '-')} ({name}=)"
+                for name in ("batch_size", "compile")
+                if getattr(self, name) is not None
+            ]
+            if given:
+                raise SimsslError(
+                    f"{' and '.join(given)} apply to the model, and no model runs: add --model or --identify "
+                    "(model=, identify=True), or leave them out"
+                )
+        if self.steinhardt_k is not None and (self.voronoi or not self.steinhardt):
+            why = (
+                "--voronoi (voronoi=True) takes the Voronoi neighbors"
+                if self.steinhardt
+                else "--steinhardt none computes no Steinhardt"
+            )
+            raise SimsslError(f"--steinhardt-k (steinhardt_k=) would be ignored: {why}; leave it out")
+        if self.wl and not self.steinhardt:
+            raise SimsslError("--wl (wl=True) would be ignored: --steinhardt none computes no Steinhardt; leave it out")
 
 
 def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
@@ -333,9 +362,7 @@ class ProcessResult:
             f"{self.order[i]['largest_cluster']:15d}"
             for i in shown
         ]
-        if len(shown) < len(self.order):
-            lines.append(f"  ({len(shown)} of {len(self.order)} frames shown, evenly spaced)")
-        return lines
+        return lines + [f"  {note}" for note in shown_note(len(shown), len(self.order))]
 
 
 def process(
@@ -449,26 +476,8 @@ def process(
                 continue
             result.record(frame, analyze_frame(frame, analyzers, k=k), writer)
         if result.n_frames == 0:
-            raise empty_selection(input, frames)
+            raise reader.empty_selection(frames)
     return result
-
-
-def empty_selection(path, frames) -> SimsslError:
-    """The error for a frame selection that selects nothing (shared by ``process`` and ``info``).
-
-    Parameters
-    ----------
-    path : str
-        The input, named in the message.
-    frames : object
-        The selection as given.
-
-    Returns
-    -------
-    SimsslError
-        To be raised by the caller.
-    """
-    return SimsslError(f"{path}: the frame selection {frames!r} contains no frames")
 
 
 def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None, keep_input=True) -> dict:

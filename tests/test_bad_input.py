@@ -345,6 +345,54 @@ def _unknown_gsd_gz(d):
     return path
 
 
+def _xyz_box_far_too_small(d):
+    """A plain XYZ crystal in a 36-wide cell (positions 0 to 33, as LAMMPS writes them): ``--box 10`` is wrong."""
+    _, points = freud.data.UnitCell.fcc().generate_system(6, scale=6.0)  # 864 particles, 36 wide
+    path = d / "wide.xyz"
+    ase.io.write(str(path), ase.Atoms("Ar" * len(points), positions=np.asarray(points) + 18.0), format="xyz")
+    return path
+
+
+def _gsd_coincident(d):
+    """Frame 1: particles 20 to 29 all at particle 20's position."""
+    frames = good_gsd_frames(3)
+    frames[1]["positions"] = frames[1]["positions"].copy()
+    frames[1]["positions"][20:30] = frames[1]["positions"][20]
+    return write_gsd(d / "coincident.gsd", frames)
+
+
+def _dump_all_bounds_zero(d):
+    box, points = fcc(3)
+    return write_dump(d / "point.lammpstrj", [(box, points * 0)], bounds=[(0, 0), (0, 0), (0, 0)])
+
+
+def _extxyz_zero_lattice(d):
+    _, points = fcc(3)
+    path = d / "zero_lattice.extxyz"
+    lines = [str(len(points)), 'Lattice="0 0 0 0 0 0 0 0 0" Properties=species:S:1:pos:R:3']
+    path.write_text("\n".join(lines + [f"Cu {x} {y} {z}" for x, y, z in points]) + "\n")
+    return path
+
+
+def _gzip_stream_cut(name):
+    """A gzip-compressed dump or XYZ file cut at two thirds of its bytes (copy or download interrupted)."""
+
+    def make(d):
+        if name.endswith(".lammpstrj.gz"):
+            text = write_dump(d / "whole.lammpstrj", [fcc(3, seed) for seed in range(3)]).read_text()
+        else:
+            ase.io.write(str(d / "whole.xyz"), _xyz_frames(3), format="extxyz")
+            text = (d / "whole.xyz").read_text()
+        for whole in d.glob("whole.*"):
+            whole.unlink()
+        data = gzip.compress(text.encode())
+        path = d / name
+        path.write_bytes(data[: 2 * len(data) // 3])
+        return path
+
+    return make
+
+
 CASES = [
     Case("missing-file", _missing, (("no such file", "does not exist", "not found"),)),
     Case("unknown-extension", _unknown_extension, ("extension", ".txt")),
@@ -425,6 +473,20 @@ CASES = [
     Case("unknown-extension-both-spellings", _unknown_extension, ("--format", "format= in python")),
     Case("gsd-gz", _unknown_gsd_gz, ("compressed gsd",)),
     Case("dump-without-id-type-optional", _dump_without("id"), ("'id'", "'type' is optional")),
+    # what a newcomer hit (issue 24, items 4, 5, 7)
+    Case(
+        "xyz-box-far-too-small",
+        _xyz_box_far_too_small,
+        ("given box", "3.3 box lengths along x"),
+        frame=0,
+        api=dict(box=10.0),
+        cli=["--box", "10"],
+    ),
+    Case("gsd-coincident-particles", _gsd_coincident, ("coincident", "particle index 20"), frame=1, later_frame=True),
+    Case("dump-all-bounds-zero", _dump_all_bounds_zero, ("zero volume",), frame=0),
+    Case("extxyz-zero-lattice", _extxyz_zero_lattice, ("zero volume",), frame=0),
+    Case("dump-gz-stream-cut", _gzip_stream_cut("cut.lammpstrj.gz"), ("truncated", "gzip")),
+    Case("xyz-gz-stream-cut", _gzip_stream_cut("cut.extxyz.gz"), ("truncated", "gzip")),
 ]
 CASE_IDS = [case.id for case in CASES]
 # Messages about the frame selection concern an argument, not the file: they need not name the path.
@@ -650,10 +712,25 @@ def test_frame_selection_past_the_end(selection, good_gsd, workdir, capsys):
     before = snapshot(workdir)
     with pytest.raises(simssl.SimsslError) as error:
         simssl.process(str(good_gsd), str(output), frames=selection, progress=False)
-    assert_message(str(error.value), good_gsd, None, ("no frames",))
+    assert_message(str(error.value), good_gsd, None, ("no frames", "the file has 3 frames"))
     code = main(["process", str(good_gsd), "-o", str(output), "--frames", selection, "--quiet"])
-    assert_cli_failure(code, capsys.readouterr().err, good_gsd, None, ("no frames",))
+    assert_cli_failure(code, capsys.readouterr().err, good_gsd, None, ("no frames", "the file has 3 frames"))
     assert_untouched(workdir, before)
+
+
+@pytest.mark.parametrize("format", ["gsd", "lammpstrj", "xyz"])
+def test_frame_selection_past_the_end_names_the_frame_count(format, workdir, capsys):
+    """``--frames 100`` on a 3-frame file says how many frames the file has, in every format and command."""
+    if format == "gsd":
+        path, extra = write_gsd(workdir / "three.gsd", good_gsd_frames(3)), []
+    elif format == "lammpstrj":
+        path, extra = write_dump(workdir / "three.lammpstrj", [fcc(3, seed) for seed in range(3)]), []
+    else:
+        path, extra = workdir / "three.xyz", ["--box", "3"]
+        ase.io.write(str(path), [ase.Atoms("Cu108", positions=fcc(3, seed)[1]) for seed in range(3)], format="xyz")
+    for command in (["process", "-o", str(workdir / "out.gsd"), "--quiet"], ["info"]):
+        code = main([command[0], str(path), "--frames", "100", *extra, *command[1:]])
+        assert_cli_failure(code, capsys.readouterr().err, path, None, ("'100'", "no frames", "the file has 3 frames"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -757,12 +834,81 @@ CLI_CASES = {
         ["compare", "{input}", "--groups", "0", "--model", "random", "-o", "{dir}", "--device", "gpu"],
         ("unknown device",),
     ),
-    "info-frames-past-end": (["info", "{input}", "--frames", "10"], ("'10'", "contains no frames")),
+    "info-frames-past-end": (["info", "{input}", "--frames", "10"], ("'10'", "contains no frames", "has 1 frame")),
+    # issue 24, item 6: not torch's advice on weights_only, but what the file is not
+    "model-not-a-checkpoint": (
+        ["process", "{input}", "-o", "{out}", "--model", "{readme}"],
+        ("README.md: not a simssl model checkpoint",),
+    ),
+    # issue 24, item 12: options that would be accepted and ignored
+    "batch-size-without-model": (
+        ["process", "{input}", "-o", "{out}", "--batch-size", "1000"],
+        ("--batch-size", "--model or --identify"),
+    ),
+    "compile-without-model": (
+        ["process", "{input}", "-o", "{out}", "--compile"],
+        ("--compile", "--model or --identify"),
+    ),
+    "no-compile-without-model": (
+        ["process", "{input}", "-o", "{out}", "--no-compile"],
+        ("--compile", "--model or --identify"),
+    ),
+    "suffix-with-one-input": (["process", "{input}", "-o", "{out}", "--suffix", ".x.gsd"], ("--suffix", "several")),
+    "workers-with-one-input": (["process", "{input}", "-o", "{out}", "--workers", "2"], ("--workers", "several")),
+    "steinhardt-k-1": (["process", "{input}", "-o", "{out}", "--steinhardt-k", "1"], ("--steinhardt-k 1", "q_l is 1")),
+    "steinhardt-k-with-voronoi": (
+        ["process", "{input}", "-o", "{out}", "--voronoi", "--steinhardt-k", "8"],
+        ("--steinhardt-k", "--voronoi"),
+    ),
+    "steinhardt-k-without-steinhardt": (
+        ["process", "{input}", "-o", "{out}", "--model", "random", "--steinhardt", "none", "--steinhardt-k", "8"],
+        ("--steinhardt-k", "--steinhardt none"),
+    ),
+    "wl-without-steinhardt": (
+        ["process", "{input}", "-o", "{out}", "--model", "random", "--steinhardt", "none", "--wl"],
+        ("--wl", "--steinhardt none"),
+    ),
 }
 
 
 def fill(arguments, one_frame, tmp_path):
-    return [a.format(input=one_frame, out=tmp_path / "out.gsd", dir=tmp_path / "cmp") for a in arguments]
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    return [a.format(input=one_frame, out=tmp_path / "out.gsd", dir=tmp_path / "cmp", readme=readme) for a in arguments]
+
+
+def test_unreachable_scheduler_is_named(one_frame, tmp_path, capsys):
+    """Issue 24, item 7: dask's connection error had no file name, so the message began with an empty field."""
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.distributed")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["process", str(one_frame), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:1"])
+    assert code == 2
+    one_sentence(capsys.readouterr().err, "simssl: error: cannot reach the dask scheduler at tcp://127.0.0.1:1")
+    assert not (tmp_path / "out").exists()  # nothing made for a run that never started
+
+
+def test_unwritable_output_names_the_users_path(one_frame, tmp_path, capsys):
+    """Issue 24, item 7: a read-only place named the hidden partial file instead of the output the user gave."""
+    import os
+
+    directory = "/sys"  # sysfs: not writable by anyone, root included (a chmod'ed directory is, for root)
+    if not os.path.isdir(directory) or os.access(directory, os.W_OK) and _writable(directory):
+        pytest.skip(f"{directory} is writable here")
+    for name in ("out.gsd", "out.npz"):
+        assert main(["process", str(one_frame), "-o", f"{directory}/{name}", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        one_sentence(err, f"simssl: error: {directory}/{name}: ")
+        assert ".part" not in err and "Permission denied" in err
+
+
+def _writable(directory) -> bool:
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.mark.parametrize("case", sorted(CLI_CASES))
@@ -841,6 +987,22 @@ def test_info_lists_quantities_record_and_both_tilt_forms(tmp_path, capsys):
     assert "embedding_avg    shape (300, 32)  float32" in printed  # float32 like the embedding (item 11)
     assert "q6_avg           shape (300,)  float32" in printed
     assert f"made by simssl {simssl.__version__} from {path}" in printed
+
+
+def test_info_rounds_tilts_to_the_precision_the_box_has(tmp_path, capsys):
+    """Issue 24, item 12: tilts 0.3, 0.6, 0 of a LAMMPS dump showed as xy=0.300001, yz=3.9e-07 (float32 round-off)."""
+    length, (xy, xz, yz) = 9.1, (0.3, 0.6, 0.0)
+    points = np.random.default_rng(0).random((300, 3)) * length
+    lines = ["ITEM: TIMESTEP", "0", "ITEM: NUMBER OF ATOMS", "300", "ITEM: BOX BOUNDS xy xz yz pp pp pp"]
+    lines += [f"0 {length + xy + xz!r} {xy!r}", f"0 {length!r} {xz!r}", f"0 {length!r} {yz!r}"]
+    lines += ["ITEM: ATOMS id type x y z", *(f"{i + 1} 1 {x} {y} {z}" for i, (x, y, z) in enumerate(points))]
+    path = tmp_path / "tilted.lammpstrj"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["info", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert "tilts (LAMMPS, absolute lengths):         xy=0.3 xz=0.6 yz=0\n" in printed
+    assert "tilt factors (HOOMD/GSD, dimensionless): xy=0.03297 xz=0.06593 yz=0\n" in printed
+    assert "box Lx=9.1 Ly=9.1 Lz=9.1\n" in printed
 
 
 def test_import_simssl_cli_is_light():

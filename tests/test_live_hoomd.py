@@ -65,7 +65,7 @@ def test_logged_quantities_equal_offline_processing(tmp_path):
         hoomd.tune.ParticleSorter(trigger=hoomd.trigger.Periodic(1))
     )  # memory order != tag order
     analyzer = OrderAnalyzer(model="random", steinhardt=(4, 6), k=16)
-    assert analyzer.loggables == {"q4": "particle", "q6": "particle", "embedding": "particle"}
+    assert analyzer.loggables == {"q4": "particle", "q6": "particle", "embedding": "particle", "fingerprint": "string"}
     logger = hoomd.logging.Logger(categories=["particle"])
     logger.add(analyzer)
     path = tmp_path / "live.gsd"
@@ -113,6 +113,7 @@ def test_identification_logged_live_equals_offline(tmp_path):
         "embedding": "particle",
         **{name: "particle" for name in IDENTIFICATION},
         **{name: "scalar" for name in SCALARS},
+        "fingerprint": "string",
     }
     assert analyzer.structure_names[0] == "liquid" and analyzer.order is None
     logger = hoomd.logging.Logger(categories=["particle", "scalar"])
@@ -151,12 +152,60 @@ def test_identification_logged_live_equals_offline(tmp_path):
     assert np.ptp(log[f"log/particles/{NAMESPACE}/structure_distance"][-1]) > 0  # thermal motion: rows differ
 
 
+def test_live_output_carries_the_structure_names(tmp_path, capsys):
+    """Issue 24, item 11: ``simssl info`` and ``simssl plot`` name the structures of a file HOOMD wrote.
+
+    The analyzer's run record is a "string" loggable; HOOMD's GSD writer stores it next to the
+    per-particle arrays, where the same reader as for ``simssl process`` outputs finds it. A Logger
+    without the "string" category stores none, and ``simssl info`` says how to add it.
+    """
+    hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
+    from simssl.cli import main
+    from simssl.io.writers import read_fingerprint
+    from simssl.plots import load_processed
+    from simssl.plugins.hoomd import NAMESPACE, OrderAnalyzer
+
+    analyzer = OrderAnalyzer(identify=True, model=None, steinhardt=(6,))
+    for categories, name in ((["particle", "scalar", "string"], "with.gsd"), (["particle", "scalar"], "without.gsd")):
+        simulation, _ = _example().build_simulation(cells=4, density=1.0, kT=0.05, seed=5)
+        logger = hoomd.logging.Logger(categories=categories)
+        logger.add(analyzer)
+        writer = hoomd.write.GSD(trigger=hoomd.trigger.Periodic(10), filename=str(tmp_path / name), logger=logger)
+        simulation.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=10))
+        simulation.operations.writers.append(writer)
+        simulation.run(10, write_at_start=True)
+        writer.flush()
+        del simulation, writer
+
+    names = list(analyzer.structure_names)
+    assert main(["info", str(tmp_path / "with.gsd")]) == 0
+    printed = capsys.readouterr().out
+    assert f"from HOOMD-blue {hoomd.version.version} (live: OrderAnalyzer)" in printed
+    fcc = names.index("cF4-Cu")
+    assert "    0  liquid\n" in printed and f"{fcc:5d}  cF4-Cu" in printed
+    assert load_processed(tmp_path / "with.gsd").structure_names == tuple(names)  # the plot legend's names
+    with gsd.hoomd.open(str(tmp_path / "with.gsd")) as trajectory:
+        assert len(trajectory) == 2
+        log = trajectory[0].log
+    assert analyzer.loggables["fingerprint"] == "string" and f"{NAMESPACE}/fingerprint" in log
+    record = read_fingerprint(log)
+    identify = next(item for item in record["analyzers"] if item["kind"] == "Identify")
+    assert identify["structures"] == names and record["input"]["path"].startswith("HOOMD-blue")
+
+    assert read_fingerprint(gsd.hoomd.open(str(tmp_path / "without.gsd"))[0].log) is None
+    assert load_processed(tmp_path / "without.gsd").structure_names is None
+    assert main(["info", str(tmp_path / "without.gsd")]) == 0
+    assert "no run record, so no structure names: log the OrderAnalyzer with a Logger whose categories include " in (
+        capsys.readouterr().out
+    )
+
+
 def test_scalar_loggables_only_with_identification():
     hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
     from simssl.plugins.hoomd import OrderAnalyzer
 
     analyzer = OrderAnalyzer(identify=False, model=None, steinhardt=(4, 6))
-    assert analyzer.loggables == {"q4": "particle", "q6": "particle"}
+    assert analyzer.loggables == {"q4": "particle", "q6": "particle", "fingerprint": "string"}
     assert analyzer.structure_names == () and analyzer.order is None
     logger = hoomd.logging.Logger(categories=["scalar"])
     logger.add(analyzer)

@@ -67,8 +67,8 @@ def main(argv=None):
     analyzer = OrderAnalyzer(model=args.model, steinhardt=(4, 6))
     trigger = hoomd.trigger.Periodic(args.period)
     simulation.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=trigger))
-    logger = hoomd.logging.Logger(categories=["particle"])
-    logger.add(analyzer)  # logs q4, q6, embedding under log/particles/simssl/plugins/hoomd/OrderAnalyzer/
+    logger = hoomd.logging.Logger(categories=["particle", "string"])
+    logger.add(analyzer)  # q4, q6, embedding under log/particles/simssl/plugins/hoomd/OrderAnalyzer/; its record
     trajectory = hoomd.write.GSD(trigger=trigger, filename=args.output, mode="wb", logger=logger)
     simulation.operations.writers.append(trajectory)
 

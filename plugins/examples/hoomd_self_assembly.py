@@ -75,7 +75,7 @@ def main(argv=None) -> None:
     simulation.operations.writers.append(
         hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(period))
     )
-    logger = hoomd.logging.Logger(categories=["particle"])
+    logger = hoomd.logging.Logger(categories=["particle", "string"])  # "string": the run record, for simssl info
     logger.add(analyzer)
     trajectory = hoomd.write.GSD(trigger=hoomd.trigger.Periodic(period), filename=args.output, mode="wb", logger=logger)
 

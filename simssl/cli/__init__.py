@@ -52,12 +52,24 @@ def main(argv=None) -> int:
         sys.stderr.close()
         return 0
     except OSError as error:
-        print(f"simssl: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        print(f"simssl: error: {_os_error(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("simssl: interrupted; no output was written (a .gsd output continues with --resume)", file=sys.stderr)
         return 130
     return code or 0
+
+
+def _os_error(error: OSError) -> str:
+    """An operating-system error as one sentence, naming the user's file (not simssl's hidden partial file)."""
+    from ..atomic import final_path
+
+    if error.filename is None:
+        return " ".join(str(error).split())
+    target = final_path(error.filename)
+    if target is not None:
+        return f"{target}: cannot write it ({error.strerror or error})"
+    return f"{error.filename}: {error.strerror or error}"
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

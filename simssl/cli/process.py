@@ -53,9 +53,7 @@ def _add_process_arguments(parser, identify: bool) -> None:
         "--scheduler", help="process on dask.distributed: 'local' (a LocalCluster) or a scheduler address"
     )
     parser.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
-    parser.add_argument(
-        "--suffix", default=OUTPUT_SUFFIX, help=f"with several inputs: OUTPUT/<name><suffix> (default: {OUTPUT_SUFFIX})"
-    )
+    parser.add_argument("--suffix", help=f"with several inputs: OUTPUT/<name><suffix> (default: {OUTPUT_SUFFIX})")
     parser.add_argument(
         "--steinhardt",
         default=options.DEFAULT_STEINHARDT,
@@ -71,10 +69,7 @@ def _add_process_arguments(parser, identify: bool) -> None:
         "--voronoi", action="store_true", help="Steinhardt over Voronoi neighbors weighted by facet area"
     )
     parser.add_argument(
-        "--steinhardt-k",
-        type=int,
-        default=STEINHARDT_NEIGHBORS,
-        help=f"nearest neighbors for Steinhardt (default: {STEINHARDT_NEIGHBORS})",
+        "--steinhardt-k", type=int, help=f"nearest neighbors for Steinhardt (default: {STEINHARDT_NEIGHBORS})"
     )
     options.add_model_options(parser, default=None)
     if identify:
@@ -154,6 +149,12 @@ def run_process(args) -> int | None:
     )
     if len(sources) > 1 or args.scheduler or any(glob.has_magic(s) and not os.path.exists(s) for s in sources):
         return _run_distributed(args, sources, analysis, run)
+    for option, value in (("--suffix", args.suffix), ("--workers", args.workers)):
+        if value is not None:
+            raise SimsslError(
+                f"{option} applies to several inputs (or --scheduler), which run on a dask cluster; with one input "
+                "it would be ignored: leave it out"
+            )
     result = process(
         sources[0], args.output, analyzers=build_analyzers(analysis), progress=not args.quiet, **run.as_kwargs()
     )
@@ -175,14 +176,14 @@ def _run_distributed(args, sources, analysis, run) -> int:
     if os.path.splitext(args.output)[1].lower() in (".gsd", ".npz"):
         raise SimsslError(
             f"{args.output}: with several inputs (or --scheduler) OUTPUT is a directory; "
-            f"each input writes OUTPUT/<name>{args.suffix}"
+            f"each input writes OUTPUT/<name>{args.suffix or OUTPUT_SUFFIX}"
         )
     results = process_many(
         sources,
         args.output,
         scheduler=args.scheduler or "local",
         workers=args.workers,
-        suffix=args.suffix,
+        suffix=args.suffix or OUTPUT_SUFFIX,
         analysis=analysis,
         run=run,
         progress=not args.quiet,
@@ -200,34 +201,48 @@ def _run_distributed(args, sources, analysis, run) -> int:
 def run_info(args) -> None:
     from ..frame import nonperiodic_axes
     from ..io import read_frames
-    from ..processor import empty_selection
 
     if args.input.lower().endswith(".npz"):
         return _describe_npz(args.input)
     _refuse_missing_with_partial(args.input)
     count = 0
-    for frame in read_frames(args.input, **options.reader_kwargs(args)):
+    reader = read_frames(args.input, **options.reader_kwargs(args))
+    for frame in reader:
         if count == 0:
             b = frame.box
+            length, factor = _box_digits(max(b.Lx, b.Ly, b.Lz)), _box_digits(1.0)
             print(
                 f"{args.input}: first frame: {frame.n_particles} particles, "
                 f"types {', '.join(frame.type_names)}, step {frame.step}"
             )
-            print(f"  box Lx={b.Lx:.6g} Ly={b.Ly:.6g} Lz={b.Lz:.6g}")
+            print(f"  box Lx={length(b.Lx)} Ly={length(b.Ly)} Lz={length(b.Lz)}")
             if not all(frame.periodic):
                 periodic = ", ".join(axis for axis, flag in zip("xyz", frame.periodic) if flag) or "none"
                 print(f"  periodic: {periodic} (padded along {nonperiodic_axes(frame.periodic)})")
-            print(f"  tilt factors (HOOMD/GSD, dimensionless): xy={b.xy:.6g} xz={b.xz:.6g} yz={b.yz:.6g}")
+            print(f"  tilt factors (HOOMD/GSD, dimensionless): xy={factor(b.xy)} xz={factor(b.xz)} yz={factor(b.yz)}")
             print(
-                f"  tilts (LAMMPS, absolute lengths):         xy={b.xy * b.Ly:.6g} xz={b.xz * b.Lz:.6g} "
-                f"yz={b.yz * b.Lz:.6g}"
+                f"  tilts (LAMMPS, absolute lengths):         xy={length(b.xy * b.Ly)} xz={length(b.xz * b.Lz)} "
+                f"yz={length(b.yz * b.Lz)}"
             )
         count += 1
     if count == 0:
-        raise empty_selection(args.input, args.frames)
+        raise reader.empty_selection(args.frames)
     print(f"  {count} frame(s)")
     if args.input.lower().endswith(".gsd"):
         _describe_gsd_quantities(args.input)
+
+
+def _box_digits(scale: float):
+    """Format box numbers to the precision a box has: 6 significant digits of ``scale``, the box's size.
+
+    Boxes are float32 (GSD, freud) and MDAnalysis rebuilds triclinic dumps from float32 lengths and
+    angles, so digits beyond the sixth of the box length are round-off (a tilt of 0 read as 3.9e-07,
+    0.3 as 0.300001); they are rounded away rather than printed.
+    """
+    import math
+
+    decimals = 5 - math.floor(math.log10(scale))
+    return lambda value: f"{round(value, decimals) + 0.0:.6g}"  # + 0.0: no "-0"
 
 
 def _refuse_missing_with_partial(path: str) -> None:
@@ -269,6 +284,12 @@ def _describe_gsd_quantities(path: str) -> None:
             f"({', '.join(item['kind'] for item in record['analyzers'])})"
         )
         _describe_structures(record)
+    elif any(key.endswith("/structure") for key in stored):  # a HOOMD OrderAnalyzer logged without its record
+        print(
+            "  no run record, so no structure names: log the OrderAnalyzer with a Logger whose categories include "
+            "'string' (its 'fingerprint' loggable), e.g. hoomd.logging.Logger(categories=['particle', 'scalar', "
+            "'string'])"
+        )
 
 
 def _describe_structures(record: dict) -> None:

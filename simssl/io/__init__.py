@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..errors import SimsslError
 from ..frame import Frame
@@ -98,6 +98,9 @@ class FrameReader:
         The number of selected frames, None when the format does not tell it before reading (XYZ).
     frames : iterator of Frame
         The frames.
+    total : int or callable
+        The number of frames in the file, or a function that counts them (XYZ: a scan of the file,
+        done only when :attr:`total_frames` is asked for).
 
     Attributes
     ----------
@@ -106,10 +109,35 @@ class FrameReader:
         As given; ``len()`` raises TypeError when it is None.
     """
 
-    def __init__(self, path, n_frames: int | None, frames: Iterator[Frame]):
+    def __init__(self, path, n_frames: int | None, frames: Iterator[Frame], total: int | Callable[[], int]):
         self.path = path
         self.n_frames = n_frames
         self._frames = frames
+        self._total = total
+
+    @property
+    def total_frames(self) -> int:
+        """The number of frames in the file, whatever the selection (for messages about the selection)."""
+        if callable(self._total):
+            self._total = self._total()
+        return self._total
+
+    def empty_selection(self, frames) -> SimsslError:
+        """The error for a frame selection that selects nothing, naming the file's frame count.
+
+        Parameters
+        ----------
+        frames : object
+            The selection as given (``--frames``, ``frames=``).
+
+        Returns
+        -------
+        SimsslError
+            To be raised by the caller.
+        """
+        total = self.total_frames
+        count = f"{total} frames (0 to {total - 1})" if total > 1 else "1 frame (0)" if total else "no frames"
+        return SimsslError(f"{self.path}: the frame selection {frames!r} contains no frames; the file has {count}")
 
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
@@ -172,13 +200,32 @@ def read_frames(path, frames=None, format: str | None = None, box=None) -> Frame
     selection = parse_frames(frames)
     if box is not None and kind != "xyz":
         raise SimsslError(f"{path}: box= applies to XYZ files only; {kind} files carry their own box")
-    if kind == "gsd":
-        count, iterator = open_gsd(path, selection)
-    elif kind == "lammpsdump":
-        count, iterator = open_lammps_dump(path, selection)
-    else:
-        count, iterator = open_xyz(path, selection, box)
-    return FrameReader(path, count, iterator)
+    try:
+        if kind == "gsd":
+            count, iterator, total = open_gsd(path, selection)
+        elif kind == "lammpsdump":
+            count, iterator, total = open_lammps_dump(path, selection)
+        else:
+            count, iterator, total = open_xyz(path, selection, box)
+    except EOFError:  # the readers let a gzip stream that ends early through: it is said here, once
+        raise SimsslError(_truncated_gzip(path)) from None
+    return FrameReader(path, count, _gzip_cut_is_truncation(path, iterator), total)
+
+
+def _gzip_cut_is_truncation(path: str, frames: Iterator[Frame]) -> Iterator[Frame]:
+    """``frames``, with a gzip stream that ends early (``EOFError``) reported as a truncated file."""
+    try:
+        yield from frames
+    except EOFError:
+        raise SimsslError(_truncated_gzip(path)) from None
+
+
+def _truncated_gzip(path) -> str:
+    """The message for a gzip-compressed file cut short (its stream ends before gzip's end-of-stream marker)."""
+    return (
+        f"{path}: the compressed file is truncated: its gzip stream ends early (cut while being written, copied "
+        "or downloaded), so its frames cannot be read"
+    )
 
 
 def read(path, frame: int = 0, **kwargs) -> Frame:
@@ -202,9 +249,10 @@ def read(path, frame: int = 0, **kwargs) -> Frame:
     SimsslError
         As :func:`read_frames`, and when the file has no such frame.
     """
-    for item in read_frames(path, frames=frame, **kwargs):
+    reader = read_frames(path, frames=frame, **kwargs)
+    for item in reader:
         return item
-    raise SimsslError(f"{path}: has no frame {frame}")
+    raise reader.empty_selection(frame)
 
 
 __all__ = ["FORMATS", "FrameReader", "as_box", "detect_format", "read", "read_frames"]

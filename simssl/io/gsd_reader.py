@@ -10,7 +10,7 @@ from ..frame import box_from_parameters, make_frame
 
 
 def open_gsd(path: str, selection: slice):
-    """Return (number of selected frames, lazy iterator of Frames) for a GSD file.
+    """Return (number of selected frames, lazy iterator of Frames, frames in the file) for a GSD file.
 
     Parameters
     ----------
@@ -24,6 +24,8 @@ def open_gsd(path: str, selection: slice):
     n_frames : int
     frames : iterator of Frame
         Raises :class:`SimsslError` for a frame that cannot be read or is invalid.
+    total : int
+        Frames in the file.
 
     Raises
     ------
@@ -36,7 +38,7 @@ def open_gsd(path: str, selection: slice):
     except Exception as error:  # gsd raises RuntimeError/OSError/KeyError for damaged files
         raise SimsslError(located(f"not a readable GSD file (truncated or corrupt?): {error}", path)) from None
     indices = range(n_total)[selection]
-    return len(indices), _iterate(trajectory, path, indices)
+    return len(indices), _iterate(trajectory, path, indices), n_total
 
 
 def _iterate(trajectory, path, indices):

@@ -23,7 +23,7 @@ COLUMNS_NEEDED = "it needs an 'id' column and x y z or xs ys zs columns; 'type' 
 
 
 def open_lammps_dump(path: str, selection: slice):
-    """Return (number of selected frames, lazy iterator of Frames) for a LAMMPS dump.
+    """Return (number of selected frames, lazy iterator of Frames, frames in the file) for a LAMMPS dump.
 
     A frame cut short by the end of the file counts as a frame: reading it raises a
     :class:`SimsslError` saying what is missing (frames before it are read normally).
@@ -41,11 +41,15 @@ def open_lammps_dump(path: str, selection: slice):
     frames : iterator of Frame
         Reading raises :class:`SimsslError` for a frame that cannot be read, and warns once per
         non-periodic boundary combination (:func:`~simssl.frame.warn_nonperiodic`).
+    total : int
+        Frames in the file (a frame cut short by the end of the file included).
 
     Raises
     ------
     SimsslError
         If the file is not a readable LAMMPS dump (or its first frame is cut short).
+    EOFError
+        If a gzip-compressed file ends early (:func:`simssl.io.read_frames` says so).
     """
     import MDAnalysis
 
@@ -56,6 +60,8 @@ def open_lammps_dump(path: str, selection: slice):
         trajectory = universe.trajectory
         n_total = trajectory.n_frames
         offsets = list(trajectory._offsets)  # where each complete frame starts (MDAnalysis' own scan)
+    except EOFError:
+        raise
     except Exception as error:
         cut = _cut_first_frame(path)
         if cut is not None:
@@ -64,7 +70,7 @@ def open_lammps_dump(path: str, selection: slice):
     truncated = _check_end(path, offsets, trajectory.n_atoms)
     n_frames = max(n_total, truncated[0] + 1) if truncated else n_total
     indices = range(n_frames)[selection]
-    return len(indices), _iterate(universe, path, indices, offsets, truncated)
+    return len(indices), _iterate(universe, path, indices, offsets, truncated), n_frames
 
 
 def _iterate(universe, path, indices, offsets, truncated):
@@ -88,6 +94,8 @@ def _iterate(universe, path, indices, offsets, truncated):
                     timestep = universe.trajectory[index]
             except Exception as error:
                 raise SimsslError(located(f"cannot read this frame (truncated file?): {error}", path, index)) from None
+            if timestep.dimensions is None:  # MDAnalysis' word for a box of zero lengths; a dump always has one
+                raise SimsslError(located("the box has zero volume (its BOX BOUNDS have zero lengths)", path, index))
             # (for scaled xs/ys/zs dumps MDAnalysis subtracts the box's lower corner once more: a uniform
             # translation, invisible to every simssl quantity)
             yield frame_from_mdanalysis(

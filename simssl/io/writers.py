@@ -375,6 +375,10 @@ def encode_fingerprint(fingerprint: dict) -> np.ndarray:
 def read_fingerprint(log: dict) -> dict | None:
     """The run record stored in a GSD frame's ``log`` (None if it has none).
 
+    ``simssl process`` stores it at :data:`FINGERPRINT_KEY` as uint8 bytes; HOOMD's GSD writer stores
+    the one an ``OrderAnalyzer`` logs at ``simssl/plugins/hoomd/OrderAnalyzer/fingerprint``, as a
+    NUL-terminated int8 string. Any ``simssl/.../fingerprint`` key is read, that of ``simssl process`` first.
+
     Parameters
     ----------
     log : dict
@@ -384,8 +388,11 @@ def read_fingerprint(log: dict) -> dict | None:
     -------
     dict or None
     """
-    value = log.get(FINGERPRINT_KEY)
-    return None if value is None else json.loads(np.asarray(value, dtype=np.uint8).tobytes().decode())
+    keys = [FINGERPRINT_KEY] + sorted(k for k in log if k.startswith("simssl/") and k.endswith("/fingerprint"))
+    value = next((log[key] for key in keys if key in log), None)
+    if value is None:
+        return None
+    return json.loads(np.ascontiguousarray(value).view(np.uint8).tobytes().rstrip(b"\0").decode())
 
 
 def refuse_other_run(partial: str, previous: dict | None, current: dict) -> None:

@@ -2,6 +2,12 @@
 
 extXYZ ``pbc`` is honoured: non-periodic directions are analyzed without periodic images (see
 :func:`simssl.frame.frame_from_lattice`); a cluster (``pbc="F F F"``) needs no ``Lattice``.
+
+Type names are the file's own words, as in GSD files: chemical symbols, LAMMPS's type numbers
+(``write_dump ... xyz``) or any name (``A``, ``solvent``). ase accepts only chemical symbols in its
+``species`` column, so the comment-line parser hands ase that column under another name
+(:data:`_TYPE_COLUMN`), which ase then keeps as a plain string array. A step comes from an extXYZ
+``step``/``timestep`` key or from LAMMPS's comment line (``Atoms. Timestep: 700``).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ def as_box(box) -> freud.box.Box:
 
 
 def open_xyz(path: str, selection: slice, box=None):
-    """Return (None: unknown count, lazy iterator of Frames) for an XYZ/extXYZ file (gzip-compressed too).
+    """Return (None: unknown count, lazy iterator of Frames, frame counter) for an XYZ/extXYZ file (gzip too).
 
     Parameters
     ----------
@@ -59,27 +65,46 @@ def open_xyz(path: str, selection: slice, box=None):
     -------
     n_frames : None
     frames : iterator of Frame
-        Raises :class:`SimsslError` for a truncated, malformed or invalid frame.
+        Raises :class:`SimsslError` for a truncated, malformed or invalid frame, and lets the
+        ``EOFError`` of a gzip stream that ends early through (:func:`simssl.io.read_frames` says so).
+    total : callable
+        Counts the frames in the file (a scan of its count lines), only when called.
 
     Raises
     ------
     SimsslError
         For an invalid ``box``.
     """
-    return None, _iterate(path, selection, None if box is None else as_box(box))
+    return None, _iterate(path, selection, None if box is None else as_box(box)), lambda: _count_frames(path)
 
 
-#: key that marks frames whose comment line states ``pbc`` (ase drops it from ``atoms.info``)
+#: keys that mark frames whose comment line states ``pbc`` or ``Lattice`` (ase drops both from ``atoms.info``)
 _PBC_GIVEN = "_simssl_pbc_given"
+_LATTICE_GIVEN = "_simssl_lattice_given"
+#: the name under which ase reads the ``species`` column: a plain string column, any type name allowed
+_TYPE_COLUMN = "_simssl_type"
+#: the columns of an XYZ frame whose comment line has no ``Properties`` (ase's default)
+_DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
 _CUT = re.compile(r"Frame has (\d+) atoms, expected (\d+)")
+#: LAMMPS's ``write_dump ... xyz`` comment line: `` Atoms. Timestep: 700``
+_LAMMPS_STEP = re.compile(r"^\s*Atoms\. Timestep:\s*(-?\d+)\s*$")
 
 
 def _comment_parser(line: str) -> dict:
-    """ase's extXYZ comment-line parser, remembering whether the line sets ``pbc``."""
+    """ase's extXYZ comment-line parser, remembering whether the line sets ``pbc``, with types read as text.
+
+    The ``species`` column is renamed :data:`_TYPE_COLUMN` in ``Properties`` so that ase stores its
+    words as they are instead of refusing names that are not chemical symbols; LAMMPS's comment line
+    gives the step.
+    """
     from ase.io.extxyz import key_val_str_to_dict
 
-    info = key_val_str_to_dict(line)
-    info[_PBC_GIVEN] = "pbc" in info
+    lammps = _LAMMPS_STEP.match(line)
+    info = {"step": int(lammps.group(1))} if lammps else key_val_str_to_dict(line)
+    info[_PBC_GIVEN], info[_LATTICE_GIVEN] = "pbc" in info, "Lattice" in info
+    fields = str(info.get("Properties", _DEFAULT_PROPERTIES)).split(":")
+    fields[::3] = [_TYPE_COLUMN if name == "species" else name for name in fields[::3]]
+    info["Properties"] = ":".join(fields)
     return info
 
 
@@ -97,6 +122,8 @@ def _iterate(path, selection, box):
             atoms = next(frames)
         except StopIteration:
             return
+        except EOFError:
+            raise
         except Exception as error:
             raise SimsslError(_read_error(error, path, index)) from None
         position += 1
@@ -122,11 +149,11 @@ def _read_error(error, path, index) -> str:
             f"atom lines than its count says?): {message}",
             path,
         )
-    return located(f"not a readable XYZ file (truncated or malformed?): {message}", path, index)
+    return located(f"not a readable XYZ frame: {message}", path, index)
 
 
 def _count_frames(path) -> int:
-    """Frames in an XYZ file as ase's scan counts them (a cut last frame too); only on the error path."""
+    """Frames in an XYZ file as ase's scan counts them (a cut last frame too); only for messages."""
     count = 0
     with _open(path) as handle:
         while (line := handle.readline()).strip():
@@ -147,15 +174,16 @@ def _open(path):
 
 
 def _to_frame(atoms, path, index, box):
-    types, type_names = type_ids(atoms.get_chemical_symbols())
+    names = atoms.arrays.get(_TYPE_COLUMN)  # absent when the file gives atomic numbers (``Z``) instead
+    types, type_names = type_ids(atoms.get_chemical_symbols() if names is None else names)
     step = atoms.info.get("step", atoms.info.get("timestep"))
     pbc_given = bool(atoms.info.pop(_PBC_GIVEN, False))
-    has_cell = atoms.cell.any()
+    has_cell = bool(atoms.info.pop(_LATTICE_GIVEN, False))  # a Lattice of zeros too: a zero-volume box
     # pbc: stated in the comment line, or implied by a Lattice (ase: all True); plain XYZ has neither
     periodic = tuple(bool(p) for p in atoms.pbc) if pbc_given or has_cell else (True, True, True)
     kwargs = dict(types=types, type_names=type_names, step=step, source=path, index=index, periodic=periodic)
     if box is not None:
-        return make_frame(box, atoms.positions, **kwargs)
+        return make_frame(box, atoms.positions, given_box=True, **kwargs)
     if not any(periodic):  # a cluster: its box comes from the particles' extent
         return frame_from_lattice(np.asarray(atoms.cell[:]), atoms.positions, **kwargs)
     if not has_cell:

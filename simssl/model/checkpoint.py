@@ -76,8 +76,11 @@ def read_checkpoint(path) -> dict:
         raise SimsslError(f"{path}: model file does not exist")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise SimsslError(f"{path}: not a readable simssl model checkpoint ({error})") from None
+    except Exception:  # torch's own message advises weights_only=False: unsafe, and no help for a wrong file
+        raise SimsslError(
+            f"{path}: not a simssl model checkpoint (torch cannot load it as tensors and plain data); give a file "
+            "written by simssl pretrain or model.save(), or 'default' or 'random'"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SimsslError(f"{path}: not a simssl model checkpoint (format {FORMAT!r} expected)")
     if payload.get("version", 0) > VERSION:
