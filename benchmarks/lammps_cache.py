@@ -12,7 +12,6 @@ from pathlib import Path
 import simssl.library
 from simssl.plugins.lammps import start_lammps
 
-
 #: simssl's shipped potential files, named by absolute path in LAMMPS inputs
 POTENTIALS = Path(simssl.library.__file__).parent / "potentials"
 

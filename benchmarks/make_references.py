@@ -17,8 +17,8 @@ import sys
 
 import numpy as np
 
-from simssl.library.references import Library, build_library
 from simssl.library import shipped_references_path
+from simssl.library.references import Library, build_library
 from simssl.model import load_model
 
 

@@ -132,7 +132,11 @@ class Steinhardt:
             k = self.num_neighbors
             raise SimsslError(
                 f"--steinhardt-k {k} (num_neighbors={k}): "
-                + ("with one neighbor q_l is 1 for every particle, whatever the structure" if k == 1 else "no neighbors")
+                + (
+                    "with one neighbor q_l is 1 for every particle, whatever the structure"
+                    if k == 1
+                    else "no neighbors"
+                )
                 + "; use 2 or more (12: FCC's first shell)"
             )
 
