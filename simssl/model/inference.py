@@ -20,6 +20,8 @@ from .gradients import equivariant_outputs
 
 #: rough bytes of live intermediates per tuple per hidden unit (eager mode, float32)
 _BYTES_PER_TUPLE_UNIT = 12
+#: rough bytes per bond per feature or hidden unit of the fused CPU kernels (features, first-layer terms, copies)
+_BYTES_PER_BOND_UNIT = 8
 #: compiled chunks have widths rounded up to a multiple of this (few shapes, little padding)
 WIDTH_STEP = 4
 #: the model inputs with a neighbor axis (bonds, mask, neighbor_types): trimmed to each chunk's width
@@ -38,24 +40,33 @@ def default_device() -> torch.device:
     return resolve_device(None)
 
 
-def default_batch_size(config, device: torch.device, width: int) -> int:
-    """Particles per batch keeping the per-tuple intermediates within the device's budget.
+def default_batch_size(config, device: torch.device, width: int, fused: bool = False) -> int:
+    """Particles per batch keeping the intermediates within the device's budget.
+
+    The torch code holds per-tuple intermediates (k^rank of them per particle); the fused CPU
+    kernels (:meth:`~simssl.model.encoder.Encoder.fused`) hold only per-bond ones, so their batches
+    are larger (fewer calls, the same cache use: they work one particle at a time).
 
     Parameters
     ----------
     config : EncoderConfig
-        Supplies ``rank``, ``width`` and ``score_hidden``.
+        Supplies ``rank``, ``dim``, ``width`` and ``score_hidden``.
     device : torch.device
         CPU budgets are small (cache friendly); other devices get the GPU budget.
     width : int
         Bonds per neighborhood (padded).
+    fused : bool
+        The batches run in the fused CPU kernels.
 
     Returns
     -------
     int
         Between 16 and 65536.
     """
-    per_particle = _BYTES_PER_TUPLE_UNIT * width**config.rank * (config.width + config.score_hidden)
+    if fused:
+        per_particle = _BYTES_PER_BOND_UNIT * width * (config.dim + 2 * (config.width + config.score_hidden))
+    else:
+        per_particle = _BYTES_PER_TUPLE_UNIT * width**config.rank * (config.width + config.score_hidden)
     return int(max(16, min(65536, _BUDGET.get(device.type, _BUDGET["cuda"]) // per_particle)))
 
 
@@ -273,19 +284,23 @@ def should_compile(compile: bool | None, device: torch.device, n_particles: int)
     return device.type == "cpu" and n_particles >= COMPILE_MIN_PARTICLES
 
 
-def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
+def run(
+    model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, fused=False
+) -> dict:
     """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode.
 
     ``function(bonds, mask, center_types, neighbor_types, shells)`` maps one chunk (bonds and shells in
-    the model's dtype, mask bool) to a dict of tensors; the other parameters are those of :func:`embed`. The
-    model's training mode is restored afterwards.
+    the model's dtype, mask bool) to a dict of tensors; ``fused``: it runs without gradients, so an
+    encoder that can (:meth:`~simssl.model.encoder.Encoder.fused`) gets the fused kernels' batch size; the
+    other parameters are those of :func:`embed`. The model's training mode is restored afterwards.
     """
     arrays = neighborhood_arrays(model, source)
     device = target_device(device, arrays)
-    batch_size = int(batch_size or default_batch_size(model.config, device, arrays[0].shape[1]))
     was_training = model.training
     model.to(device).eval()
     dtype = next(model.parameters()).dtype
+    fused = fused and not compile and model.fused(torch.empty(0, dtype=dtype, device=device))
+    batch_size = int(batch_size or default_batch_size(model.config, device, arrays[0].shape[1], fused))
 
     def typed(bonds, mask, center_types, neighbor_types, shells):
         return function(bonds.to(dtype), mask.bool(), center_types, neighbor_types, shells.to(dtype))
@@ -362,7 +377,7 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
         return {"embedding": forward(*inputs)}
 
     try:
-        return run(model, arrays, function, device, batch_size, autocast, compile, to_numpy)["embedding"]
+        return run(model, arrays, function, device, batch_size, autocast, compile, to_numpy, fused=True)["embedding"]
     except SimsslError:
         raise
     except Exception as error:

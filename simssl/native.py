@@ -1,0 +1,313 @@
+"""Fused CPU kernels (``native.c``), compiled with the system C compiler on first use and cached on disk.
+
+The encoder's pair attention and the shell spectra's density coefficients are sums over every
+pair of bonds (or every bond and harmonic) of a particle. Written as torch operations they run as
+dozens of elementwise passes over (particles, k, k, width) temporaries, which is memory bound and
+~5x slower than the arithmetic needs (or, with ``torch.compile``, costs a minute of compilation in
+a fresh environment). ``native.c`` does each sum in one pass per particle, with every
+intermediate in registers; plain C99 without Python or torch headers, so it compiles in well under
+a second. The torch code stays the reference, the path on GPUs and for training (autograd), and
+the fallback where no C compiler is found (one warning).
+
+The compiled library is cached under ``$SIMSSL_CACHE_DIR`` (default ``$XDG_CACHE_HOME/simssl`` or
+``~/.cache/simssl``), keyed by the source, compiler, flags and CPU (it is built with
+``-march=native``), so a shared home directory serves machines of different CPUs correctly.
+``SIMSSL_NATIVE=0`` disables the kernels. Work is split between ``torch.get_num_threads()`` threads
+(ctypes releases the GIL), the count :func:`simssl.devices.cpu_threads` decides.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import subprocess
+import sysconfig
+import tempfile
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+#: activations with a fused kernel (the names of :data:`simssl.model.layers.ACTIVATIONS`)
+ACTIVATIONS = ("relu", "smooth_relu", "silu", "gelu", "tanh")
+#: limits compiled into ``native.c``: per-tuple hidden units, shell windows, degree, bonds per particle, and
+#: bonds (rounded up to :data:`LANES`) times score units in the pair kernel
+MAX_HIDDEN, MAX_WINDOWS, MAX_DEGREE, MAX_BONDS, MAX_PARTNER_TERMS = 1024, 8, 32, 1024, 16384
+#: floats per vector in ``native.c``: the encoder layers' widths are multiples of it (hidden units are padded)
+LANES = 16
+#: compiler flags; ``-march=native`` is dropped if the compiler refuses it
+FLAGS = ("-O3", "-std=c99", "-ffp-contract=fast", "-fno-math-errno", "-fPIC", "-shared")
+#: pieces each thread's share of rows is cut into, so a thread slowed by other processes delays little
+PIECES_PER_THREAD = 4
+
+_int64, _float, _pointer = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
+_LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 7 + [_pointer]
+_DENSITY_SIGNATURE = [_pointer, _pointer, _int64, _int64, _int64, _float, _pointer, _int64, _float, _pointer]
+_DENSITY_SIGNATURE += [_int64, _int64, _int64, _pointer, _pointer]
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are kept: ``$SIMSSL_CACHE_DIR``, else ``$XDG_CACHE_HOME/simssl`` (``~/.cache/simssl``)."""
+    configured = os.environ.get("SIMSSL_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "simssl"
+
+
+def _compiler() -> str:
+    """The C compiler: ``$CC``, else the one Python was built with, else ``cc``."""
+    return (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+
+
+def _cpu_identity() -> str:
+    """What ``-march=native`` code depends on: the machine type and, on Linux, the CPU's feature flags."""
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        flags = platform.processor()
+    return f"{platform.machine()} {flags}"
+
+
+def _build(source: bytes, target: Path) -> None:
+    """Compile ``source`` into the shared library ``target`` (written under a unique name, then renamed:
+    concurrent processes may build the same library at once).
+
+    Raises
+    ------
+    OSError or subprocess.CalledProcessError
+        If no compiler runs or it fails both with and without ``-march=native``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".so", prefix=f".{target.stem}.", dir=target.parent)
+    os.close(handle)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            source_path = Path(directory) / "native.c"
+            source_path.write_bytes(source)
+            command = [_compiler(), *FLAGS, str(source_path), "-o", temporary, "-lm"]
+            try:
+                subprocess.run([*command[:1], "-march=native", *command[1:]], check=True, capture_output=True)
+            except subprocess.CalledProcessError:
+                subprocess.run(command, check=True, capture_output=True)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+@functools.cache
+def library() -> ctypes.CDLL | None:
+    """The compiled kernels (built on the first call of a process whose cache lacks them), or None.
+
+    None when ``SIMSSL_NATIVE=0``, or when no C compiler works (then a ``RuntimeWarning`` says so
+    once and the torch code runs instead).
+    """
+    if os.environ.get("SIMSSL_NATIVE", "1").strip() == "0":
+        return None
+    source = resources.files("simssl").joinpath("native.c").read_bytes()
+    key = hashlib.sha256(b"\0".join([source, _compiler().encode(), " ".join(FLAGS).encode(), _cpu_identity().encode()]))
+    name = f"native-{key.hexdigest()[:20]}.so"
+    try:
+        target = cache_dir() / name
+        if not target.exists():
+            try:
+                _build(source, target)
+            except PermissionError:  # an unwritable cache: this process's own temporary folder
+                target = Path(tempfile.mkdtemp(prefix="simssl-")) / name
+                _build(source, target)
+        loaded = ctypes.CDLL(str(target))
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        warnings.warn(
+            f"simssl's fused CPU kernels could not be built with {_compiler()!r} ({error}"
+            f"{': ' + detail.decode(errors='replace').strip()[:300] if detail else ''}); the slower torch code runs",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    for activation in ACTIVATIONS:
+        function = getattr(loaded, f"encoder_layer_{activation}")
+        function.argtypes, function.restype = _LAYER_SIGNATURE, ctypes.c_int
+    loaded.shell_density.argtypes, loaded.shell_density.restype = _DENSITY_SIGNATURE, ctypes.c_int
+    return loaded
+
+
+def usable(tensor: torch.Tensor) -> bool:
+    """Whether the fused kernels can stand in for the torch code on ``tensor``'s computation (in inference).
+
+    They can for float32 CPU tensors outside autocast and ``torch.compile`` tracing (a compiled
+    model compiles the torch code), once the library is built. They compute no gradients: callers
+    also check ``torch.is_grad_enabled()``.
+    """
+    compiling = getattr(getattr(torch, "compiler", None), "is_compiling", lambda: False)()
+    return (
+        tensor.device.type == "cpu"
+        and tensor.dtype == torch.float32
+        and not compiling
+        and not _autocast()
+        and library() is not None
+    )
+
+
+def _autocast() -> bool:
+    """Whether CPU autocast is on (the fused kernels compute in float32 only)."""
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4
+        return torch.is_autocast_cpu_enabled()
+
+
+@functools.cache
+def _executor(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` worker threads (one per thread count asked for, kept for the process)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="simssl-native")
+
+
+def _split(function, rows: int, threads: int) -> None:
+    """Run ``function(first, last)`` over row ranges covering ``range(rows)``, on ``threads`` threads."""
+    if threads <= 1 or rows < 2:
+        function(0, rows)
+        return
+    pieces = min(rows, threads * PIECES_PER_THREAD)
+    bounds = np.linspace(0, rows, pieces + 1).astype(np.int64)
+    for future in [_executor(threads).submit(function, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]:
+        future.result()
+
+
+def _address(array) -> int:
+    """Data pointer of a contiguous torch tensor or numpy array."""
+    return array.data_ptr() if isinstance(array, torch.Tensor) else array.ctypes.data
+
+
+def encoder_layer(
+    features: torch.Tensor,
+    bonds: torch.Tensor,
+    weights: torch.Tensor,
+    norm: tuple[torch.Tensor, torch.Tensor, float],
+    attention: tuple[torch.Tensor, ...],
+    activation: str,
+    reduce: bool,
+    floor: float,
+) -> torch.Tensor | None:
+    """One encoder layer (a residual block, or with ``reduce`` the reducing attention) in the fused kernel.
+
+    See ``encoder_layer`` in ``native.c`` for the arithmetic; it is that of
+    :class:`simssl.model.encoder.Block` and :meth:`simssl.model.encoder.Encoder.pool` with gated
+    rank-2 :class:`~simssl.model.layers.GAAttention`.
+
+    Parameters
+    ----------
+    features : torch.Tensor
+        float32 (B, k, D) contiguous per-bond features; a residual block updates them in place.
+    bonds : torch.Tensor
+        float32 (B, k, 3) unit-free bond vectors.
+    weights : torch.Tensor
+        float32 (B, k) bond weights, 0 on padding.
+    norm : tuple
+        ``(weight (D,), bias (D,), eps)`` of the layer's LayerNorm.
+    attention : tuple of torch.Tensor
+        :meth:`simssl.model.layers.GAAttention.fused_parameters`: first layers (D + 1, 2 H) and their
+        bias (2 H,), invariant weights (2, H), score output weights (S,), value output layer (V, D) and
+        its bias (D,), with S, V multiples of :data:`LANES` and H = S + V.
+    activation : str
+        One of :data:`ACTIVATIONS`.
+    reduce : bool
+        The reducing attention (returns the pooled (B, D)) rather than a residual block (returns None).
+    floor : float
+        Lower bound of the total weights (:data:`simssl.model.layers.WEIGHT_FLOOR`).
+
+    Returns
+    -------
+    torch.Tensor or None
+        float32 (B, D) with ``reduce``, else None.
+    """
+    lib = library()
+    batch, k, dim = features.shape
+    score_width = attention[3].shape[0]
+    value_width = attention[2].shape[1] - score_width
+    if dim % LANES or score_width % LANES or value_width % LANES or score_width + value_width > MAX_HIDDEN:
+        raise ValueError(f"the fused kernel needs widths that are multiples of {LANES}, at most {MAX_HIDDEN} in all")
+    if k > MAX_BONDS or -(-k // LANES) * LANES * score_width > MAX_PARTNER_TERMS:
+        raise ValueError(f"the fused kernel handles at most {MAX_PARTNER_TERMS} bonds x score units per particle")
+    if not (features.is_contiguous() and features.dtype == torch.float32):
+        raise ValueError("the fused kernel updates contiguous float32 features in place")
+    inputs = [t.detach().contiguous() for t in (bonds, weights, norm[0], norm[1])]
+    parameters = [t.detach().contiguous() for t in attention]
+    pooled = torch.empty((batch, dim), dtype=torch.float32) if reduce else features.new_empty(0)
+    kernel = getattr(lib, f"encoder_layer_{activation}")
+    addresses = [_address(t) for t in inputs]
+    weights_addresses = [_address(t) for t in parameters]
+
+    def run(first: int, last: int) -> None:
+        failed = kernel(
+            _address(features), *addresses, norm[2], *weights_addresses, floor, first, last, k, dim,
+            score_width, value_width, int(reduce), _address(pooled),
+        )  # fmt: skip
+        if failed:
+            raise MemoryError("the encoder layer kernel could not allocate its scratch memory")
+
+    _split(run, batch, torch.get_num_threads())
+    return pooled if reduce else None
+
+
+def shell_density(
+    vectors: np.ndarray,
+    indices: np.ndarray,
+    scale: float,
+    radii,
+    taper: float,
+    degrees,
+    density: torch.Tensor,
+    norms: torch.Tensor,
+    offset: int,
+) -> None:
+    """Write a block's shell density coefficients and norms into the frame's arrays (see ``native.c``).
+
+    Parameters
+    ----------
+    vectors : numpy.ndarray
+        float32 (n, w, 3) bond vectors of the block's particles, in the frame's units (padding: zeros).
+    indices : numpy.ndarray
+        (n, w) neighbor indices, -1 for padding.
+    scale : float
+        The frame's length unit.
+    radii : sequence of float
+        Outer radius of each window (unit-free).
+    taper : float
+        Width of each window's fall to 0.
+    degrees : sequence of int
+        Spherical-harmonic degrees.
+    density : torch.Tensor
+        float32 (C, N, H) contiguous: the frame's density coefficients; rows ``offset`` to ``offset + n``
+        are written.
+    norms : torch.Tensor
+        float32 (C, N) contiguous: ``1 + sum_j g_c``, rows as ``density``.
+    offset : int
+        The block's first row in the frame.
+    """
+    lib = library()
+    n, width = indices.shape
+    if len(radii) > MAX_WINDOWS or max(degrees) > MAX_DEGREE or width > MAX_BONDS:
+        raise ValueError(
+            f"the fused kernel handles at most {MAX_WINDOWS} windows, degree {MAX_DEGREE} and {MAX_BONDS} bonds"
+        )
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    radii = np.asarray(radii, dtype=np.float32)
+    degrees = np.asarray(degrees, dtype=np.int64)
+
+    def run(first: int, last: int) -> None:
+        failed = lib.shell_density(
+            _address(vectors), _address(indices), first, last, width, scale, _address(radii), len(radii),
+            taper, _address(degrees), len(degrees), offset, density.shape[1], _address(density), _address(norms),
+        )  # fmt: skip
+        if failed:
+            raise MemoryError("the shell density kernel could not allocate its lane sums")
+
+    _split(run, n, torch.get_num_threads())
