@@ -24,7 +24,7 @@ from .compute import (
     check_neighbors,
 )
 from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
-from .devices import resolve_device
+from .devices import cpu_threads_for_work, resolve_device
 from .errors import SimsslError
 from .frame import Frame
 from .identify import Identify
@@ -60,7 +60,7 @@ class AnalysisOptions:
     batch_size : int or None
         Particles per model batch.
     compile : bool or None
-        ``torch.compile`` the encoder (None: on the CPU for large frames).
+        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`).
     identify : bool
         Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
         ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``), with ``model``
@@ -462,7 +462,9 @@ def process(
                         )
                     )
                 continue
-            result.record(frame, analyze_frame(frame, analyzers, k=k), writer)
+            with cpu_threads_for_work():
+                quantities = analyze_frame(frame, analyzers, k=k)
+            result.record(frame, quantities, writer)
         if result.n_frames == 0:
             raise empty_selection(input, frames)
     return result

@@ -94,7 +94,7 @@ def _add_process_arguments(parser, identify: bool) -> None:
         "--compile",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="torch.compile the encoder (default: on the CPU for frames of 20,000+ particles)",
+        help="torch.compile the encoder (default: no; on the CPU the fused C kernels are faster)",
     )
     parser.add_argument(
         "--k",

@@ -13,8 +13,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..defaults import COMPILE_MIN_PARTICLES
-from ..devices import resolve_device
+from ..devices import cpu_threads_for_work, resolve_device
 from ..errors import SimsslError
 from .gradients import equivariant_outputs
 
@@ -266,24 +265,6 @@ def target_device(device, arrays) -> torch.device:
     return arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device()
 
 
-def should_compile(compile: bool | None, device: torch.device, n_particles: int) -> bool:
-    """The default compilation policy: None compiles on the CPU for frames of at least
-    :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (there it is several times faster than
-    eager after a one-off compilation, cached on disk); explicit True/False are kept.
-
-    The choice depends on the device and frame size only, so a given frame always gets the same numerics.
-
-    Parameters
-    ----------
-    compile : bool or None
-    device : torch.device
-    n_particles : int
-    """
-    if compile is not None:
-        return bool(compile)
-    return device.type == "cpu" and n_particles >= COMPILE_MIN_PARTICLES
-
-
 def run(
     model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, fused=False
 ) -> dict:
@@ -317,9 +298,10 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
 
     Deterministic (eval mode, no dropout). ``device``: default CUDA when available (tensor input:
     its own device). ``batch_size``: particles per chunk (default from a memory budget).
-    ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (None, the default:
-    on the CPU for frames of 20,000+ particles, see :func:`should_compile`; falls back to eager with
-    a warning if it fails).
+    ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (an opt-in: None, the
+    default, never compiles; on the CPU the fused kernels of :mod:`simssl.native` run faster than
+    the compiled torch code and build in under a second, where compilation costs a minute in a
+    fresh environment; falls back to eager with a warning if it fails).
     Returns float32 numpy, or a float32 tensor on the device with ``to_numpy=False``.
     ``average=True`` returns, per particle, the mean embedding of the particle and its neighbors
     (the analogue of Lechner-Dellago averaged q_l; needs a Frame or Neighborhoods).
@@ -338,7 +320,7 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
     autocast : {None, 'tf32', 'bf16'}
         Reduced precision.
     compile : bool or None
-        Use ``torch.compile`` (None: where it pays, :func:`should_compile`).
+        Use ``torch.compile`` (None or False: no).
     to_numpy : bool
         Return numpy (True) or a tensor on the device.
     average : bool
@@ -349,6 +331,12 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
     numpy.ndarray or torch.Tensor
         Embeddings, shape (N, D) float32.
     """
+    with cpu_threads_for_work():
+        return _embed(model, source, device, batch_size, autocast, compile, to_numpy, average)
+
+
+def _embed(model, source, device, batch_size, autocast, compile, to_numpy, average):
+    """:func:`embed` inside its thread choice (parameters as there)."""
     if average:
         from ..neighbors import bond_weights, model_neighborhoods, neighbor_average
 
@@ -356,20 +344,20 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
             raise SimsslError("average=True needs a Frame or Neighborhoods: raw arrays carry no neighbor indices")
         if not hasattr(source, "vectors"):
             source = model_neighborhoods(source, model.config)
-        values = embed(model, source, device, batch_size, autocast, compile, to_numpy)
+        values = _embed(model, source, device, batch_size, autocast, compile, to_numpy, False)
         return neighbor_average(values, source, bond_weights(source, model.config.taper))
     if hasattr(source, "positions"):
         from ..neighbors import model_neighborhoods
 
-        source = model_neighborhoods(source, model.config)  # a Frame: its size decides compilation
+        source = model_neighborhoods(source, model.config)
     arrays = neighborhood_arrays(model, source)
-    compile = should_compile(compile, target_device(device, arrays), len(arrays[0]))
+    compile = bool(compile)
     forward = model.forward
     if compile:
         try:
             forward = _compiled_forward(model)
         except Exception as error:  # no C compiler, unsupported platform, ...
-            warnings.warn(f"torch.compile failed ({error}); running eagerly", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"torch.compile failed ({error}); running eagerly", RuntimeWarning, stacklevel=3)
             compile = False
 
     @torch.inference_mode()
@@ -383,8 +371,8 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
     except Exception as error:
         if not compile:
             raise
-        warnings.warn(f"compiled forward failed ({error}); running eagerly", RuntimeWarning, stacklevel=2)
-        return embed(model, arrays, device, batch_size, autocast, False, to_numpy)
+        warnings.warn(f"compiled forward failed ({error}); running eagerly", RuntimeWarning, stacklevel=3)
+        return _embed(model, arrays, device, batch_size, autocast, False, to_numpy, False)
 
 
 def equivariant(model, source, device=None, batch_size=None, to_numpy=True) -> dict:
