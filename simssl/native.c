@@ -19,6 +19,7 @@
 #define MAX_DEGREE 32
 #define MAX_BONDS 1024
 #define MAX_PARTNER_TERMS 16384 /* bonds (rounded up to LANES) x score units of the pair kernel */
+#define MAX_HARMONICS ((MAX_DEGREE + 1) * (MAX_DEGREE + 1))
 
 /* LANES floats in one vector: one AVX-512 register, two AVX2 or four SSE/NEON ones */
 #define LANES 16
@@ -379,4 +380,49 @@ int shell_density(const float *vectors, const int64_t *indices, int64_t first, i
     }
     free(memory);
     return 0;
+}
+
+/* Shell spectra from the density coefficients (ShellSpectra.spectra, simssl/shells.py), for rows
+ * [first, last) of a block of consecutive particles whose hop bonds are given in CSR form: per window c,
+ *
+ *   Abar_c(i) = (A_c(i) + sum_j g_c(|r_ij|) A_c(j)) / norms[c, i],
+ *
+ * then per degree l the invariants sqrt(4 pi / (2l + 1) sum_m A_clm^2) of A_c(i) and of Abar_c(i).
+ * density (C, n_all, H) and norms (C, n_all) of the whole frame; row_starts (n + 1) int32, neighbors (b)
+ * int32 and lengths (b) float32 (unit-free) of the block, whose first particle is row `offset` of the
+ * frame; out (n_all, C, n_degrees, 2) float32: raw, then averaged.
+ */
+void shell_hop(const float *density, const float *norms, int64_t n_all, int64_t n_harmonics, const float *radii,
+               int64_t n_windows, float taper, const int64_t *degrees, int64_t n_degrees, const int32_t *row_starts,
+               const int32_t *neighbors, const float *lengths, int64_t offset, int64_t first, int64_t last,
+               float *out) {
+    float averaged[MAX_HARMONICS];
+    for (int64_t row = first; row < last; row++) {
+        const int64_t i = offset + row;
+        for (int64_t c = 0; c < n_windows; c++) {
+            const float *own = density + (c * n_all + i) * n_harmonics;
+            for (int64_t h = 0; h < n_harmonics; h++) averaged[h] = 0.0f;
+            for (int32_t bond = row_starts[row]; bond < row_starts[row + 1]; bond++) {
+                float s = (radii[c] - lengths[bond]) / taper;
+                s = s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
+                const float g = s * s * s * (10.0f + s * (6.0f * s - 15.0f));
+                if (g == 0.0f) continue;
+                const float *other = density + (c * n_all + neighbors[bond]) * n_harmonics;
+                for (int64_t h = 0; h < n_harmonics; h++) averaged[h] += g * other[h];
+            }
+            const float norm = norms[c * n_all + i];
+            for (int64_t h = 0; h < n_harmonics; h++) averaged[h] = (averaged[h] + own[h]) / norm;
+            float *spectra = out + (i * n_windows + c) * n_degrees * 2;
+            for (int64_t d = 0, column = 0; d < n_degrees; column += 2 * degrees[d] + 1, d++) {
+                float raw = 0.0f, mean = 0.0f;
+                for (int64_t m = column; m < column + 2 * degrees[d] + 1; m++) {
+                    raw += own[m] * own[m];
+                    mean += averaged[m] * averaged[m];
+                }
+                const float factor = (float)sqrt(4.0 * 3.14159265358979323846 / (2.0 * degrees[d] + 1.0));
+                spectra[2 * d] = factor * sqrtf(raw);
+                spectra[2 * d + 1] = factor * sqrtf(mean);
+            }
+        }
+    }
 }

@@ -50,6 +50,8 @@ _int64, _float, _pointer = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
 _LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 7 + [_pointer]
 _DENSITY_SIGNATURE = [_pointer, _pointer, _int64, _int64, _int64, _float, _pointer, _int64, _float, _pointer]
 _DENSITY_SIGNATURE += [_int64, _int64, _int64, _pointer, _pointer]
+_HOP_SIGNATURE = [_pointer, _pointer, _int64, _int64, _pointer, _int64, _float, _pointer, _int64]
+_HOP_SIGNATURE += [_pointer, _pointer, _pointer, _int64, _int64, _int64, _pointer]
 
 
 def cache_dir() -> Path:
@@ -135,6 +137,7 @@ def library() -> ctypes.CDLL | None:
         function = getattr(loaded, f"encoder_layer_{activation}")
         function.argtypes, function.restype = _LAYER_SIGNATURE, ctypes.c_int
     loaded.shell_density.argtypes, loaded.shell_density.restype = _DENSITY_SIGNATURE, ctypes.c_int
+    loaded.shell_hop.argtypes, loaded.shell_hop.restype = _HOP_SIGNATURE, None
     return loaded
 
 
@@ -311,3 +314,42 @@ def shell_density(
             raise MemoryError("the shell density kernel could not allocate its lane sums")
 
     _split(run, n, torch.get_num_threads())
+
+
+def shell_hop(
+    density: torch.Tensor,
+    norms: torch.Tensor,
+    radii,
+    taper: float,
+    degrees,
+    block: tuple[int, torch.Tensor, torch.Tensor, torch.Tensor],
+    out: np.ndarray,
+) -> None:
+    """Write a block's shell spectra (raw and neighbor-averaged invariants) into ``out`` (see ``native.c``).
+
+    Parameters
+    ----------
+    density, norms : torch.Tensor
+        The frame's float32 (C, N, H) density coefficients and (C, N) norms, contiguous.
+    radii, taper, degrees
+        As in :func:`shell_density`.
+    block : tuple
+        ``(first row, int32 CSR row starts (n + 1,), int32 neighbors (b,), float32 unit-free lengths (b,))``:
+        the hop bonds of n consecutive particles (:attr:`simssl.shells.ShellSpectra.blocks`).
+    out : numpy.ndarray
+        float32 (N, C, len(degrees), 2) contiguous: the block's rows are written.
+    """
+    lib = library()
+    offset, row_starts, neighbors, lengths = block
+    radii = np.asarray(radii, dtype=np.float32)
+    degrees = np.asarray(degrees, dtype=np.int64)
+    n_windows, n_all, n_harmonics = density.shape
+
+    def run(first: int, last: int) -> None:
+        lib.shell_hop(
+            _address(density), _address(norms), n_all, n_harmonics, _address(radii), n_windows, taper,
+            _address(degrees), len(degrees), _address(row_starts), _address(neighbors), _address(lengths),
+            offset, first, last, _address(out),
+        )  # fmt: skip
+
+    _split(run, len(row_starts) - 1, torch.get_num_threads())

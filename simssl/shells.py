@@ -142,6 +142,12 @@ class ShellSpectra:
         #: unit-free lengths (b,)), the bonds of the hop
         self.blocks: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self.filled = 0  # particles added so far
+        #: the fused C kernels (:mod:`simssl.native`) compute the coefficients and the hop (else torch)
+        self.native = (
+            native.library() is not None
+            and len(self.radii) <= native.MAX_WINDOWS
+            and max(self.degrees) <= native.MAX_DEGREE
+        )
 
     def add(self, vectors: np.ndarray, indices: np.ndarray) -> None:
         """Add the next block of particles (rows ``filled`` onwards): their density coefficients and hop bonds.
@@ -160,7 +166,7 @@ class ShellSpectra:
         n = len(indices)
         if n > self.density.shape[1] - self.filled:
             raise ValueError(f"bonds of {self.filled + n} particles added to shell spectra of {self.density.shape[1]}")
-        if native.library() is not None and indices.shape[1] <= native.MAX_BONDS:
+        if self.native and indices.shape[1] <= native.MAX_BONDS:
             native.shell_density(
                 vectors,
                 indices,
@@ -205,13 +211,18 @@ class ShellSpectra:
     def spectra(self) -> np.ndarray:
         """The shell spectra float32 (N, 2 x C x len(degrees)) of every particle added (all N must be).
 
-        The hop, window by window and block by block: ``Abar_i = (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij)``
-        as a sparse (block x N) product, so no (N, H) temporary is made.
+        The hop ``Abar_i = (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij)``, then the invariants, particle by
+        particle in the fused C kernel (:func:`simssl.native.shell_hop`), or in torch window by window
+        and block by block as a sparse (block x N) product; no (N, H) temporary is made.
         """
         n = self.density.shape[1]
         if self.filled != n:
             raise ValueError(f"shell spectra of {n} particles, but bonds of {self.filled} were added")
         out = np.empty((n, len(self.radii), len(self.degrees), 2), np.float32)
+        if self.native:
+            for block in self.blocks:
+                native.shell_hop(self.density, self.norms, self.radii, self.taper, self.degrees, block, out)
+            return out.reshape(n, -1)
         for c, outer in enumerate(self.radii):
             density = self.density[c]
             for start, row_starts, neighbors, lengths in self.blocks:
