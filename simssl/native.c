@@ -426,3 +426,79 @@ void shell_hop(const float *density, const float *norms, int64_t n_all, int64_t 
         }
     }
 }
+
+/* Ball query by cell list (simssl.neighbors' cutoff neighborhoods): for each query particle i in [first, last),
+ * every particle j != i within r_max, and the minimum-image bond vector r_ij = x_j - x_i (computed in double
+ * from the float32 positions, stored in float32), bonds grouped by query particle.
+ *
+ * The periodic box is `matrix` (3 x 3, row-major, its columns the box vectors) with `inverse`; r_max is below
+ * half its smallest plane distance, so every bond has one minimum image. Cells: a dims[0] x dims[1] x dims[2]
+ * grid over fractional coordinates, each cell at least r_max across; particle p lies in cell cells[3p..3p+2];
+ * the occupied cells have sorted keys (a * dims[1] + b) * dims[2] + c, and cell keys[q] holds particles
+ * order[starts[q]] to order[starts[q + 1] - 1].
+ *
+ * Writes counts[i - first] and, while they fit in `capacity`, the bonds' neighbors (points) and vectors
+ * (3 floats each). Returns the number of bonds found (more than `capacity`: call again with room for them).
+ */
+int64_t ball_query(const float *positions, const double *matrix, const double *inverse, const int64_t *dims,
+                   const int64_t *cells, const int64_t *keys, int64_t n_keys, const int64_t *starts,
+                   const int64_t *order, double r_max, int64_t first, int64_t last, int64_t capacity,
+                   int64_t *counts, int32_t *points, float *vectors) {
+    int64_t offsets[3][3], n_offsets[3];
+    for (int axis = 0; axis < 3; axis++) { /* neighbor cells along an axis, each once even in a grid of 1 or 2 */
+        n_offsets[axis] = dims[axis] >= 3 ? 3 : dims[axis];
+        offsets[axis][0] = 0;
+        offsets[axis][1] = 1;
+        offsets[axis][2] = -1;
+    }
+    const double squared = r_max * r_max;
+    int64_t written = 0;
+    for (int64_t i = first; i < last; i++) {
+        const double xi = positions[3 * i], yi = positions[3 * i + 1], zi = positions[3 * i + 2];
+        int64_t found = 0;
+        for (int64_t oa = 0; oa < n_offsets[0]; oa++) {
+            const int64_t a = (cells[3 * i] + offsets[0][oa] + dims[0]) % dims[0];
+            for (int64_t ob = 0; ob < n_offsets[1]; ob++) {
+                const int64_t b = (cells[3 * i + 1] + offsets[1][ob] + dims[1]) % dims[1];
+                for (int64_t oc = 0; oc < n_offsets[2]; oc++) {
+                    const int64_t c = (cells[3 * i + 2] + offsets[2][oc] + dims[2]) % dims[2];
+                    const int64_t key = (a * dims[1] + b) * dims[2] + c;
+                    int64_t low = 0, high = n_keys; /* binary search among the occupied cells */
+                    while (low < high) {
+                        const int64_t middle = low + (high - low) / 2;
+                        if (keys[middle] < key) {
+                            low = middle + 1;
+                        } else {
+                            high = middle;
+                        }
+                    }
+                    if (low == n_keys || keys[low] != key) continue;
+                    for (int64_t slot = starts[low]; slot < starts[low + 1]; slot++) {
+                        const int64_t j = order[slot];
+                        if (j == i) continue;
+                        double d[3] = {positions[3 * j] - xi, positions[3 * j + 1] - yi, positions[3 * j + 2] - zi};
+                        double f[3];
+                        for (int row = 0; row < 3; row++) {
+                            f[row] = inverse[3 * row] * d[0] + inverse[3 * row + 1] * d[1] + inverse[3 * row + 2] * d[2];
+                            f[row] -= nearbyint(f[row]);
+                        }
+                        for (int row = 0; row < 3; row++) {
+                            d[row] = matrix[3 * row] * f[0] + matrix[3 * row + 1] * f[1] + matrix[3 * row + 2] * f[2];
+                        }
+                        if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] >= squared) continue;
+                        if (written < capacity) {
+                            points[written] = (int32_t)j;
+                            vectors[3 * written] = (float)d[0];
+                            vectors[3 * written + 1] = (float)d[1];
+                            vectors[3 * written + 2] = (float)d[2];
+                        }
+                        written++;
+                        found++;
+                    }
+                }
+            }
+        }
+        counts[i - first] = found;
+    }
+    return written;
+}

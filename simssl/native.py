@@ -52,6 +52,7 @@ _DENSITY_SIGNATURE = [_pointer, _pointer, _int64, _int64, _int64, _float, _point
 _DENSITY_SIGNATURE += [_int64, _int64, _int64, _pointer, _pointer]
 _HOP_SIGNATURE = [_pointer, _pointer, _int64, _int64, _pointer, _int64, _float, _pointer, _int64]
 _HOP_SIGNATURE += [_pointer, _pointer, _pointer, _int64, _int64, _int64, _pointer]
+_BALL_SIGNATURE = [_pointer] * 6 + [_int64, _pointer, _pointer, ctypes.c_double] + [_int64] * 3 + [_pointer] * 3
 
 
 def cache_dir() -> Path:
@@ -138,6 +139,7 @@ def library() -> ctypes.CDLL | None:
         function.argtypes, function.restype = _LAYER_SIGNATURE, ctypes.c_int
     loaded.shell_density.argtypes, loaded.shell_density.restype = _DENSITY_SIGNATURE, ctypes.c_int
     loaded.shell_hop.argtypes, loaded.shell_hop.restype = _HOP_SIGNATURE, None
+    loaded.ball_query.argtypes, loaded.ball_query.restype = _BALL_SIGNATURE, ctypes.c_int64
     return loaded
 
 
@@ -353,3 +355,82 @@ def shell_hop(
         )  # fmt: skip
 
     _split(run, len(row_starts) - 1, torch.get_num_threads())
+
+
+class CellList:
+    """A frame's particles in a cell list, for ball queries of radius ``r_max`` (``ball_query`` in ``native.c``).
+
+    The cells cover the periodic box in fractional coordinates, each at least ``r_max`` across; only
+    occupied cells are stored (sorted keys), so a small cluster in a huge box costs no more than in
+    a tight one. Bond vectors are the minimum images of the float32 positions, computed in double.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        (3, 3) box matrix whose columns are the box vectors (``freud.box.Box.to_matrix()``), 3D.
+    positions : numpy.ndarray
+        float32 (N, 3).
+    r_max : float
+        The query radius, below half the box's smallest plane distance.
+    """
+
+    def __init__(self, matrix: np.ndarray, positions: np.ndarray, r_max: float):
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+        self.inverse = np.ascontiguousarray(np.linalg.inv(self.matrix))
+        self.positions = np.ascontiguousarray(positions, dtype=np.float32)
+        self.r_max = float(r_max)
+        volume = abs(np.linalg.det(self.matrix))
+        columns = self.matrix.T
+        planes = [volume / np.linalg.norm(np.cross(columns[(a + 1) % 3], columns[(a + 2) % 3])) for a in range(3)]
+        self.dims = np.array([min(2**20, max(1, int(plane // self.r_max))) for plane in planes], dtype=np.int64)
+        fractional = self.positions.astype(np.float64) @ self.inverse.T + 0.5
+        fractional -= np.floor(fractional)
+        self.cells = np.ascontiguousarray(np.minimum((fractional * self.dims).astype(np.int64), self.dims - 1))
+        keys = (self.cells[:, 0] * self.dims[1] + self.cells[:, 1]) * self.dims[2] + self.cells[:, 2]
+        self.order = np.argsort(keys, kind="stable")
+        self.keys, starts = np.unique(keys[self.order], return_index=True)
+        self.starts = np.append(starts, len(keys)).astype(np.int64)
+        #: expected bonds per particle, for the first guess of the output size (updated as queries run)
+        self.expected = len(self.positions) / volume * 4 / 3 * np.pi * self.r_max**3
+
+    def query(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bonds of particles ``first`` to ``last``: int64 counts (n,), int32 neighbors (b,), float32 vectors (b, 3).
+
+        Bonds are grouped by particle, in order; no self-bonds.
+        """
+        pieces = [None] * max(1, min(last - first, torch.get_num_threads() * PIECES_PER_THREAD))
+        bounds = np.linspace(first, last, len(pieces) + 1).astype(np.int64)
+
+        def run(piece: int, start: int, stop: int) -> None:
+            pieces[piece] = self._query(start, stop)
+
+        if len(pieces) == 1 or torch.get_num_threads() <= 1:
+            for piece in range(len(pieces)):
+                run(piece, int(bounds[piece]), int(bounds[piece + 1]))
+        else:
+            executor = _executor(torch.get_num_threads())
+            jobs = [
+                executor.submit(run, piece, int(bounds[piece]), int(bounds[piece + 1])) for piece in range(len(pieces))
+            ]
+            for job in jobs:
+                job.result()
+        return tuple(np.concatenate(parts) for parts in zip(*pieces))
+
+    def _query(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`query` of one piece, in the calling thread."""
+        lib = library()
+        counts = np.empty(last - first, dtype=np.int64)
+        capacity = int((last - first) * (1.25 * self.expected + 8))
+        while True:
+            points = np.empty(capacity, dtype=np.int32)
+            vectors = np.empty((capacity, 3), dtype=np.float32)
+            found = lib.ball_query(
+                _address(self.positions), _address(self.matrix), _address(self.inverse), _address(self.dims),
+                _address(self.cells), _address(self.keys), len(self.keys), _address(self.starts),
+                _address(self.order), self.r_max, first, last, capacity, _address(counts), _address(points),
+                _address(vectors),
+            )  # fmt: skip
+            if found <= capacity:
+                self.expected = max(self.expected, found / max(1, last - first))
+                return counts, points[:found], vectors[:found]
+            capacity = found
