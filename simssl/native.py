@@ -104,15 +104,20 @@ def _build(source: bytes, target: Path) -> None:
             os.remove(temporary)
 
 
-@functools.cache
 def library() -> ctypes.CDLL | None:
     """The compiled kernels (built on the first call of a process whose cache lacks them), or None.
 
-    None when ``SIMSSL_NATIVE=0``, or when no C compiler works (then a ``RuntimeWarning`` says so
+    None while ``SIMSSL_NATIVE=0``, or when no C compiler works (then a ``RuntimeWarning`` says so
     once and the torch code runs instead).
     """
     if os.environ.get("SIMSSL_NATIVE", "1").strip() == "0":
         return None
+    return _load()
+
+
+@functools.cache
+def _load() -> ctypes.CDLL | None:
+    """:func:`library`, built or loaded once per process."""
     source = resources.files("simssl").joinpath("native.c").read_bytes()
     key = hashlib.sha256(b"\0".join([source, _compiler().encode(), " ".join(FLAGS).encode(), _cpu_identity().encode()]))
     name = f"native-{key.hexdigest()[:20]}.so"
@@ -131,7 +136,7 @@ def library() -> ctypes.CDLL | None:
             f"simssl's fused CPU kernels could not be built with {_compiler()!r} ({error}"
             f"{': ' + detail.decode(errors='replace').strip()[:300] if detail else ''}); the slower torch code runs",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         return None
     for activation in ACTIVATIONS:

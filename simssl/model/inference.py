@@ -352,7 +352,7 @@ def _embed(model, source, device, batch_size, autocast, compile, to_numpy, avera
         source = model_neighborhoods(source, model.config)
     arrays = neighborhood_arrays(model, source)
     compile = bool(compile)
-    forward = model.forward
+    forward = model  # through __call__: hooks registered on the model run
     if compile:
         try:
             forward = _compiled_forward(model)
