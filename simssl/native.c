@@ -7,6 +7,9 @@
  * Arithmetic is float32 as in the torch code (no fused multiply-adds, no reassociation beyond the order
  * of sums); results agree with it to float32 round-off (tests/test_native.py). Each function handles
  * rows [first, last) of its arrays, so callers split the work between threads.
+ *
+ * Two kinds of builds: by default the shell spectra and ball query kernels; with ENCODER_ACTIVATION and the
+ * widths defined, the encoder layer of that configuration.
  */
 #include <math.h>
 #include <stdint.h>
@@ -47,6 +50,8 @@ static inline float sum_lanes(vec v) {
     }
     return lanes[0];
 }
+
+#ifdef ENCODER_ACTIVATION
 
 /* the activations of simssl.model.layers.ACTIVATIONS, lane by lane */
 static inline vec act_relu(vec x) { return select(x > (vec){0}, x, (vec){0}); }
@@ -141,7 +146,7 @@ static inline __attribute__((always_inline)) vec activate(const int activation, 
     }
 }
 
-static inline __attribute__((always_inline)) int encoder_layer(
+static inline __attribute__((always_inline)) int layer(
     float *features, const float *bonds, const float *w, const float *norm_weight, const float *norm_bias, float eps,
     const float *linear, const float *bias, const float *inv, const float *score_out, const float *linear_out,
     const float *bias_out, float floor, int64_t first, int64_t last, int64_t k, const int64_t D, const int64_t S,
@@ -252,26 +257,18 @@ static inline __attribute__((always_inline)) int encoder_layer(
     return 0;
 }
 
-/* one entry point per activation; the default model's widths (D = 32, 16 score and 32 value units) get a copy
- * of their own, unrolled by the compiler */
-#define ENCODER_LAYER(NAME, ACTIVATION)                                                                            \
-    int NAME(float *features, const float *bonds, const float *w, const float *norm_weight, const float *norm_bias, \
-             float eps, const float *linear, const float *bias, const float *inv, const float *score_out,         \
-             const float *linear_out, const float *bias_out, float floor, int64_t first, int64_t last, int64_t k, \
-             int64_t D, int64_t S, int64_t V, int64_t reduce, float *pooled) {                                    \
-        if (D == 32 && S == 16 && V == 32) {                                                                      \
-            return encoder_layer(features, bonds, w, norm_weight, norm_bias, eps, linear, bias, inv, score_out,   \
-                                 linear_out, bias_out, floor, first, last, k, 32, 16, 32, reduce, pooled, ACTIVATION); \
-        }                                                                                                         \
-        return encoder_layer(features, bonds, w, norm_weight, norm_bias, eps, linear, bias, inv, score_out,       \
-                             linear_out, bias_out, floor, first, last, k, D, S, V, reduce, pooled, ACTIVATION);   \
-    }
+/* The build for one encoder configuration (simssl/native.py compiles one per activation and widths, each
+ * with its widths as constants, so the compiler unrolls every loop over units):
+ * -DENCODER_ACTIVATION=RELU -DENCODER_DIM=32 -DENCODER_SCORE=16 -DENCODER_VALUE=32 (the shipped model's). */
+int encoder_layer(float *features, const float *bonds, const float *w, const float *norm_weight, const float *norm_bias,
+                  float eps, const float *linear, const float *bias, const float *inv, const float *score_out,
+                  const float *linear_out, const float *bias_out, float floor, int64_t first, int64_t last, int64_t k,
+                  int64_t reduce, float *pooled) {
+    return layer(features, bonds, w, norm_weight, norm_bias, eps, linear, bias, inv, score_out, linear_out, bias_out,
+                 floor, first, last, k, ENCODER_DIM, ENCODER_SCORE, ENCODER_VALUE, reduce, pooled, ENCODER_ACTIVATION);
+}
 
-ENCODER_LAYER(encoder_layer_relu, RELU)
-ENCODER_LAYER(encoder_layer_smooth_relu, SMOOTH_RELU)
-ENCODER_LAYER(encoder_layer_silu, SILU)
-ENCODER_LAYER(encoder_layer_gelu, GELU)
-ENCODER_LAYER(encoder_layer_tanh, TANH)
+#else /* the kernels every build of simssl needs: shell spectra and ball queries */
 
 /* Shell density coefficients (ShellSpectra.add, simssl/shells.py): for particle i of rows [first, last),
  *
@@ -502,3 +499,5 @@ int64_t ball_query(const float *positions, const double *matrix, const double *i
     }
     return written;
 }
+
+#endif

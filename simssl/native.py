@@ -9,9 +9,12 @@ intermediate in registers; plain C99 without Python or torch headers, so it comp
 a second. The torch code stays the reference, the path on GPUs and for training (autograd), and
 the fallback where no C compiler is found (one warning).
 
-The compiled library is cached under ``$SIMSSL_CACHE_DIR`` (default ``$XDG_CACHE_HOME/simssl`` or
-``~/.cache/simssl``), keyed by the source, compiler, flags and CPU (it is built with
-``-march=native``), so a shared home directory serves machines of different CPUs correctly.
+There are two kinds of builds: the shell spectra and ball query kernels (:func:`library`), and one
+encoder layer kernel per encoder configuration, its activation and widths compiled in as constants
+(:func:`encoder_library`; the shipped model's takes ~0.6 s of one core to compile, the other ~0.3 s).
+They are cached under ``$SIMSSL_CACHE_DIR`` (default ``$XDG_CACHE_HOME/simssl`` or ``~/.cache/simssl``),
+keyed by the source, compiler, flags, configuration and CPU (they are built with ``-march=native``),
+so a shared home directory serves machines of different CPUs correctly.
 ``SIMSSL_NATIVE=0`` disables the kernels. Work is split between ``torch.get_num_threads()`` threads
 (ctypes releases the GIL), the count :func:`simssl.devices.cpu_threads` decides.
 """
@@ -47,7 +50,7 @@ FLAGS = ("-O3", "-std=c99", "-ffp-contract=fast", "-fno-math-errno", "-fPIC", "-
 PIECES_PER_THREAD = 4
 
 _int64, _float, _pointer = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
-_LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 7 + [_pointer]
+_LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 4 + [_pointer]
 _DENSITY_SIGNATURE = [_pointer, _pointer, _int64, _int64, _int64, _float, _pointer, _int64, _float, _pointer]
 _DENSITY_SIGNATURE += [_int64, _int64, _int64, _pointer, _pointer]
 _HOP_SIGNATURE = [_pointer, _pointer, _int64, _int64, _pointer, _int64, _float, _pointer, _int64]
@@ -77,9 +80,9 @@ def _cpu_identity() -> str:
     return f"{platform.machine()} {flags}"
 
 
-def _build(source: bytes, target: Path) -> None:
-    """Compile ``source`` into the shared library ``target`` (written under a unique name, then renamed:
-    concurrent processes may build the same library at once).
+def _build(source: bytes, target: Path, defines: tuple[str, ...]) -> None:
+    """Compile ``source`` with ``-D`` ``defines`` into the shared library ``target`` (written under a unique name,
+    then renamed: concurrent processes may build the same library at once).
 
     Raises
     ------
@@ -93,7 +96,8 @@ def _build(source: bytes, target: Path) -> None:
         with tempfile.TemporaryDirectory() as directory:
             source_path = Path(directory) / "native.c"
             source_path.write_bytes(source)
-            command = [_compiler(), *FLAGS, str(source_path), "-o", temporary, "-lm"]
+            command = [_compiler(), *FLAGS, *(f"-D{define}" for define in defines), str(source_path)]
+            command += ["-o", temporary, "-lm"]
             try:
                 subprocess.run([*command[:1], "-march=native", *command[1:]], check=True, capture_output=True)
             except subprocess.CalledProcessError:
@@ -104,31 +108,58 @@ def _build(source: bytes, target: Path) -> None:
             os.remove(temporary)
 
 
+def _disabled() -> bool:
+    """``SIMSSL_NATIVE=0``: the torch code runs everywhere."""
+    return os.environ.get("SIMSSL_NATIVE", "1").strip() == "0"
+
+
 def library() -> ctypes.CDLL | None:
-    """The compiled kernels (built on the first call of a process whose cache lacks them), or None.
+    """The shell spectra and ball query kernels (built on the first call of a process whose cache lacks them), or None.
 
     None while ``SIMSSL_NATIVE=0``, or when no C compiler works (then a ``RuntimeWarning`` says so
     once and the torch code runs instead).
     """
-    if os.environ.get("SIMSSL_NATIVE", "1").strip() == "0":
+    return None if _disabled() else _load(())
+
+
+def lanes(width: int) -> int:
+    """``width`` rounded up to whole vectors (:data:`LANES`): the encoder kernels' padded widths."""
+    return -(-width // LANES) * LANES
+
+
+def encoder_library(activation: str, dim: int, score_width: int, value_width: int) -> ctypes.CDLL | None:
+    """The encoder layer kernel of one configuration, its widths compiled in as constants; None as :func:`library`.
+
+    Parameters
+    ----------
+    activation : str
+        One of :data:`ACTIVATIONS`.
+    dim : int
+        Feature width D, a multiple of :data:`LANES`.
+    score_width, value_width : int
+        The score and value MLPs' hidden widths, padded (:func:`lanes`).
+    """
+    if _disabled() or library() is None:
         return None
-    return _load()
+    defines = (f"ENCODER_ACTIVATION={activation.upper()}", f"ENCODER_DIM={dim}")
+    return _load((*defines, f"ENCODER_SCORE={score_width}", f"ENCODER_VALUE={value_width}"))
 
 
 @functools.cache
-def _load() -> ctypes.CDLL | None:
-    """:func:`library`, built or loaded once per process."""
+def _load(defines: tuple[str, ...]) -> ctypes.CDLL | None:
+    """The build of ``native.c`` with ``defines``, compiled or loaded from the cache once per process."""
     source = resources.files("simssl").joinpath("native.c").read_bytes()
-    key = hashlib.sha256(b"\0".join([source, _compiler().encode(), " ".join(FLAGS).encode(), _cpu_identity().encode()]))
+    parts = [source, _compiler(), " ".join(FLAGS), " ".join(defines), _cpu_identity()]
+    key = hashlib.sha256(b"\0".join(part if isinstance(part, bytes) else part.encode() for part in parts))
     name = f"native-{key.hexdigest()[:20]}.so"
     try:
         target = cache_dir() / name
         if not target.exists():
             try:
-                _build(source, target)
+                _build(source, target, defines)
             except PermissionError:  # an unwritable cache: this process's own temporary folder
                 target = Path(tempfile.mkdtemp(prefix="simssl-")) / name
-                _build(source, target)
+                _build(source, target, defines)
         loaded = ctypes.CDLL(str(target))
     except (OSError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", b"") or b""
@@ -139,12 +170,12 @@ def _load() -> ctypes.CDLL | None:
             stacklevel=3,
         )
         return None
-    for activation in ACTIVATIONS:
-        function = getattr(loaded, f"encoder_layer_{activation}")
-        function.argtypes, function.restype = _LAYER_SIGNATURE, ctypes.c_int
-    loaded.shell_density.argtypes, loaded.shell_density.restype = _DENSITY_SIGNATURE, ctypes.c_int
-    loaded.shell_hop.argtypes, loaded.shell_hop.restype = _HOP_SIGNATURE, None
-    loaded.ball_query.argtypes, loaded.ball_query.restype = _BALL_SIGNATURE, ctypes.c_int64
+    if defines:
+        loaded.encoder_layer.argtypes, loaded.encoder_layer.restype = _LAYER_SIGNATURE, ctypes.c_int
+    else:
+        loaded.shell_density.argtypes, loaded.shell_density.restype = _DENSITY_SIGNATURE, ctypes.c_int
+        loaded.shell_hop.argtypes, loaded.shell_hop.restype = _HOP_SIGNATURE, None
+        loaded.ball_query.argtypes, loaded.ball_query.restype = _BALL_SIGNATURE, ctypes.c_int64
     return loaded
 
 
@@ -237,12 +268,12 @@ def encoder_layer(
     torch.Tensor or None
         float32 (B, D) with ``reduce``, else None.
     """
-    lib = library()
     batch, k, dim = features.shape
     score_width = attention[3].shape[0]
     value_width = attention[2].shape[1] - score_width
     if dim % LANES or score_width % LANES or value_width % LANES or score_width + value_width > MAX_HIDDEN:
         raise ValueError(f"the fused kernel needs widths that are multiples of {LANES}, at most {MAX_HIDDEN} in all")
+    kernel = encoder_library(activation, dim, score_width, value_width).encoder_layer
     if k > MAX_BONDS or -(-k // LANES) * LANES * score_width > MAX_PARTNER_TERMS:
         raise ValueError(f"the fused kernel handles at most {MAX_PARTNER_TERMS} bonds x score units per particle")
     if not (features.is_contiguous() and features.dtype == torch.float32):
@@ -250,14 +281,13 @@ def encoder_layer(
     inputs = [t.detach().contiguous() for t in (bonds, weights, norm[0], norm[1])]
     parameters = [t.detach().contiguous() for t in attention]
     pooled = torch.empty((batch, dim), dtype=torch.float32) if reduce else features.new_empty(0)
-    kernel = getattr(lib, f"encoder_layer_{activation}")
     addresses = [_address(t) for t in inputs]
     weights_addresses = [_address(t) for t in parameters]
 
     def run(first: int, last: int) -> None:
         failed = kernel(
-            _address(features), *addresses, norm[2], *weights_addresses, floor, first, last, k, dim,
-            score_width, value_width, int(reduce), _address(pooled),
+            _address(features), *addresses, norm[2], *weights_addresses, floor, first, last, k, int(reduce),
+            _address(pooled),
         )  # fmt: skip
         if failed:
             raise MemoryError("the encoder layer kernel could not allocate its scratch memory")

@@ -405,6 +405,10 @@ class Encoder(nn.Module):
             and config.dim % native.LANES == 0
             and not (self.training and config.dropout > 0)
             and native.usable(bonds)
+            and native.encoder_library(
+                config.activation, config.dim, native.lanes(config.score_hidden), native.lanes(config.width)
+            )
+            is not None
         )
 
     def _fused_forward(self, bonds, mask, center_types, neighbor_types, shells) -> torch.Tensor:

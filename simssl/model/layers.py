@@ -275,7 +275,7 @@ class GAAttention(TupleAttention):
         """
         score, value = self.score_in, self.value_in
         widths = (score.invariant.shape[1], value.invariant.shape[1])
-        padded = [-(-width // native.LANES) * native.LANES for width in widths]
+        padded = [native.lanes(width) for width in widths]
         hidden = sum(padded)
         linear = score.invariant.new_zeros((score.bond.in_features, 2 * hidden))
         bias = score.invariant.new_zeros(2 * hidden)
