@@ -6,7 +6,11 @@ Threads: every CPU path (the model, the fused kernels, freud's queries and Stein
 (:func:`cpu_threads`). On a busy machine, or next to another process of a parallel run, OpenMP
 threads that wait for each other at every operation are far slower than one thread (measured: a
 4,000-particle identification on a loaded 2-core machine took 21.6 s with two torch threads, 3.7 s
-with one).
+with one; at load 3.5 on 2 cores the shipped model's embedding of 32,000 particles took 1.35 s with
+its fused kernels and freud on two threads and torch on one, 2.38 s with torch on two as well).
+The fused kernels and freud hand out work piece by piece (a slowed thread delays little), so they
+use the count chosen (:func:`current_threads`); torch's operations around the fused kernels run on
+one thread (:func:`torch_threads`).
 """
 
 from __future__ import annotations
@@ -199,10 +203,34 @@ def cpu_threads_for_work(threads: int | None = None):
     previous = torch.get_num_threads(), freud.parallel.get_num_threads()
     chosen = threads or cpu_threads()
     _set_threads(chosen)
-    _active.depth = 1
+    _active.depth, _active.threads = 1, chosen
     try:
         yield
     finally:
-        _active.depth = 0
+        _active.depth, _active.threads = 0, None
         torch.set_num_threads(previous[0])
         freud.parallel.set_num_threads(previous[1] or None)
+
+
+def current_threads() -> int:
+    """The threads of the :func:`cpu_threads_for_work` this thread is in, else :func:`cpu_threads`."""
+    return getattr(_active, "threads", None) or cpu_threads()
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int):
+    """Run the body with ``threads`` torch threads, then restore the previous count.
+
+    Parameters
+    ----------
+    threads : int
+        At least 1.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -15,8 +15,8 @@ encoder layer kernel per encoder configuration, its activation and widths compil
 They are cached under ``$SIMSSL_CACHE_DIR`` (default ``$XDG_CACHE_HOME/simssl`` or ``~/.cache/simssl``),
 keyed by the source, compiler, flags, configuration and CPU (they are built with ``-march=native``),
 so a shared home directory serves machines of different CPUs correctly.
-``SIMSSL_NATIVE=0`` disables the kernels. Work is split between ``torch.get_num_threads()`` threads
-(ctypes releases the GIL), the count :func:`simssl.devices.cpu_threads` decides.
+``SIMSSL_NATIVE=0`` disables the kernels. Work is split between the threads
+:func:`simssl.devices.current_threads` gives (ctypes releases the GIL), piece by piece.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .devices import current_threads
+
 #: activations with a fused kernel (the names of :data:`simssl.model.layers.ACTIVATIONS`)
 ACTIVATIONS = ("relu", "smooth_relu", "silu", "gelu", "tanh")
 #: limits compiled into ``native.c``: per-tuple hidden units, shell windows, degree, bonds per particle, and
@@ -46,8 +48,8 @@ MAX_HIDDEN, MAX_WINDOWS, MAX_DEGREE, MAX_BONDS, MAX_PARTNER_TERMS = 1024, 8, 32,
 LANES = 16
 #: compiler flags; ``-march=native`` is dropped if the compiler refuses it
 FLAGS = ("-O3", "-std=c99", "-ffp-contract=fast", "-fno-math-errno", "-fPIC", "-shared")
-#: pieces each thread's share of rows is cut into, so a thread slowed by other processes delays little
-PIECES_PER_THREAD = 4
+#: pieces per thread the rows of a kernel call are cut into, taken one after another by the threads
+PIECES_PER_THREAD = 8
 
 _int64, _float, _pointer = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
 _LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 4 + [_pointer]
@@ -205,20 +207,26 @@ def _autocast() -> bool:
 
 
 @functools.cache
-def _executor(threads: int) -> ThreadPoolExecutor:
-    """A pool of ``threads`` worker threads (one per thread count asked for, kept for the process)."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="simssl-native")
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """A pool of ``workers`` threads (one pool per size asked for, kept for the process)."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simssl-native")
 
 
 def _split(function, rows: int, threads: int) -> None:
-    """Run ``function(first, last)`` over row ranges covering ``range(rows)``, on ``threads`` threads."""
-    if threads <= 1 or rows < 2:
-        function(0, rows)
-        return
-    pieces = min(rows, threads * PIECES_PER_THREAD)
+    """Run ``function(first, last)`` over row ranges covering ``range(rows)`` on ``threads`` threads (the calling
+    one included), which take the ranges one after another, so a thread slowed by other processes delays little."""
+    pieces = min(rows, threads * PIECES_PER_THREAD) if threads > 1 else 1
     bounds = np.linspace(0, rows, pieces + 1).astype(np.int64)
-    for future in [_executor(threads).submit(function, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]:
-        future.result()
+    ranges = iter(zip(bounds[:-1].tolist(), bounds[1:].tolist()))  # next() on it is atomic under the GIL
+
+    def work() -> None:
+        for first, last in ranges:
+            function(first, last)
+
+    helpers = [_executor(threads - 1).submit(work) for _ in range(min(threads, pieces) - 1)]
+    work()
+    for helper in helpers:
+        helper.result()
 
 
 def _address(array) -> int:
@@ -292,7 +300,7 @@ def encoder_layer(
         if failed:
             raise MemoryError("the encoder layer kernel could not allocate its scratch memory")
 
-    _split(run, batch, torch.get_num_threads())
+    _split(run, batch, current_threads())
     return pooled if reduce else None
 
 
@@ -350,7 +358,7 @@ def shell_density(
         if failed:
             raise MemoryError("the shell density kernel could not allocate its lane sums")
 
-    _split(run, n, torch.get_num_threads())
+    _split(run, n, current_threads())
 
 
 def shell_hop(
@@ -389,7 +397,7 @@ def shell_hop(
             offset, first, last, _address(out),
         )  # fmt: skip
 
-    _split(run, len(row_starts) - 1, torch.get_num_threads())
+    _split(run, len(row_starts) - 1, current_threads())
 
 
 class CellList:
@@ -433,23 +441,13 @@ class CellList:
 
         Bonds are grouped by particle, in order; no self-bonds.
         """
-        pieces = [None] * max(1, min(last - first, torch.get_num_threads() * PIECES_PER_THREAD))
-        bounds = np.linspace(first, last, len(pieces) + 1).astype(np.int64)
+        pieces = {}
 
-        def run(piece: int, start: int, stop: int) -> None:
-            pieces[piece] = self._query(start, stop)
+        def run(start: int, stop: int) -> None:
+            pieces[start] = self._query(first + start, first + stop)
 
-        if len(pieces) == 1 or torch.get_num_threads() <= 1:
-            for piece in range(len(pieces)):
-                run(piece, int(bounds[piece]), int(bounds[piece + 1]))
-        else:
-            executor = _executor(torch.get_num_threads())
-            jobs = [
-                executor.submit(run, piece, int(bounds[piece]), int(bounds[piece + 1])) for piece in range(len(pieces))
-            ]
-            for job in jobs:
-                job.result()
-        return tuple(np.concatenate(parts) for parts in zip(*pieces))
+        _split(run, last - first, current_threads())
+        return tuple(np.concatenate(parts) for parts in zip(*(pieces[start] for start in sorted(pieces))))
 
     def _query(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`query` of one piece, in the calling thread."""

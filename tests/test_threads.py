@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import freud
 import numpy as np
 import pytest
 import torch
@@ -51,22 +52,30 @@ def busy_cores(monkeypatch):
             spinner.wait()
 
 
-def threads_seen(model) -> list[int]:
-    """The torch thread counts in effect at each forward call of ``model`` (recorded into the returned list)."""
-    seen: list[int] = []
-    model.register_forward_pre_hook(lambda module, inputs: seen.append(torch.get_num_threads()))
+def threads_seen(model) -> list[tuple[int, int]]:
+    """(torch, freud) thread counts in effect at each forward call of ``model`` (recorded into the returned list).
+
+    freud's is what its queries, Steinhardt and the fused kernels use; torch's, what the torch code uses.
+    """
+    seen: list[tuple[int, int]] = []
+    model.register_forward_pre_hook(
+        lambda module, inputs: seen.append((torch.get_num_threads(), freud.parallel.get_num_threads()))
+    )
     return seen
 
 
-def test_busy_cores_leave_one_thread_to_embedding_and_live_analysis(busy_cores):
+@pytest.mark.parametrize("kernels", ["fused", "torch"])
+def test_busy_cores_leave_one_thread_to_embedding_and_live_analysis(busy_cores, monkeypatch, kernels):
+    if kernels == "torch":
+        monkeypatch.setenv("SIMSSL_NATIVE", "0")
     model = random_model(0)
     seen = threads_seen(model)
     frame = simssl.make_frame(*noisy_fcc(5, 0.05, seed=1))
-    before = torch.get_num_threads()
+    before = torch.get_num_threads(), freud.parallel.get_num_threads()
     model.embed(frame)
     LiveAnalyzer(model=model, steinhardt=(6,)).analyze(frame)
-    assert seen and set(seen) == {1}
-    assert torch.get_num_threads() == before  # restored after each call
+    assert seen and set(seen) == {(1, 1)}
+    assert (torch.get_num_threads(), freud.parallel.get_num_threads()) == before  # restored after each call
 
 
 def test_busy_cores_leave_one_thread_to_the_hoomd_adapter(busy_cores):
@@ -86,7 +95,7 @@ def test_busy_cores_leave_one_thread_to_the_hoomd_adapter(busy_cores):
     analyzer = OrderAnalyzer(model=model, steinhardt=(6,))
     simulation.operations.writers.append(hoomd.write.CustomWriter(action=analyzer, trigger=hoomd.trigger.Periodic(1)))
     simulation.run(2)
-    assert seen and set(seen) == {1}
+    assert seen and set(seen) == {(1, 1)}
     assert np.isfinite(analyzer.embedding).all()
 
 

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..devices import cpu_threads_for_work, resolve_device
+from ..devices import cpu_threads_for_work, resolve_device, torch_threads
 from ..errors import SimsslError
 from .gradients import equivariant_outputs
 
@@ -286,8 +286,8 @@ def run(
     def typed(bonds, mask, center_types, neighbor_types, shells):
         return function(bonds.to(dtype), mask.bool(), center_types, neighbor_types, shells.to(dtype))
 
-    try:
-        with precision(autocast, device):
+    try:  # the fused kernels use the threads chosen; torch's small operations around them one (devices.py)
+        with precision(autocast, device), torch_threads(1) if fused else contextlib.nullcontext():
             return map_batches(typed, arrays, batch_size, device, pad=compile, to_numpy=to_numpy)
     finally:
         model.train(was_training)
