@@ -7,6 +7,7 @@ ever left behind; an existing target is replaced only with ``force``.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from .errors import SimsslError
 
@@ -67,6 +68,10 @@ class AtomicFile:
         With ``keep_partial``: an interrupted run's temporary file found at the start may be
         discarded (``--force``); otherwise it is refused, so that finished work is never deleted
         silently. Files without ``keep_partial`` always replace stale temporaries.
+    shared : bool
+        Other processes may write the same file at the same time, with the same content (a cache):
+        each writes a temporary of its own (``dir/.NAME.PID-RANDOM.part.EXT``), none removes
+        another's, and the last rename wins. Implies ``force``; not with ``keep_partial``.
 
     Attributes
     ----------
@@ -99,17 +104,23 @@ class AtomicFile:
         keep_partial: bool = False,
         reuse_partial: bool = False,
         replace_partial: bool = False,
+        shared: bool = False,
     ):
         self.path = os.fspath(path)
-        refuse_overwrite(self.path, force)
+        refuse_overwrite(self.path, force or shared)
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise SimsslError(f"{self.path}: the directory {directory} does not exist")
-        self.temporary = partial_path(self.path)
+        if shared:
+            stem, extension = os.path.splitext(os.path.basename(self.path))
+            handle, self.temporary = tempfile.mkstemp(suffix=f".part{extension}", prefix=f".{stem}.", dir=directory)
+            os.close(handle)
+        else:
+            self.temporary = partial_path(self.path)
         self.keep_partial = keep_partial
         #: a resumed run's partial file holds earlier work: no failure deletes it
         self.keep_on_error = keep_partial and reuse_partial and os.path.exists(self.temporary)
-        if not reuse_partial and os.path.exists(self.temporary):
+        if not shared and not reuse_partial and os.path.exists(self.temporary):
             if keep_partial and not replace_partial:
                 raise SimsslError(
                     f"{self.path}: an interrupted run left its partial output {self.temporary}; continue it with "

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .atomic import AtomicFile
 from .devices import current_threads
 
 #: activations with a fused kernel (the names of :data:`simssl.model.layers.ACTIVATIONS`)
@@ -83,8 +84,8 @@ def _cpu_identity() -> str:
 
 
 def _build(source: bytes, target: Path, defines: tuple[str, ...]) -> None:
-    """Compile ``source`` with ``-D`` ``defines`` into the shared library ``target`` (written under a unique name,
-    then renamed: concurrent processes may build the same library at once).
+    """Compile ``source`` with ``-D`` ``defines`` into the shared library ``target`` (atomically, each process
+    under a temporary name of its own: concurrent processes may build the same library at once).
 
     Raises
     ------
@@ -92,22 +93,15 @@ def _build(source: bytes, target: Path, defines: tuple[str, ...]) -> None:
         If no compiler runs or it fails both with and without ``-march=native``.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".so", prefix=f".{target.stem}.", dir=target.parent)
-    os.close(handle)
-    try:
-        with tempfile.TemporaryDirectory() as directory:
-            source_path = Path(directory) / "native.c"
-            source_path.write_bytes(source)
-            command = [_compiler(), *FLAGS, *(f"-D{define}" for define in defines), str(source_path)]
-            command += ["-o", temporary, "-lm"]
-            try:
-                subprocess.run([*command[:1], "-march=native", *command[1:]], check=True, capture_output=True)
-            except subprocess.CalledProcessError:
-                subprocess.run(command, check=True, capture_output=True)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with tempfile.TemporaryDirectory() as directory, AtomicFile(target, shared=True) as output:
+        source_path = Path(directory) / "native.c"
+        source_path.write_bytes(source)
+        command = [_compiler(), *FLAGS, *(f"-D{define}" for define in defines), str(source_path)]
+        command += ["-o", output.temporary, "-lm"]
+        try:
+            subprocess.run([*command[:1], "-march=native", *command[1:]], check=True, capture_output=True)
+        except subprocess.CalledProcessError:
+            subprocess.run(command, check=True, capture_output=True)
 
 
 def _disabled() -> bool:
