@@ -41,14 +41,20 @@ static inline vec splat(float x) { return (vec){0} + x; }
 
 static inline vec select(mask m, vec a, vec b) { return (vec)((m & (mask)a) | (~m & (mask)b)); }
 
-/* the sum of a vector's lanes, by halves */
+typedef float half __attribute__((vector_size(LANES / 2 * sizeof(float))));
+typedef float quarter __attribute__((vector_size(LANES / 4 * sizeof(float))));
+
+/* the sum of a vector's lanes, by halves (lane t plus lane t + 8, then t + 4, t + 2, t + 1) */
 static inline float sum_lanes(vec v) {
-    float lanes[LANES];
-    store(lanes, v);
-    for (int width = LANES / 2; width > 0; width /= 2) {
-        for (int t = 0; t < width; t++) lanes[t] += lanes[t + width];
-    }
-    return lanes[0];
+    half low, high;
+    memcpy(&low, &v, sizeof low);
+    memcpy(&high, (const char *)&v + sizeof low, sizeof high);
+    const half eight = low + high;
+    quarter first, second;
+    memcpy(&first, &eight, sizeof first);
+    memcpy(&second, (const char *)&eight + sizeof first, sizeof second);
+    const quarter four = first + second;
+    return (four[0] + four[2]) + (four[1] + four[3]);
 }
 
 #ifdef ENCODER_ACTIVATION
@@ -213,7 +219,8 @@ static inline __attribute__((always_inline)) int layer(
                 vec s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}; /* partial sums: no chain of dependent additions */
                 const float *column = partner + block / LANES * S * LANES;
                 for (int64_t u = 0; u < S; u += 4) { /* S is a multiple of LANES */
-                    s0 += activate(activation, a[u] + load(column + u * LANES) + d * inv[u] + e * inv[H + u]) * score_out[u];
+                    s0 += activate(activation, a[u] + load(column + u * LANES) + d * inv[u] + e * inv[H + u]) *
+                          score_out[u];
                     s1 += activate(activation, a[u + 1] + load(column + (u + 1) * LANES) + d * inv[u + 1] +
                                                    e * inv[H + u + 1]) * score_out[u + 1];
                     s2 += activate(activation, a[u + 2] + load(column + (u + 2) * LANES) + d * inv[u + 2] +
@@ -270,6 +277,9 @@ int encoder_layer(float *features, const float *bonds, const float *w, const flo
 
 #else /* the kernels every build of simssl needs: shell spectra and ball queries */
 
+/* each lane's index */
+static const float LANE[LANES] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
 /* Shell density coefficients (ShellSpectra.add, simssl/shells.py): for particle i of rows [first, last),
  *
  *   density[c, i, h] = sum_j g_c(|r_ij| / scale) Y_h(r_ij / |r_ij|) / norms[c, i],
@@ -311,29 +321,41 @@ int shell_density(const float *vectors, const int64_t *indices, int64_t first, i
     vec *acc = (vec *)(((uintptr_t)memory + sizeof(vec) - 1) / sizeof(vec) * sizeof(vec)); /* aligned to a vector */
     float x[MAX_BONDS + LANES], y[MAX_BONDS + LANES], z[MAX_BONDS + LANES], g[MAX_WINDOWS][MAX_BONDS + LANES];
     for (int64_t i = first; i < last; i++) {
-        /* this particle's real bonds, packed and padded to whole vectors with weight 0: unit vectors, weights */
+        /* this particle's real bonds, packed and padded to whole vectors with zeros */
         int64_t n = 0;
-        float total[MAX_WINDOWS] = {0};
         for (int64_t t = 0; t < width; t++) {
             if (indices[i * width + t] < 0) continue;
             const float *v = vectors + (i * width + t) * 3;
-            const float length = sqrtf(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-            const float unit_free = length / scale, norm = length > 1e-30f ? length : 1e-30f;
-            x[n] = v[0] / norm;
-            y[n] = v[1] / norm;
-            z[n] = v[2] / norm;
+            x[n] = v[0];
+            y[n] = v[1];
+            z[n++] = v[2];
+        }
+        const float real = (float)n; /* bonds; the lanes beyond are padding */
+        for (; n % LANES; n++) x[n] = y[n] = z[n] = 0.0f;
+        /* unit vectors and window weights, LANES bonds at a time (padding: weight 0) */
+        vec totals[MAX_WINDOWS];
+        for (int64_t c = 0; c < n_windows; c++) totals[c] = (vec){0};
+        for (int64_t group = 0; group < n; group += LANES) {
+            const vec gx = load(x + group), gy = load(y + group), gz = load(z + group);
+            float lengths[LANES];
+            store(lengths, gx * gx + gy * gy + gz * gz);
+            for (int t = 0; t < LANES; t++) lengths[t] = sqrtf(lengths[t]);
+            const vec length = load(lengths), unit_free = length / scale;
+            const vec norm = select(length > 1e-30f, length, splat(1e-30f));
+            store(x + group, gx / norm);
+            store(y + group, gy / norm);
+            store(z + group, gz / norm);
             for (int64_t c = 0; c < n_windows; c++) {
-                float s = (radii[c] - unit_free) / taper;
-                s = s < 0.0f ? 0.0f : (s > 1.0f ? 1.0f : s);
-                g[c][n] = s * s * s * (10.0f + s * (6.0f * s - 15.0f));
-                total[c] += g[c][n];
+                vec s = (radii[c] - unit_free) / taper;
+                s = select(s < 0.0f, (vec){0}, select(s > 1.0f, splat(1.0f), s));
+                const vec envelope = s * s * s * (10.0f + s * (6.0f * s - 15.0f));
+                const vec weight = select(load(LANE) + (float)group < real, envelope, (vec){0});
+                store(g[c] + group, weight);
+                totals[c] += weight;
             }
-            n++;
         }
-        for (; n % LANES; n++) {
-            x[n] = y[n] = z[n] = 0.0f;
-            for (int64_t c = 0; c < n_windows; c++) g[c][n] = 0.0f;
-        }
+        float total[MAX_WINDOWS];
+        for (int64_t c = 0; c < n_windows; c++) total[c] = sum_lanes(totals[c]);
         for (int64_t h = 0; h < n_windows * n_harmonics; h++) acc[h] = (vec){0};
         for (int64_t group = 0; group < n; group += LANES) {
             const vec gx = load(x + group), gy = load(y + group), gz = load(z + group);
@@ -476,7 +498,8 @@ int64_t ball_query(const float *positions, const double *matrix, const double *i
                         double d[3] = {positions[3 * j] - xi, positions[3 * j + 1] - yi, positions[3 * j + 2] - zi};
                         double f[3];
                         for (int row = 0; row < 3; row++) {
-                            f[row] = inverse[3 * row] * d[0] + inverse[3 * row + 1] * d[1] + inverse[3 * row + 2] * d[2];
+                            const double *line = inverse + 3 * row;
+                            f[row] = line[0] * d[0] + line[1] * d[1] + line[2] * d[2];
                             f[row] -= nearbyint(f[row]);
                         }
                         for (int row = 0; row < 3; row++) {
