@@ -132,7 +132,9 @@ static inline __attribute__((always_inline)) void output_layer(const float *sums
  * the totals clamped below at `floor`. features (B, k, D); bonds (B, k, 3) unit-free; w (B, k) bond
  * weights (0: padding); norm_weight, norm_bias (D); linear (D + 1, 2H) and bias (2H) (the first layers,
  * transposed); inv (2, H); score_out (S); linear_out (V, D) and bias_out (D) (the value MLP's output
- * layer, transposed); pooled (B, D). D, S and V are multiples of LANES (the caller pads hidden units
+ * layer, transposed); pooled (B, D); uniform: every bond of a particle has the same features (the first
+ * block of a geometry-only model), so their LayerNorm and linear layer are computed once. D, S and V are
+ * multiples of LANES (the caller pads hidden units
  * with zero weights), S + V <= MAX_HIDDEN, k <= MAX_BONDS and k (rounded up to LANES) x S <= MAX_PARTNER_TERMS.
  *
  * Per bond j the scores and gates of LANES partners l at a time are computed one partner per lane (the
@@ -156,7 +158,7 @@ static inline __attribute__((always_inline)) int layer(
     float *features, const float *bonds, const float *w, const float *norm_weight, const float *norm_bias, float eps,
     const float *linear, const float *bias, const float *inv, const float *score_out, const float *linear_out,
     const float *bias_out, float floor, int64_t first, int64_t last, int64_t k, const int64_t D, const int64_t S,
-    const int64_t V, int64_t reduce, float *pooled, const int activation) {
+    const int64_t V, int64_t reduce, int64_t uniform, float *pooled, const int activation) {
     const int64_t H = S + V;
     float *terms = malloc((size_t)(k * 2 * H) * sizeof(float));
     if (!terms) return 1;
@@ -164,6 +166,7 @@ static inline __attribute__((always_inline)) int layer(
     float dot[MAX_BONDS], wedge[MAX_BONDS], gate[MAX_BONDS], normed[MAX_HIDDEN], mean_sums[MAX_HIDDEN];
     int64_t row[MAX_BONDS];
     vec acc[2][MAX_HIDDEN / LANES], total_acc[MAX_HIDDEN / LANES], t[2 * MAX_HIDDEN / LANES];
+    vec shared[2 * MAX_HIDDEN / LANES]; /* the first bond's terms without its length term */
     for (int64_t b = first; b < last; b++) {
         float *f = features + b * k * D;
         const float *r = bonds + b * k * 3;
@@ -182,6 +185,13 @@ static inline __attribute__((always_inline)) int layer(
         const int64_t padded = (n + LANES - 1) / LANES * LANES;
         for (int64_t l = n; l < padded; l++) x[l] = y[l] = z[l] = weight[l] = 0.0f;
         for (int64_t j = 0; j < n; j++) { /* first-layer terms: LayerNorm, then the linear layer */
+            if (uniform && j) { /* every bond's features are the first's: only the length term differs */
+                const float length = sqrtf(x[j] * x[j] + y[j] * y[j] + z[j] * z[j]);
+                for (int64_t q = 0; q < 2 * H / LANES; q++) {
+                    store(terms + j * 2 * H + q * LANES, shared[q] + length * load(linear + D * 2 * H + q * LANES));
+                }
+                continue;
+            }
             const float *fj = f + row[j] * D;
             float mean = 0.0f, variance = 0.0f;
             for (int64_t i = 0; i < D; i++) mean += fj[i];
@@ -191,10 +201,13 @@ static inline __attribute__((always_inline)) int layer(
             for (int64_t i = 0; i < D; i++) normed[i] = (fj[i] - mean) * scale * norm_weight[i] + norm_bias[i];
             normed[D] = sqrtf(x[j] * x[j] + y[j] * y[j] + z[j] * z[j]);
             for (int64_t q = 0; q < 2 * H / LANES; q++) t[q] = load(bias + q * LANES);
-            for (int64_t i = 0; i <= D; i++) {
+            for (int64_t i = 0; i < D; i++) {
                 for (int64_t q = 0; q < 2 * H / LANES; q++) t[q] += normed[i] * load(linear + i * 2 * H + q * LANES);
             }
-            for (int64_t q = 0; q < 2 * H / LANES; q++) store(terms + j * 2 * H + q * LANES, t[q]);
+            for (int64_t q = 0; q < 2 * H / LANES; q++) {
+                shared[q] = t[q];
+                store(terms + j * 2 * H + q * LANES, t[q] + normed[D] * load(linear + D * 2 * H + q * LANES));
+            }
         }
         for (int64_t block = 0; block < padded; block += LANES) { /* score terms, partners in lanes */
             for (int64_t u = 0; u < S; u++) {
@@ -270,9 +283,10 @@ static inline __attribute__((always_inline)) int layer(
 int encoder_layer(float *features, const float *bonds, const float *w, const float *norm_weight, const float *norm_bias,
                   float eps, const float *linear, const float *bias, const float *inv, const float *score_out,
                   const float *linear_out, const float *bias_out, float floor, int64_t first, int64_t last, int64_t k,
-                  int64_t reduce, float *pooled) {
+                  int64_t reduce, int64_t uniform, float *pooled) {
     return layer(features, bonds, w, norm_weight, norm_bias, eps, linear, bias, inv, score_out, linear_out, bias_out,
-                 floor, first, last, k, ENCODER_DIM, ENCODER_SCORE, ENCODER_VALUE, reduce, pooled, ENCODER_ACTIVATION);
+                 floor, first, last, k, ENCODER_DIM, ENCODER_SCORE, ENCODER_VALUE, reduce, uniform, pooled,
+                 ENCODER_ACTIVATION);
 }
 
 #else /* the kernels every build of simssl needs: shell spectra and ball queries */

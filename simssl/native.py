@@ -53,7 +53,7 @@ FLAGS = ("-O3", "-std=c99", "-ffp-contract=fast", "-fno-math-errno", "-fPIC", "-
 PIECES_PER_THREAD = 8
 
 _int64, _float, _pointer = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
-_LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 4 + [_pointer]
+_LAYER_SIGNATURE = [_pointer] * 5 + [_float] + [_pointer] * 6 + [_float] + [_int64] * 5 + [_pointer]
 _DENSITY_SIGNATURE = [_pointer, _pointer, _int64, _int64, _int64, _float, _pointer, _int64, _float, _pointer]
 _DENSITY_SIGNATURE += [_int64, _int64, _int64, _pointer, _pointer]
 _HOP_SIGNATURE = [_pointer, _pointer, _int64, _int64, _pointer, _int64, _float, _pointer, _int64]
@@ -237,6 +237,7 @@ def encoder_layer(
     activation: str,
     reduce: bool,
     floor: float,
+    uniform: bool = False,
 ) -> torch.Tensor | None:
     """One encoder layer (a residual block, or with ``reduce`` the reducing attention) in the fused kernel.
 
@@ -264,6 +265,9 @@ def encoder_layer(
         The reducing attention (returns the pooled (B, D)) rather than a residual block (returns None).
     floor : float
         Lower bound of the total weights (:data:`simssl.model.layers.WEIGHT_FLOOR`).
+    uniform : bool
+        Every bond of a particle has the same features (the first block of a geometry-only model): their
+        LayerNorm and first layers are computed once per particle (the same numbers).
 
     Returns
     -------
@@ -289,7 +293,7 @@ def encoder_layer(
     def run(first: int, last: int) -> None:
         failed = kernel(
             _address(features), *addresses, norm[2], *weights_addresses, floor, first, last, k, int(reduce),
-            _address(pooled),
+            int(uniform), _address(pooled),
         )  # fmt: skip
         if failed:
             raise MemoryError("the encoder layer kernel could not allocate its scratch memory")

@@ -245,9 +245,10 @@ class Block(nn.Module):
         x = torch.cat([self.norm(features), geo.lengths], dim=-1)
         return features + self.dropout(self.attention(x, geo.tuples, geo.weights))
 
-    def fused(self, features: torch.Tensor, geo: Geometry) -> None:
+    def fused(self, features: torch.Tensor, geo: Geometry, uniform: bool = False) -> None:
         """:meth:`forward` in place on contiguous float32 ``features`` (B, k, D), by the fused kernel
-        (:func:`simssl.native.encoder_layer`; inference, rank-2 gated attention)."""
+        (:func:`simssl.native.encoder_layer`; inference, rank-2 gated attention); ``uniform``: every bond of a
+        particle has the same features."""
         native.encoder_layer(
             features,
             geo.bonds,
@@ -257,6 +258,7 @@ class Block(nn.Module):
             self.attention.activation_name,
             reduce=False,
             floor=WEIGHT_FLOOR,
+            uniform=uniform,
         )
 
 
@@ -415,8 +417,8 @@ class Encoder(nn.Module):
         """:meth:`forward` by the fused kernels: every block, then the reducing attention (see :meth:`fused`)."""
         geo = geometry(bonds, mask, self.config, pairs=False)
         features = self.initial_features(bonds, mask, center_types, neighbor_types).contiguous().clone()
-        for block in self.blocks:
-            block.fused(features, geo)
+        for index, block in enumerate(self.blocks):  # a geometry-only model's bonds all start alike
+            block.fused(features, geo, uniform=index == 0 and self.type_embedding is None)
         embedding = native.encoder_layer(
             features,
             geo.bonds,
