@@ -7,12 +7,11 @@ temperature is reported), ``--warmup`` steps before anything is timed. Then, in 
 
 1. per-call analysis cost: ``--calls`` + 1 calls of what :func:`simssl.plugins.lammps.run_with_analysis`
    does per analyzed step (``frame_from_lammps`` -> ``LiveAnalyzer.analyze`` with ``--threads``
-   torch threads -> GSD frame write), 100 MD steps apart; the first includes ``torch.compile``
-   (fast when its on-disk cache is warm) and is reported on its own, the median of the others is
-   the cost per call ``c``;
+   CPU threads -> GSD frame write), 100 MD steps apart; the first includes loading the model and
+   its fused kernels and is reported on its own, the median of the others is the cost per call ``c``;
 2. MD alone: ``run MD_STEPS``;
 3. MD + analysis: ``run_with_analysis(lmp, STEPS, EVERY)`` as a user calls it (the analyzer is
-   already compiled; the state is analyzed at the start and after every chunk);
+   already warm; the state is analyzed at the start and after every chunk);
 4. MD alone again: the seconds per MD step ``t`` are the mean of 2 and 4, so drift and load
    changes cancel.
 
@@ -57,9 +56,10 @@ import numpy as np
 import torch
 from results import append_section, entry_header
 
+from simssl.devices import cpu_threads_for_work
 from simssl.io.writers import GSDWriter
 from simssl.live import LiveAnalyzer
-from simssl.plugins.lammps import default_threads, frame_from_lammps, run_with_analysis, start_lammps, torch_threads
+from simssl.plugins.lammps import frame_from_lammps, run_with_analysis, start_lammps
 
 HEADING = "## live_overhead"
 HOOMD_HEADING = "## live_overhead (HOOMD-blue)"
@@ -102,8 +102,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--threads",
         type=int,
-        default=default_threads(),
-        help=f"torch threads during analysis (default: {default_threads()}, as run_with_analysis)",
+        default=None,
+        help="CPU threads during analysis (default: the cores free at each call, as run_with_analysis)",
     )
     parser.add_argument(
         "--model",
@@ -148,7 +148,7 @@ def call_costs(lmp, analyzer, calls: int, threads: int, path: Path) -> list[tupl
             if call:
                 lmp.command("run 100 pre no post no")
             extract, frame = timed(frame_from_lammps, lmp)
-            with torch_threads(threads):  # as run_with_analysis does
+            with cpu_threads_for_work(threads):  # as run_with_analysis does
                 analyze, quantities = timed(analyzer.analyze, frame)
             write, _ = timed(writer.write, frame, quantities)
             costs.append((extract, analyze, write))
@@ -235,7 +235,7 @@ def lammps_main(args, argv) -> int:
             if args.model == "random"
             else ""
         )
-        + (", on CUDA" if torch.cuda.is_available() else f", on the CPU with {args.threads} torch thread(s)")
+        + (", on CUDA" if torch.cuda.is_available() else f", on the CPU with {args.threads or 'free-core'} thread(s)")
     )
     report(args, argv, HEADING, workload, load_at_start, table, ["", f"- {split}", f"- {verdict}"])
     return 0
@@ -292,7 +292,8 @@ def hoomd_main(args, argv) -> int:
     from simssl.plugins.hoomd import OrderAnalyzer
 
     load_at_start = os.getloadavg()[0]
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     simulation, thermo = hoomd_simulation(args.cells)
     simulation.run(args.warmup)
     n_particles, temperature = simulation.state.N_particles, thermo.kinetic_temperature
@@ -381,7 +382,7 @@ def hoomd_main(args, argv) -> int:
         f"kT {temperature:.2f} after {args.warmup} warm-up steps), HOOMD-blue {hoomd.version.version} "
         f"on hoomd.device.CPU (one thread); "
         f"analysis: OrderAnalyzer, Steinhardt q4, q6 (12 NN) alone and with model {args.model!r}, "
-        f"on the CPU with {args.threads} torch thread(s)"
+        f"on the CPU with {args.threads or 'free-core'} torch thread(s)"
     )
     report(args, argv, HOOMD_HEADING, workload, load_at_start, table, [f"- {verdict}"])
     return 0

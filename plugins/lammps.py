@@ -44,12 +44,11 @@ to one rank is not implemented, so more than one rank raises :class:`~simssl.Sim
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 from tqdm.auto import tqdm
 
+from simssl.devices import cpu_threads_for_work
 from simssl.engines import start_lammps
 from simssl.errors import SimsslError
 from simssl.io.convert import LAMMPS_SOURCE as SOURCE
@@ -58,45 +57,7 @@ from simssl.io.writers import check_output_path, open_writer
 from simssl.live import LiveAnalyzer
 from simssl.processor import ProcessResult
 
-__all__ = ["SOURCE", "default_threads", "frame_from_lammps", "run_with_analysis", "start_lammps", "torch_threads"]
-
-
-def default_threads() -> int:
-    """Torch threads for analysis: ``OMP_NUM_THREADS`` if set, else every CPU this process may use.
-
-    Returns
-    -------
-    int
-        At least 1.
-    """
-    configured = os.environ.get("OMP_NUM_THREADS", "").split(",")[0]
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-@contextmanager
-def torch_threads(threads: int):
-    """Run the body with ``threads`` torch (OpenMP) threads, then restore the previous count.
-
-    LAMMPS with the OPENMP package sets OpenMP to one thread when ``OMP_NUM_THREADS`` is unset, and
-    torch follows it, so without this the encoder would run single-threaded inside LAMMPS; restoring
-    the count afterwards leaves LAMMPS' own setting intact for its /omp styles.
-
-    Parameters
-    ----------
-    threads : int
-        Torch threads inside the body (nothing changes if torch is not imported).
-    """
-    torch = sys.modules.get("torch")  # only a loaded model uses torch; never import it for this
-    previous = torch.get_num_threads() if torch else None
-    if torch and previous != threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        if torch and previous != threads:
-            torch.set_num_threads(previous)
+__all__ = ["SOURCE", "frame_from_lammps", "run_with_analysis", "start_lammps"]
 
 
 def run_with_analysis(
@@ -136,7 +97,10 @@ def run_with_analysis(
     progress : bool
         Show a progress bar.
     threads : int or None
-        Torch threads during analysis (default :func:`default_threads`; see :func:`torch_threads`).
+        CPU threads during analysis (default: the cores free at each call,
+        :func:`simssl.devices.cpu_threads`). LAMMPS with the OPENMP package sets OpenMP to one thread
+        when ``OMP_NUM_THREADS`` is unset, and torch would follow it; the count is set for each
+        analysis and restored after, leaving LAMMPS' own setting intact for its /omp styles.
     **options
         ``model=``, ``steinhardt=``, ``k=``, ``device=``, ``identify=``, ``references=`` of a new
         :class:`~simssl.live.LiveAnalyzer` (``model`` defaults to the shipped model); not allowed
@@ -184,7 +148,7 @@ def run_with_analysis(
                 )
                 bar.update(size)
             frame = frame_from_lammps(lmp)
-            with torch_threads(threads or default_threads()):
+            with cpu_threads_for_work(threads):
                 quantities = analyzer.analyze(frame)
             result.record(frame, quantities, writer)
     return result

@@ -34,6 +34,7 @@ except ImportError as error:  # MDAnalysis is a core dependency; say so if an in
     ) from error
 
 from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from simssl.devices import pin_threads
 from simssl.errors import SimsslError
 from simssl.io.convert import frame_from_mdanalysis
 from simssl.io.types import type_ids
@@ -113,9 +114,7 @@ class OrderEmbedding(AnalysisBase):
         """
         self.__dict__.update(state)
         if multiprocessing.parent_process() is not None:
-            import torch
-
-            torch.set_num_threads(1)
+            pin_threads(1)
 
     def _prepare(self):
         if self._live is None:

@@ -9,6 +9,7 @@ deleting, resuming or replacing this one's work.
 from __future__ import annotations
 
 import os
+import tempfile
 
 from .errors import SimsslError
 from .locking import OutputLock
@@ -91,6 +92,10 @@ class AtomicFile:
         With ``keep_partial``: an interrupted run's temporary file found at the start may be
         discarded (``--force``); otherwise it is refused, so that finished work is never deleted
         silently. Files without ``keep_partial`` always replace stale temporaries.
+    shared : bool
+        Other processes may write the same file at the same time, with the same content (a cache):
+        each writes a temporary of its own (``dir/.NAME.PID-RANDOM.part.EXT``), none removes
+        another's, and the last rename wins. Implies ``force``; not with ``keep_partial``.
 
     Attributes
     ----------
@@ -126,19 +131,26 @@ class AtomicFile:
         keep_partial: bool = False,
         reuse_partial: bool = False,
         replace_partial: bool = False,
+        shared: bool = False,
     ):
         self.path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise SimsslError(f"{self.path}: the directory {directory} does not exist")
-        self._lock = OutputLock(self.path)
+        # a shared file (a cache several processes may fill at once, all with the same content) takes no lock
+        self._lock = None if shared else OutputLock(self.path)
         try:
-            refuse_overwrite(self.path, force)
-            self.temporary = partial_path(self.path)
+            refuse_overwrite(self.path, force or shared)
+            if shared:
+                stem, extension = os.path.splitext(os.path.basename(self.path))
+                handle, self.temporary = tempfile.mkstemp(suffix=f".part{extension}", prefix=f".{stem}.", dir=directory)
+                os.close(handle)
+            else:
+                self.temporary = partial_path(self.path)
             self.keep_partial = keep_partial
             #: a resumed run's partial file holds earlier work: no failure deletes it
             self.keep_on_error = keep_partial and reuse_partial and os.path.exists(self.temporary)
-            if not reuse_partial and os.path.exists(self.temporary):
+            if not shared and not reuse_partial and os.path.exists(self.temporary):
                 if keep_partial and not replace_partial:
                     raise SimsslError(
                         f"{self.path}: an interrupted run left its partial output {self.temporary}; continue it "
@@ -154,7 +166,8 @@ class AtomicFile:
 
         The ``with`` block releases it otherwise; releasing twice does nothing.
         """
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> AtomicFile:
         return self

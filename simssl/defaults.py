@@ -31,10 +31,6 @@ AVERAGE_SUFFIX = "_avg"
 LOG_PREFIX = "particles/simssl/"
 #: output name of ``INPUT`` in distributed runs: ``OUTPUT_DIR/<name><OUTPUT_SUFFIX>``
 OUTPUT_SUFFIX = ".simssl.gsd"
-#: frames at least this large are embedded with ``torch.compile`` on the CPU when ``compile`` is None:
-#: compilation costs ~50 s once on 2 cores (~20 s in later processes: cached on disk) and makes the
-#: encoder ~13x faster (benchmarks/RESULTS.md, default_path).
-COMPILE_MIN_PARTICLES = 20_000
 #: trajectory formats the readers know (``--format`` choices)
 INPUT_FORMATS: tuple[str, ...] = ("gsd", "lammpsdump", "xyz")
 #: how ``simssl compare`` groups cross-validation folds (``--folds-by``)

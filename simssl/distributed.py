@@ -69,11 +69,10 @@ def output_path(source: str, directory: str, suffix: str = OUTPUT_SUFFIX) -> str
 @functools.lru_cache(maxsize=4)
 def _worker_analyzers(options: AnalysisOptions):
     """Analyzers for these options, built (model loaded) once per worker process."""
-    import freud
-
+    from .devices import pin_threads
     from .processor import build_analyzers
 
-    freud.parallel.set_num_threads(1)  # one thread per worker: the cluster provides the parallelism
+    pin_threads(1)  # one thread per worker: the cluster provides the parallelism
     return build_analyzers(options)
 
 

@@ -21,8 +21,18 @@ from .compute import model_identity
 from .defaults import AVERAGE_SUFFIX
 from .errors import OutputInUse, SimsslError, SimsslWarning
 from .frame import Frame
-from .library.references import LIQUID, OTHER, OUTPUT_NAMES, RECIPE_VERSION, Featurizer, Library, build_library
-from .neighbors import Neighborhoods
+from .library.references import (
+    FIRST_SHELL,
+    LIQUID,
+    ORDERING_RANKS,
+    OTHER,
+    OUTPUT_NAMES,
+    RECIPE_VERSION,
+    Featurizer,
+    Library,
+    build_library,
+)
+from .neighbors import Nearest, Neighborhoods, nearest_bonds, plan_neighborhoods
 
 __all__ = ["LIQUID", "OTHER", "Identify", "Library", "identification", "library_for", "model_library"]
 
@@ -61,10 +71,12 @@ def model_library(model, device=None, progress: bool = True) -> Library:
 class Identify:
     """Per-particle structure identification: the nearest reference environment of the structure library.
 
-    For every particle: ``structure`` (int32 index into :attr:`structure_names`; 0 is ``"liquid"``),
-    ``structure_confidence`` (calibrated probability, float32) and ``structure_distance`` (to the
-    nearest reference, in standardized feature units, float32). See this module's docstring for the
-    references, the resolution between similar prototypes and the calibration.
+    For every particle: ``structure`` (int32 index into :attr:`structure_names`; 0 is ``"liquid"``,
+    -1 ``"other"``, like none of the references), ``structure_confidence`` (calibrated probability,
+    float32) and ``structure_distance`` (to the nearest reference, in standardized feature units,
+    float32); with ``ordering``, the chemical ordering of two-type frames, ``ordering`` (int32 index
+    into :attr:`ordering_names`: 0 ``"disordered"``, -1 ``"none"``). See
+    :mod:`simssl.library.references` for the references, the open-set rule and the calibration.
 
     Identification is a stage of a run: :class:`~simssl.compute.Embedding` (``average=True``) ->
     ``Identify(library)`` -> :class:`~simssl.nuclei.Nuclei`; it reads the embedding and its neighbor
@@ -88,6 +100,9 @@ class Identify:
         With ``embedding``: also ``embedding_avg``.
     progress : bool
         Show a progress bar when the library references of a new model are built (minutes, once).
+    ordering : bool
+        Also ``ordering``: which binary prototype's chemical order each crystalline particle's types
+        follow (:meth:`Library.order`), ``"disordered"`` for types placed at random.
 
     Attributes
     ----------
@@ -99,9 +114,6 @@ class Identify:
         The one-object form's compute objects (:func:`identification`).
     """
 
-    #: identification reads no neighborhoods itself (its inputs are the embedding and its neighbor average)
-    neighbors = None
-
     def __init__(
         self,
         library,
@@ -112,7 +124,9 @@ class Identify:
         embedding: bool = False,
         average: bool = False,
         progress: bool = True,
+        ordering: bool = False,
     ):
+        self.ordering = ordering
         #: the model of the one-object form (None for a stage)
         self.model = None if isinstance(library, Library) else library
         if self.model is None and references:
@@ -130,10 +144,25 @@ class Identify:
                 compile=compile,
                 embedding=embedding,
                 average=average,
+                ordering=ordering,
             )
             if self.model is not None
             else None
         )
+
+    @property
+    def neighbors(self) -> Nearest | None:
+        """What it reads besides the embedding: every particle's first shell (close-packed stacking, see
+        :meth:`Library.classify`) or, with ``ordering``, its 18 nearest, from the k-nearest query the frame's
+        neighbor plan makes anyway (None in the one-object form, which plans its own stages)."""
+        if self.model is not None:
+            return None
+        return Nearest(max(ORDERING_RANKS) if self.ordering else FIRST_SHELL)
+
+    @property
+    def ordering_names(self) -> tuple[str, ...]:
+        """Names of the ``ordering`` indices; index 0 is ``"disordered"``, -1 (the last) ``"none"``."""
+        return self.library.orderings
 
     @property
     def requires(self) -> tuple[str, ...]:
@@ -150,7 +179,7 @@ class Identify:
         """The quantities :meth:`compute` returns (in the one-object form, those of all three stages)."""
         if self.model is not None:
             return [name for stage in self.stages for name in stage.names]
-        return list(OUTPUT_NAMES)
+        return [*OUTPUT_NAMES, *(["ordering"] if self.ordering else [])]
 
     def parameters(self) -> dict:
         """Everything that decides the results (JSON-like), the structure names included (``simssl info`` shows them).
@@ -170,6 +199,7 @@ class Identify:
             "structures": list(library.names),
             "aliases": library.aliases,
             "temperature": library.temperature,
+            "orderings": list(library.orderings) if self.ordering else None,
         }
         if self.model is not None:
             record["stages"] = [stage.parameters() for stage in self.stages if stage is not self.stages[1]]
@@ -183,8 +213,8 @@ class Identify:
         Parameters
         ----------
         frame : Frame
-        neighborhoods : None
-            Not read.
+        neighborhoods : Neighborhoods or None
+            The view of :attr:`neighbors` (None: built here).
         upstream : dict of str to numpy.ndarray
             ``embedding`` and ``embedding_avg`` (N, D) of this frame (not needed in the one-object form).
         """
@@ -199,7 +229,12 @@ class Identify:
                 "simssl.identify.identification(model)), or give Identify the model"
             )
         features = np.concatenate([upstream[name] for name in self.requires], axis=1)
-        return self.library.classify(features)
+        if neighborhoods is None:
+            neighborhoods = plan_neighborhoods(frame, [self.neighbors])[self.neighbors]
+        result = self.library.classify(features, nearest_bonds(neighborhoods, FIRST_SHELL))
+        if self.ordering:
+            result["ordering"] = self.library.order(result["structure"], neighborhoods, features)
+        return result
 
     __call__ = compute
 
@@ -235,6 +270,7 @@ def identification(
     embedding: bool = False,
     average: bool = False,
     nuclei: bool = True,
+    ordering: bool = False,
 ) -> list:
     """The compute objects of structure identification: Embedding -> Identify -> Nuclei.
 
@@ -251,6 +287,8 @@ def identification(
         With ``embedding``: also ``embedding_avg``.
     nuclei : bool
         Also the nuclei of ordered neighbors (:class:`~simssl.nuclei.Nuclei`).
+    ordering : bool
+        Also the chemical ordering (:class:`Identify`'s ``ordering``).
 
     Returns
     -------
@@ -263,6 +301,6 @@ def identification(
     written = (("embedding", "embedding" + AVERAGE_SUFFIX) if average else ("embedding",)) if embedding else ()
     stages = [
         Embedding(model, device=device, batch_size=batch_size, compile=compile, average=True, publish=written),
-        Identify(library_for(model, device=device) if library is None else library),
+        Identify(library_for(model, device=device) if library is None else library, ordering=ordering),
     ]
     return stages + ([Nuclei()] if nuclei else [])

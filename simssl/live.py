@@ -20,6 +20,7 @@ import numpy as np
 
 from .compute import Embedding, analyze_frame, names_of
 from .defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from .devices import cpu_threads_for_work
 from .frame import Frame
 from .identify import Identify
 from .io.convert import frame_from_arrays, host_array
@@ -46,7 +47,7 @@ class LiveAnalyzer:
     device : str or None
         Torch device for the model (default: CUDA when available).
     compile : bool or None
-        ``torch.compile`` the encoder (None: on the CPU for large frames), as in
+        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`), as in
         :class:`~simssl.processor.AnalysisOptions`.
     identify : bool
         Also identify every particle's structure and nucleus (:class:`~simssl.identify.Identify`:
@@ -166,7 +167,8 @@ class LiveAnalyzer:
         dict of str to numpy.ndarray
             ``{name: array with N rows}``, rows in the frame's order.
         """
-        self.latest = analyze_frame(frame, self.analyzers, k=self.k)
+        with cpu_threads_for_work():
+            self.latest = analyze_frame(frame, self.analyzers, k=self.k)
         self.step = frame.step
         if "structure" in self.latest and "cluster" in self.latest:
             self._order = order_summary(self.latest["structure"], self.latest["cluster"])

@@ -23,7 +23,7 @@ from .compute import (
     check_neighbors,
 )
 from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
-from .devices import resolve_device
+from .devices import cpu_threads_for_work, resolve_device
 from .errors import SimsslError
 from .frame import Frame
 from .identify import Identify, identification, library_for
@@ -60,11 +60,15 @@ class AnalysisOptions:
     batch_size : int or None
         Particles per model batch (only with ``model`` or ``identify``).
     compile : bool or None
-        ``torch.compile`` the encoder (None: on the CPU for large frames; only with ``model`` or ``identify``).
+        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`; only
+        with ``model`` or ``identify``).
     identify : bool
         Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
         ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``), with ``model``
         (default: the shipped model); ``embedding`` is then written only when ``model`` is given.
+    ordering : bool
+        With ``identify``: also ``ordering``, the chemical ordering of two-type frames
+        (:class:`~simssl.identify.Identify`).
     references : tuple of (str, str)
         User reference structures for ``identify``: ``(name, trajectory path)`` pairs, every particle of
         every frame of the file being that structure.
@@ -88,12 +92,15 @@ class AnalysisOptions:
     batch_size: int | None = None
     compile: bool | None = None
     identify: bool = False
+    ordering: bool = False
     references: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "references", tuple((str(n), os.fspath(p)) for n, p in self.references))
         if self.references and not self.identify:
             raise SimsslError("reference structures are for identification: add --identify (identify=True)")
+        if self.ordering and not self.identify:
+            raise SimsslError("chemical ordering is part of identification: add --identify (identify=True)")
         empty = self.steinhardt is None or (np.ndim(self.steinhardt) == 1 and len(self.steinhardt) == 0)
         degrees = () if empty else parse_degrees(self.steinhardt)
         object.__setattr__(self, "steinhardt", degrees)
@@ -187,7 +194,12 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
         if options.identify:
             library = library_for(model, _reference_frames(options.references), device=options.device)
             return analyzers + identification(
-                model, library, **device, embedding=options.model is not None, average=options.average
+                model,
+                library,
+                **device,
+                embedding=options.model is not None,
+                average=options.average,
+                ordering=options.ordering,
             )
         analyzers.append(Embedding(model, **device, average=options.average))
     if not analyzers:
@@ -245,7 +257,7 @@ class RunningStats:
 
 
 #: per-particle labels, not measurements: left out of the mean/std statistics
-CATEGORICAL = ("structure", "cluster")
+CATEGORICAL = ("structure", "cluster", "ordering")
 #: at most this many structures and frames in :meth:`ProcessResult.summary`
 SUMMARY_STRUCTURES = 6
 SUMMARY_FRAMES = 20
@@ -322,7 +334,7 @@ class ProcessResult:
         """
         categorical = {name: value for name, value in quantities.items() if name in CATEGORICAL}
         self.running.add({name: value for name, value in quantities.items() if name not in categorical})
-        if len(categorical) == len(CATEGORICAL):
+        if "structure" in categorical and "cluster" in categorical:
             self.order.append(order_summary(categorical["structure"], categorical["cluster"]))
             indices, counts = np.unique(np.asarray(categorical["structure"], dtype=np.int64), return_counts=True)
             for index, count in zip(indices.tolist(), counts.tolist()):
@@ -474,7 +486,9 @@ def process(
                         )
                     )
                 continue
-            result.record(frame, analyze_frame(frame, analyzers, k=k), writer)
+            with cpu_threads_for_work():
+                quantities = analyze_frame(frame, analyzers, k=k)
+            result.record(frame, quantities, writer)
         if result.n_frames == 0:
             raise reader.empty_selection(frames)
     return result

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 import torch
 
+from . import native
 from .defaults import SHELL_DEGREES, SHELL_RADII, SHELL_TAPER
 from .smooth import envelope
 
@@ -137,13 +138,22 @@ class ShellSpectra:
         self.density = torch.empty((len(self.radii), n, sum(2 * l + 1 for l in self.degrees)))
         #: float32 (C, N): per window, 1 + sum_j g_c(r_ij)
         self.norms = torch.empty((len(self.radii), n))
-        #: per block of at most CHUNK particles: (first row, int32 CSR row starts (n + 1,), int32 neighbors
-        #: (b,), float32 unit-free lengths (b,)), the bonds of the hop
+        #: per :meth:`add` call: (first row, int32 CSR row starts (n + 1,), int32 neighbors (b,), float32
+        #: unit-free lengths (b,)), the bonds of the hop
         self.blocks: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self.filled = 0  # particles added so far
+        #: the fused C kernels (:mod:`simssl.native`) compute the coefficients and the hop (else torch)
+        self.native = (
+            native.library() is not None
+            and len(self.radii) <= native.MAX_WINDOWS
+            and max(self.degrees) <= native.MAX_DEGREE
+        )
 
     def add(self, vectors: np.ndarray, indices: np.ndarray) -> None:
         """Add the next block of particles (rows ``filled`` onwards): their density coefficients and hop bonds.
+
+        The density coefficients come from the fused C kernel (:func:`simssl.native.shell_density`),
+        or from :func:`real_harmonics` in torch where it cannot be built.
 
         Parameters
         ----------
@@ -153,6 +163,37 @@ class ShellSpectra:
         indices : numpy.ndarray
             (n, w) neighbor indices j into the frame, -1 for padding.
         """
+        n = len(indices)
+        if n > self.density.shape[1] - self.filled:
+            raise ValueError(f"bonds of {self.filled + n} particles added to shell spectra of {self.density.shape[1]}")
+        if self.native and indices.shape[1] <= native.MAX_BONDS:
+            native.shell_density(
+                vectors,
+                indices,
+                self.scale,
+                self.radii,
+                self.taper,
+                self.degrees,
+                self.density,
+                self.norms,
+                self.filled,
+            )
+        else:
+            self._density_torch(vectors, indices)
+        mask = indices >= 0
+        counts = mask.sum(1, dtype=np.int32)
+        row_starts = np.concatenate([np.zeros(1, np.int32), np.cumsum(counts, dtype=np.int32)])
+        lengths = np.linalg.norm(vectors[mask], axis=-1) / np.float32(self.scale)
+        hop = (
+            torch.from_numpy(row_starts),
+            torch.from_numpy(indices[mask].astype(np.int32)),
+            torch.from_numpy(lengths),
+        )
+        self.blocks.append((self.filled, *hop))
+        self.filled += n
+
+    def _density_torch(self, vectors: np.ndarray, indices: np.ndarray) -> None:
+        """:meth:`add`'s density coefficients and norms in torch, ``CHUNK`` particles at a time (the reference)."""
         radius = torch.tensor(self.radii, dtype=torch.float32)[:, None, None]
         for offset in range(0, len(indices), CHUNK):
             rows = slice(offset, offset + CHUNK)
@@ -163,25 +204,25 @@ class ShellSpectra:
                 bonds / torch.linalg.vector_norm(bonds, dim=-1, keepdim=True).clamp_min(1e-30), self.degrees
             )
             weights = envelope(lengths[None], radius, self.taper) * mask  # (C, n, w)
-            own = slice(self.filled, self.filled + len(mask))  # these particles' rows of the frame
+            own = slice(self.filled + offset, self.filled + offset + len(mask))  # these particles' rows of the frame
             self.norms[:, own] = 1 + weights.sum(-1)
             self.density[:, own] = torch.einsum("cnw,hnw->cnh", weights, harmonics) / self.norms[:, own, None]
-            counts = mask.sum(1, dtype=torch.int32)
-            row_starts = torch.cat([torch.zeros(1, dtype=torch.int32), counts.cumsum(0, dtype=torch.int32)])
-            neighbors = torch.from_numpy(indices[rows])[mask].to(torch.int32)
-            self.blocks.append((self.filled, row_starts, neighbors, lengths[mask]))
-            self.filled += len(mask)
 
     def spectra(self) -> np.ndarray:
         """The shell spectra float32 (N, 2 x C x len(degrees)) of every particle added (all N must be).
 
-        The hop, window by window and block by block: ``Abar_i = (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij)``
-        as a sparse (block x N) product, so no (N, H) temporary is made.
+        The hop ``Abar_i = (A_i + sum_j g_ij A_j) / (1 + sum_j g_ij)``, then the invariants, particle by
+        particle in the fused C kernel (:func:`simssl.native.shell_hop`), or in torch window by window
+        and block by block as a sparse (block x N) product; no (N, H) temporary is made.
         """
         n = self.density.shape[1]
         if self.filled != n:
             raise ValueError(f"shell spectra of {n} particles, but bonds of {self.filled} were added")
         out = np.empty((n, len(self.radii), len(self.degrees), 2), np.float32)
+        if self.native:
+            for block in self.blocks:
+                native.shell_hop(self.density, self.norms, self.radii, self.taper, self.degrees, block, out)
+            return out.reshape(n, -1)
         for c, outer in enumerate(self.radii):
             density = self.density[c]
             for start, row_starts, neighbors, lengths in self.blocks:

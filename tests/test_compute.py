@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import simssl
+from simssl import native
 from simssl.cli import main
 from simssl.compute import Embedding, Steinhardt, analyze_frame, names_of
 from simssl.neighbors import ModelView, compute_neighborhoods, model_inputs, model_neighborhoods
@@ -162,9 +163,10 @@ def test_load_model_resolves_default_by_name():
     assert by_name.card.get("trained", True) is True
 
 
-def test_the_shipped_model_with_identification_makes_two_freud_queries_per_frame(monkeypatch, tmp_path):
+def test_the_shipped_model_with_identification_makes_two_neighbor_queries_per_frame(monkeypatch, tmp_path):
     """The neighbor plan: one 12-nearest query (Steinhardt, the length unit) and one ball query (shell spectra,
-    the encoder's neighborhoods, nuclei) per frame for ``--model default --identify --average``."""
+    the encoder's neighborhoods, nuclei) per frame for ``--model default --identify --average``; the ball query
+    runs on the fused kernels' cell list where they are built, else on freud."""
     queries = []
 
     class CountingQuery(freud.locality.AABBQuery):
@@ -172,7 +174,13 @@ def test_the_shipped_model_with_identification_makes_two_freud_queries_per_frame
             queries.append(dict(query_args))
             return super().query(query_points, query_args)
 
+    class CountingCells(native.CellList):
+        def __init__(self, matrix, positions, r_max):
+            queries.append({"r_max": r_max})
+            super().__init__(matrix, positions, r_max)
+
     monkeypatch.setattr(freud.locality, "AABBQuery", CountingQuery)
+    monkeypatch.setattr(native, "CellList", CountingCells)
     output = tmp_path / "out.gsd"
     command = ["process", "--example", "--frames", "0:3", "--model", "default", "--identify", "--average"]
     assert main([*command, "-o", str(output), "--quiet"]) == 0

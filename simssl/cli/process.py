@@ -12,8 +12,9 @@ from ..errors import SimsslError
 from . import options
 
 IDENTIFY_HELP = (
-    "structure (index of the nearest reference: the crystal library and 'liquid', names in `simssl info`), "
-    "structure_confidence, structure_distance and cluster (nucleus id, 0 = largest, -1 = disordered)"
+    "structure (index of the nearest reference: the crystal library and 'liquid', -1 'other' when like none "
+    "of them; names in `simssl info`), structure_confidence, structure_distance and cluster (nucleus id, "
+    "0 = largest, -1 = not ordered)"
 )
 
 
@@ -77,6 +78,13 @@ def _add_process_arguments(parser, identify: bool) -> None:
     else:
         parser.add_argument("--identify", action="store_true", help="also write " + IDENTIFY_HELP)
     parser.add_argument(
+        "--ordering",
+        action="store_true",
+        help="with identification, in frames of two particle types: also write ordering, the binary prototype "
+        "whose chemical order the types follow (B1 rock salt, B2 CsCl, L1_2 Cu3Au, ...), 0 = disordered, "
+        "-1 = none (names in `simssl info`)",
+    )
+    parser.add_argument(
         "--reference",
         action="append",
         default=[],
@@ -89,7 +97,7 @@ def _add_process_arguments(parser, identify: bool) -> None:
         "--compile",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="torch.compile the encoder (default: on the CPU for frames of 20,000+ particles)",
+        help="torch.compile the encoder (default: no; on the CPU the fused C kernels are faster)",
     )
     parser.add_argument(
         "--k",
@@ -138,6 +146,7 @@ def run_process(args) -> int | None:
         batch_size=args.batch_size,
         compile=args.compile,
         identify=args.identify,
+        ordering=args.ordering,
         references=tuple(_parse_reference(item) for item in args.reference),
     )
     run = RunOptions(

@@ -60,8 +60,11 @@ OTHER_INDEX = -1
 REFERENCE_NOISE: tuple[float, ...] = (0.0, 0.04, 0.08, 0.12)
 #: noise at which two sites that cannot be told apart are merged (see the module docstring)
 RESOLUTION_NOISE = 0.12
-#: noise of the fresh crystal draws that calibrate the acceptance radii and the confidence temperature
-CALIBRATION_NOISE: tuple[float, ...] = (0.06, 0.12)
+#: noise of the fresh crystal draws that calibrate the acceptance radii and the confidence temperature; the
+#: hottest is hotter than any reference level: Gaussian draws are not thermal motion, and LAMMPS crystals at
+#: their melting point lay beyond the 0.995 quantile of noise-0.12 draws for 4-7 % of particles (0.1-0.9 %
+#: with 0.14 in the draws; ``benchmarks/identification.py``)
+CALIBRATION_NOISE: tuple[float, ...] = (0.06, 0.12, 0.14)
 #: a structure's acceptance radius is this quantile of its calibration draws' distances
 ACCEPTANCE_QUANTILE = 0.995
 #: particles per reference crystal (at least 4 per site)
@@ -70,6 +73,32 @@ REFERENCE_PARTICLES = 600
 STACKING_POLYTYPES: tuple[str, ...] = ("hP4-La", "hR3-Sm")
 #: the library structures a close-packed layer with unlike (cubic) and like (hexagonal) neighbor layers is named
 STACKING_NAMES = {"fcc": "cF4-Cu", "hcp": "hP2-Mg"}
+#: a particle named hcp whose first shell is this centrosymmetric (:func:`centrosymmetry` below it) is fcc:
+#: an fcc first shell is centrosymmetric (0), an hcp one is not (0.65-1.4 for LAMMPS hcp up to its melting
+#: point, 1 % below 0.65; fcc particles next to a twin or an hcp layer, which the wider view calls hcp, sit
+#: near 0.1-0.5 at noise 0.05)
+FCC_CENTROSYMMETRY = 0.55
+#: neighbors of a close-packed first shell
+FIRST_SHELL = 12
+#: chemical ordering: the name of randomly placed types, and of "no answer" (no crystal, or not two types)
+DISORDERED = "disordered"
+NO_ORDERING = "none"
+#: ranks at which the like-type fraction of a particle's nearest neighbors makes its chemical signature
+ORDERING_RANKS: tuple[int, ...] = (4, 6, 8, 12, 14, 18)
+#: noise of the binary crystals whose sites' signatures are the ordering references
+ORDERING_NOISE: tuple[float, ...] = (0.0, 0.05, 0.1)
+#: antisite fractions (A and B swapped) of those crystals
+ORDERING_ANTISITES: tuple[float, ...] = (0.0, 0.05, 0.1)
+#: particles per binary reference crystal
+ORDERING_PARTICLES = 1000
+#: added (in quadrature) to every spread of a (first-shell averaged) signature
+ORDERING_FLOOR = 0.03
+#: a particle's score for an ordering is capped here before it is averaged with its neighbors' (an antisite's
+#: own score must not outvote its twelve neighbors)
+ORDERING_CAP = 25.0
+#: a particle whose best averaged score is above this fits no ordering: ``none`` (the 0.999 quantile of a
+#: chi-square of len(ORDERING_RANKS) degrees of freedom)
+ORDERING_REJECT = 22.5
 #: random close-packed stackings per noise level, their layers, particles, and the layers around a particle
 #: whose stacking makes one reference environment (its own, two above, two below)
 STACKINGS = 3
@@ -120,6 +149,12 @@ class Library:
     temperature: float
     aliases: dict = field(default_factory=dict)
     model: str = ""
+    #: chemical orderings: ``orderings[0]`` is ``"disordered"``, then the binary prototypes, ``orderings[-1]``
+    #: ``"none"``; ``ordering_sites`` holds per binary site (S of them) ``mean`` and ``spread`` (S, R) of its
+    #: signature (:func:`chemical_signature`), ``ordering`` (S,) its prototype's index, ``type`` (S,) 0 for the
+    #: formula's first element, 1 for the second, ``geometry`` (S,) the structure its particles are named
+    orderings: tuple[str, ...] = (DISORDERED, NO_ORDERING)
+    ordering_sites: dict = field(default_factory=dict)
 
     def standardize(self, features: np.ndarray) -> np.ndarray:
         """(N, F) float32 features in the library's standardized units."""
@@ -152,17 +187,21 @@ class Library:
             result[start : start + CHUNK] = np.sqrt(np.maximum(np.minimum.reduceat(squared, starts, axis=1), 0))
         return result, nearest
 
-    def classify(self, features: np.ndarray) -> dict[str, np.ndarray]:
+    def classify(self, features: np.ndarray, first_shells: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """``structure`` (N,) int32 (-1: ``other``), ``structure_confidence`` and ``structure_distance`` (N,) float32.
 
         The structure is that of the nearest center if the row lies within its acceptance radius,
         else ``other``; the distance (to the nearest center) is computed from the difference, exact to
-        float32 round-off even at 0.
+        float32 round-off even at 0. With ``first_shells``, a particle named hcp whose own first shell
+        is centrosymmetric is fcc (:data:`FCC_CENTROSYMMETRY`): the stacking of close-packed layers
+        follows each particle's first shell, as PTM and CNA do.
 
         Parameters
         ----------
         features : numpy.ndarray
             (N, F) raw features.
+        first_shells : numpy.ndarray, optional
+            (N, FIRST_SHELL, 3) bond vectors of every particle's nearest neighbors.
         """
         distances, nearest = self.distances(features)
         nearest_structure = self.labels[nearest].astype(np.int64)
@@ -172,18 +211,92 @@ class Library:
         logits = open_set_logits(distances, self.radii[nearest_structure], self.temperature)
         chosen = np.where(accepted, nearest_structure, logits.shape[1] - 1)
         confidence = softmax_at(logits, chosen)
+        if first_shells is not None and STACKING_NAMES["hcp"] in self.names and STACKING_NAMES["fcc"] in self.names:
+            hcp, fcc = self.names.index(STACKING_NAMES["hcp"]), self.names.index(STACKING_NAMES["fcc"])
+            rows = np.flatnonzero(structure == hcp)
+            structure[rows[centrosymmetry(first_shells[rows]) < FCC_CENTROSYMMETRY]] = fcc
         return dict(zip(OUTPUT_NAMES, (structure, confidence, exact)))
+
+    def order(self, structure: np.ndarray, neighborhoods, features: np.ndarray) -> np.ndarray:
+        """(N,) int32 chemical ordering: index into :attr:`orderings` (0 ``disordered``, -1 ``none``).
+
+        Only particles named a crystal in a frame of exactly two types get one. A particle's chemical
+        signature (:func:`chemical_signature`) is compared with every site of its own type of each
+        binary prototype, under both ways of mapping the frame's two
+        types onto the prototype's elements, and with the signature the same frame has when its types
+        are shuffled (``disordered``: a random solid solution of this very geometry and composition);
+        the score is the squared distance in units of each reference's spread, plus the squared feature
+        distance to that site's own geometric centers in units of their spread (so prototypes of one
+        chemistry, such as the C15 and C14 Laves phases, are told apart by their stackings where the
+        structure names merge them; ``disordered`` takes the nearest site's). Scores, capped at
+        :data:`ORDERING_CAP`, take their median over the particle and its first shell; the lowest wins,
+        unless it is above :data:`ORDERING_REJECT` (``none``: no reference fits).
+
+        Parameters
+        ----------
+        structure : numpy.ndarray
+            (N,) structure indices (:meth:`classify`).
+        neighborhoods : simssl.neighbors.Neighborhoods
+            A k-nearest query at least ``max(ORDERING_RANKS)`` wide.
+        features : numpy.ndarray
+            (N, F) raw features (as :meth:`classify` reads them).
+        """
+        result = np.full(len(structure), OTHER_INDEX, dtype=np.int32)
+        types = np.asarray(neighborhoods.center_types)
+        if neighborhoods.n_types != 2 or len(np.unique(types)) != 2 or not self.ordering_sites:
+            return result
+        ranked = ranked_neighbors(neighborhoods)
+        signature = chemical_signature(ranked, types)
+        shuffled_types = np.random.default_rng(0).permutation(types)
+        shuffled = chemical_signature(ranked, shuffled_types)
+        sites = self.ordering_sites
+        scores = np.full((len(structure), 1 + 2 * (len(self.orderings) - 2)), np.inf)
+        for kind in (0, 1):  # disordered: the shuffled frame's signatures of particles of this type
+            null = shuffled[shuffled_types == kind]
+            variance = null.var(0) + ORDERING_FLOOR**2
+            rows = types == kind
+            scores[rows, 0] = (((signature[rows] - null.mean(0)) ** 2) / variance).sum(1)
+        z = self.standardize(features)
+        crystal = structure > 0
+        nearest_shape = np.full(len(structure), np.inf)
+        for site in range(len(sites["mean"])):
+            variance = sites["spread"][site] ** 2 + ORDERING_FLOOR**2
+            chemistry = (((signature - sites["mean"][site]) ** 2) / variance).sum(1)
+            shape = (
+                np.linalg.norm(z[:, None] - sites["shape"][site][None], axis=-1).min(1) / sites["shape_spread"][site]
+            ) ** 2
+            nearest_shape = np.minimum(nearest_shape, shape)
+            for swap in (0, 1):  # frame type 0 is the formula's first element, or its second
+                rows = crystal & (types == sites["type"][site] ^ swap)
+                column = 1 + 2 * (int(sites["ordering"][site]) - 1) + swap
+                scores[rows, column] = np.minimum(scores[rows, column], chemistry[rows] + shape[rows])
+        scores[:, 0] += nearest_shape  # disordered: the geometry of the nearest site, whatever its chemistry
+        capped = np.minimum(scores, ORDERING_CAP)
+        smoothed = np.median(np.concatenate([capped[:, None], capped[ranked[:, :FIRST_SHELL]]], axis=1), axis=1)
+        best = smoothed.argmin(1)
+        ordering = np.where(best == 0, 0, 1 + (best - 1) // 2)
+        fits = crystal & (smoothed.min(1) <= ORDERING_REJECT)
+        result[fits] = ordering[fits]
+        return result
 
     def digest(self) -> str:
         """sha256 (hex) of what decides :meth:`classify`: names, centers, labels, standardization, radii, T."""
-        digest = hashlib.sha256(json.dumps([list(self.names), self.aliases, self.temperature]).encode())
-        for array in (self.centers, self.labels, self.mean, self.std, self.radii):
+        digest = hashlib.sha256(
+            json.dumps([list(self.names), self.aliases, self.temperature, list(self.orderings)]).encode()
+        )
+        for array in (self.centers, self.labels, self.mean, self.std, self.radii, *self.ordering_sites.values()):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
 
     def save(self, path) -> None:
         """Write to ``path`` (.npz) atomically."""
-        meta = {"names": list(self.names), "aliases": self.aliases, "model": self.model, "recipe": RECIPE_VERSION}
+        meta = {
+            "names": list(self.names),
+            "aliases": self.aliases,
+            "model": self.model,
+            "recipe": RECIPE_VERSION,
+            "orderings": list(self.orderings),
+        }
         with AtomicFile(path, force=True) as target:
             with open(target.temporary, "wb") as handle:
                 np.savez(
@@ -195,6 +308,7 @@ class Library:
                     radii=self.radii,
                     temperature=np.float64(self.temperature),
                     meta=np.asarray(json.dumps(meta)),
+                    **{f"ordering_{key}": value for key, value in self.ordering_sites.items()},
                 )
 
     @classmethod
@@ -214,6 +328,8 @@ class Library:
                 temperature=float(data["temperature"]),
                 aliases=meta["aliases"],
                 model=meta["model"],
+                orderings=tuple(meta["orderings"]),
+                ordering_sites={key[9:]: data[key] for key in data.files if key.startswith("ordering_")},
             )
 
     def with_user_references(self, features: dict[str, np.ndarray]) -> Library:
@@ -247,6 +363,65 @@ class Library:
             labels=np.concatenate(labels),
             radii=np.concatenate(radii).astype(np.float32),
         )
+
+
+def centrosymmetry(vectors: np.ndarray) -> np.ndarray:
+    """(n,) float64: how far each first shell is from centrosymmetric, dimensionless.
+
+    The sum of the six smallest ``|r_j + r_l|^2`` over pairs of the bonds, divided by the mean
+    ``|r|^2`` (Kelchner's centrosymmetry parameter, made unit-free): 0 for a perfect fcc shell, about 1
+    for hcp, continuous in the positions.
+
+    Parameters
+    ----------
+    vectors : numpy.ndarray
+        (n, FIRST_SHELL, 3) bond vectors of each particle's nearest neighbors.
+    """
+    v = np.asarray(vectors, dtype=np.float64)
+    pairs = ((v[:, :, None] + v[:, None, :]) ** 2).sum(-1)
+    upper = np.triu_indices(v.shape[1], 1)
+    smallest = np.partition(pairs[:, upper[0], upper[1]], FIRST_SHELL // 2 - 1, axis=1)[:, : FIRST_SHELL // 2]
+    return smallest.sum(1) / np.maximum((v**2).sum(-1).mean(1), 1e-30)
+
+
+def ranked_neighbors(neighborhoods) -> np.ndarray:
+    """(N, max(ORDERING_RANKS)) int64: every particle's nearest neighbors, nearest first.
+
+    Parameters
+    ----------
+    neighborhoods : simssl.neighbors.Neighborhoods
+        A k-nearest query at least ``max(ORDERING_RANKS)`` wide.
+    """
+    width = max(ORDERING_RANKS)
+    if neighborhoods.k < width:
+        raise SimsslError(
+            f"chemical ordering reads the {width} nearest neighbors; the neighborhoods hold {neighborhoods.k}"
+        )
+    lengths = np.where(neighborhoods.mask, np.linalg.norm(neighborhoods.vectors, axis=-1), np.inf)
+    order = np.argsort(lengths, axis=1, kind="stable")[:, :width]
+    return np.take_along_axis(neighborhoods.indices, order, 1)
+
+
+def chemical_signature(ranked: np.ndarray, types: np.ndarray) -> np.ndarray:
+    """(N, len(ORDERING_RANKS)) float64: every particle's chemical signature, averaged over its first shell.
+
+    For each rank n of :data:`ORDERING_RANKS`, the fraction of a particle's n nearest neighbors that
+    share its type (rock salt's first six are all unlike, CsCl's first eight, a random solid
+    solution's are as like as the composition), then the mean of that over the particle and its
+    :data:`FIRST_SHELL` nearest neighbors (Lechner-Dellago style), so an antisite here and there
+    moves it little.
+
+    Parameters
+    ----------
+    ranked : numpy.ndarray
+        (N, max(ORDERING_RANKS)) neighbor indices, nearest first (:func:`ranked_neighbors`).
+    types : numpy.ndarray
+        (N,) type ids.
+    """
+    like = types[ranked] == types[:, None]
+    ranks = np.asarray(ORDERING_RANKS)
+    own = np.cumsum(like, axis=1)[:, ranks - 1] / ranks
+    return (own + own[ranked[:, :FIRST_SHELL]].sum(1)) / (1 + FIRST_SHELL)
 
 
 def open_set_logits(distances: np.ndarray, other_radius: np.ndarray, temperature: float) -> np.ndarray:
@@ -381,6 +556,75 @@ def _crystal_rows(names, featurize, seed, work, references: _Rows, calibration: 
             work.update()
 
 
+def _binary_rows(names, featurize, seed, work, references: _Rows, calibration: _Rows) -> None:
+    """Geometry rows of the binary prototypes ``names`` (types ignored: the model is geometry-only), as
+    :func:`_crystal_rows` gives them for one-component prototypes; a site orbit is a Wyckoff site."""
+    from .binaries import binary_crystal
+
+    for index, name in enumerate(names):
+        for level, noise in enumerate(REFERENCE_NOISE):
+            draw = binary_crystal(name, REFERENCE_PARTICLES, noise=noise, seed=[seed, 5, index, level])
+            references.add(
+                featurize(draw.frame), [(name, int(s), level) for s in draw.site], [(name, int(s)) for s in draw.site]
+            )
+            work.update()
+        for level, noise in enumerate(CALIBRATION_NOISE):
+            draw = binary_crystal(name, REFERENCE_PARTICLES, noise=noise, seed=[seed, 5, index, 99, level])
+            calibration.add(featurize(draw.frame), [None] * draw.frame.n_particles, [(name, int(s)) for s in draw.site])
+            work.update()
+
+
+def _ordering_sites(names, orderings, geometry_of_site, shape_of_site, seed) -> dict:
+    """The ordering references: per Wyckoff site of every binary prototype ``names``, the mean and spread of
+    its particles' chemical signatures over :data:`ORDERING_NOISE` and :data:`ORDERING_ANTISITES`, its type,
+    prototype and geometry, and its own geometric centers (before any merge) with their spread.
+
+    Parameters
+    ----------
+    names : list of str
+        Binary prototype names.
+    orderings : tuple of str
+        The ordering names (``names`` among them).
+    geometry_of_site : callable
+        ``(prototype, site) -> structure index`` its particles are named.
+    shape_of_site : callable
+        ``(prototype, site) -> (centers (levels, F), spread)``: its standardized feature centers at
+        :data:`REFERENCE_NOISE` and their particles' RMS distance to them.
+    seed : int
+    """
+    from ..neighbors import Nearest, plan_neighborhoods
+    from .binaries import binary_crystal
+
+    spec = Nearest(max(ORDERING_RANKS))
+    columns = {key: [] for key in ("mean", "spread", "ordering", "type", "geometry", "shape", "shape_spread")}
+    for index, name in enumerate(names):
+        draws = [
+            binary_crystal(name, ORDERING_PARTICLES, noise=noise, antisites=antisites, seed=[seed, 6, index, level])
+            for level, (noise, antisites) in enumerate(
+                (noise, antisites) for noise in ORDERING_NOISE for antisites in ORDERING_ANTISITES
+            )
+        ]
+        signatures = np.concatenate(
+            [
+                chemical_signature(ranked_neighbors(plan_neighborhoods(d.frame, [spec])[spec]), d.frame.types)
+                for d in draws
+            ]
+        )
+        sites = np.concatenate([np.where(d.antisite, -1, d.site) for d in draws])  # antisites: no site's truth
+        for site in np.unique(sites[sites >= 0]):
+            rows = signatures[sites == site]
+            columns["mean"].append(rows.mean(0))
+            columns["spread"].append(rows.std(0))
+            columns["ordering"].append(orderings.index(name))
+            columns["type"].append(int(draws[0].frame.types[np.flatnonzero(draws[0].site == site)[0]]))
+            columns["geometry"].append(geometry_of_site(name, int(site)))
+            shape, shape_spread = shape_of_site(name, int(site))
+            columns["shape"].append(shape)
+            columns["shape_spread"].append(shape_spread)
+    dtypes = {"ordering": np.int32, "type": np.int32, "geometry": np.int32, "shape": np.float32}
+    return {key: np.asarray(value, dtype=dtypes.get(key, np.float64)) for key, value in columns.items()}
+
+
 def _stacking_rows(featurize, seed, work, references: _Rows, calibration: _Rows) -> None:
     """Rows of random close-packed stackings: groups ``('stacking', context, level)``, truth the first shell's
     fcc/hcp name (:data:`STACKING_NAMES`), ``context`` the fcc/hcp letters of the layers around the particle."""
@@ -416,7 +660,9 @@ def _disorder_rows(frames: dict, featurize, work, references: _Rows, calibration
         work.update()
 
 
-def build_library(model, prototypes=None, disorder=None, seed: int = 0, device=None, progress: bool = True) -> Library:
+def build_library(
+    model, prototypes=None, disorder=None, binaries=None, seed: int = 0, device=None, progress: bool = True
+) -> Library:
     """The identification library of ``model`` (see the module docstring).
 
     Parameters
@@ -427,6 +673,10 @@ def build_library(model, prototypes=None, disorder=None, seed: int = 0, device=N
     disorder : dict of str to list of Frame, or None
         Disordered frames by kind, two or more per kind (default: every kind of
         :func:`simssl.library.liquids.disorder_frames` that is not held out).
+    binaries : sequence of str or None
+        Binary prototypes (:mod:`simssl.library.binaries`, default: all): their geometries join the crystals
+        (after every one-component prototype in simplicity, so rock salt's is simple cubic's) and their
+        sites are the chemical ordering references.
     seed : int
         Seed of every noise draw and stacking.
     device : str or None
@@ -438,19 +688,22 @@ def build_library(model, prototypes=None, disorder=None, seed: int = 0, device=N
     -------
     Library
     """
+    from .binaries import binary_prototype_names, binary_space_group
     from .liquids import disorder_frames
     from .structures import prototype_names
 
     if prototypes is None:
         prototypes = [name for name in prototype_names("all") if name not in STACKING_POLYTYPES]
-    names = sorted(prototypes, key=_simplicity)
+    binary_names = sorted(binary_prototype_names() if binaries is None else binaries, key=binary_space_group)[::-1]
+    names = sorted(prototypes, key=_simplicity) + binary_names
     if disorder is None:
         disorder = disorder_frames(seed=seed, progress=progress)
     featurize = Featurizer(model, device)
     references, calibration = _Rows(), _Rows()
     steps = len(names) * (len(REFERENCE_NOISE) + len(CALIBRATION_NOISE)) + (STACKINGS + 1) * len(REFERENCE_NOISE)
     with tqdm(total=steps + len(disorder), desc="identification references", disable=not progress) as work:
-        _crystal_rows(names, featurize, seed, work, references, calibration)
+        _crystal_rows(names[: len(names) - len(binary_names)], featurize, seed, work, references, calibration)
+        _binary_rows(binary_names, featurize, seed, work, references, calibration)
         if STACKING_NAMES["fcc"] in names and STACKING_NAMES["hcp"] in names:
             _stacking_rows(featurize, seed, work, references, calibration)
         _disorder_rows(disorder, featurize, work, references, calibration)
@@ -464,6 +717,7 @@ def build_library(model, prototypes=None, disorder=None, seed: int = 0, device=N
     counts = np.bincount(group_ids, minlength=len(groups)).astype(np.float64)
     centers = np.stack([np.bincount(group_ids, z[:, f], len(groups)) for f in range(z.shape[1])], 1) / counts[:, None]
     spread = np.sqrt(np.bincount(group_ids, ((z - centers[group_ids]) ** 2).sum(1), len(groups)) / counts)
+    centers_before_merge = centers.astype(np.float32)
     resolution = REFERENCE_NOISE.index(RESOLUTION_NOISE)
     sites = {
         (names.index(key[0]), key[1]): (row, float(spread[row]))
@@ -491,6 +745,17 @@ def build_library(model, prototypes=None, disorder=None, seed: int = 0, device=N
         aliases=aliases,
         model=model_identity(model)["sha256"],
     )
+    orderings = (DISORDERED, *binary_names, NO_ORDERING)
+    row_of = {key: row for row, key in enumerate(groups)}
+
+    def shape_of_site(name, site):
+        rows = [row_of[name, site, level] for level in range(len(REFERENCE_NOISE))]
+        return centers_before_merge[rows], float(np.sqrt(np.mean(spread[rows] ** 2)))
+
+    sites = _ordering_sites(
+        binary_names, orderings, lambda name, site: index[name_of_site[name, site]], shape_of_site, seed
+    )
+    library = replace(library, orderings=orderings, ordering_sites=sites if binary_names else {})
     features, _, truth_ids = calibration.arrays()
     truths = list(calibration.truths)
     truth = np.array([index[_reported(truths[k], name_of_site)] for k in range(len(truths))], dtype=np.int64)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import native
 from ..defaults import (
     ENCODER_CUTOFF,
     ENCODER_MAX_NEIGHBORS,
@@ -136,11 +137,11 @@ class Geometry(NamedTuple):
     bonds: torch.Tensor  # (B, k, 3), unit-free
     weights: torch.Tensor  # (B, k) envelope weights in [0, 1] (the mask as 0/1 without a cutoff), 0 on padding
     lengths: torch.Tensor  # (B, k, 1) |r_j|
-    pairs: torch.Tensor  # (B, k, k, P) invariants of r_j r_l
-    tuples: torch.Tensor  # (B, k, .., k, Q) invariants the attention layers see (= pairs at rank 2)
+    pairs: torch.Tensor | None  # (B, k, k, P) invariants of r_j r_l (None for the fused kernels)
+    tuples: torch.Tensor | None  # (B, k, .., k, Q) invariants the attention layers see (= pairs at rank 2)
 
 
-def geometry(bonds: torch.Tensor, mask: torch.Tensor, config: EncoderConfig) -> Geometry:
+def geometry(bonds: torch.Tensor, mask: torch.Tensor, config: EncoderConfig, pairs: bool = True) -> Geometry:
     """Bond weights, bond, pair and (at rank 3) triplet invariants; at rank 3 each triplet also sees its pairs.
 
     Parameters
@@ -151,6 +152,9 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, config: EncoderConfig) -> 
         Real bonds, shape (B, k) bool.
     config : EncoderConfig
         Supplies ``rank``, ``normalize_products`` and the envelope (``cutoff``, ``taper``).
+    pairs : bool
+        Compute the pair (and triplet) invariants; False leaves ``pairs`` and ``tuples`` None (the
+        fused kernels compute them per pair themselves).
 
     Returns
     -------
@@ -164,6 +168,8 @@ def geometry(bonds: torch.Tensor, mask: torch.Tensor, config: EncoderConfig) -> 
     if config.cutoff is not None:
         weights = weights * envelope(lengths[..., 0], config.cutoff, config.taper)
         weights = weights * (weights > WEIGHT_FLOOR)  # no denormals; far below float32 resolution
+    if not pairs:
+        return Geometry(bonds, weights, lengths, None, None)
     pairs = ga.pair_invariants(bonds, normalize)
     tuples = pairs
     if rank == 3:
@@ -238,6 +244,22 @@ class Block(nn.Module):
         """Updated per-bond features (B, k, D) from ``features`` (B, k, D) and the batch's ``geo``."""
         x = torch.cat([self.norm(features), geo.lengths], dim=-1)
         return features + self.dropout(self.attention(x, geo.tuples, geo.weights))
+
+    def fused(self, features: torch.Tensor, geo: Geometry, uniform: bool = False) -> None:
+        """:meth:`forward` in place on contiguous float32 ``features`` (B, k, D), by the fused kernel
+        (:func:`simssl.native.encoder_layer`; inference, rank-2 gated attention); ``uniform``: every bond of a
+        particle has the same features."""
+        native.encoder_layer(
+            features,
+            geo.bonds,
+            geo.weights,
+            (self.norm.weight, self.norm.bias, self.norm.eps),
+            self.attention.fused_parameters(),
+            self.attention.activation_name,
+            reduce=False,
+            floor=WEIGHT_FLOOR,
+            uniform=uniform,
+        )
 
 
 class ShellHead(nn.Module):
@@ -345,21 +367,69 @@ class Encoder(nn.Module):
         trained = "" if self.card.get("trained", True) else ", UNTRAINED (random weights)"
         return f"{self.config}{trained}"
 
+    def initial_features(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:
+        """Per-bond features (B, k, D) before the first block: the learned start vector, or type features.
+
+        Parameters are those of :meth:`forward`.
+        """
+        if self.type_embedding is None:  # geometry only: types are ignored
+            return self.bond_start.to(bonds.dtype).expand(bonds.shape[:2] + (self.config.dim,))
+        return self.type_embedding(
+            type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype)
+        )
+
     def bond_features(self, bonds, mask, center_types, neighbor_types) -> tuple[torch.Tensor, Geometry]:
         """Per-bond features (B, k, D) after the residual blocks, normalized, and the batch's Geometry.
 
         Parameters are those of :meth:`forward`.
         """
         geo = geometry(bonds, mask, self.config)
-        if self.type_embedding is None:  # geometry only: types are ignored
-            features = self.bond_start.to(bonds.dtype).expand(bonds.shape[:2] + (self.config.dim,))
-        else:
-            features = self.type_embedding(
-                type_features(center_types, neighbor_types, mask, self.config.n_types).to(bonds.dtype)
-            )
+        features = self.initial_features(bonds, mask, center_types, neighbor_types)
         for block in self.blocks:
             features = block(features, geo)
         return self.final_norm(features), geo
+
+    def fused(self, bonds: torch.Tensor) -> bool:
+        """Whether :meth:`forward` runs on ``bonds`` (B, k, 3) in the fused CPU kernels (:mod:`simssl.native`).
+
+        It does for rank-2 gated attention on the invariants r_j . r_l and |r_j ^ r_l| with a kernel
+        activation and widths that fill whole vectors, without active dropout, on float32 CPU tensors
+        (:func:`simssl.native.usable`), when no gradient is asked for (``torch.no_grad``,
+        ``torch.inference_mode``, as :meth:`embed` runs); the result is that of the torch code to
+        float32 round-off, several times faster.
+        """
+        config = self.config
+        return (
+            config.rank == 2
+            and config.gated
+            and not config.normalize_products
+            and config.activation in native.ACTIVATIONS
+            and config.dim % native.LANES == 0
+            and not (self.training and config.dropout > 0)
+            and native.usable(bonds)
+            and native.encoder_library(
+                config.activation, config.dim, native.lanes(config.score_hidden), native.lanes(config.width)
+            )
+            is not None
+        )
+
+    def _fused_forward(self, bonds, mask, center_types, neighbor_types, shells) -> torch.Tensor:
+        """:meth:`forward` by the fused kernels: every block, then the reducing attention (see :meth:`fused`)."""
+        geo = geometry(bonds, mask, self.config, pairs=False)
+        features = self.initial_features(bonds, mask, center_types, neighbor_types).contiguous().clone()
+        for index, block in enumerate(self.blocks):  # a geometry-only model's bonds all start alike
+            block.fused(features, geo, uniform=index == 0 and self.type_embedding is None)
+        embedding = native.encoder_layer(
+            features,
+            geo.bonds,
+            geo.weights,
+            (self.final_norm.weight, self.final_norm.bias, self.final_norm.eps),
+            self.reduction.fused_parameters(),
+            self.reduction.activation_name,
+            reduce=True,
+            floor=WEIGHT_FLOOR,
+        )
+        return self._with_shells(embedding, shells)
 
     def pool(self, features: torch.Tensor, geo: Geometry, shells: torch.Tensor | None = None) -> torch.Tensor:
         """The embedding (B, D): the reducing attention over per-bond ``features`` (plus the shell head).
@@ -373,7 +443,12 @@ class Encoder(nn.Module):
         shells : torch.Tensor or None
             Shell spectra (B, ``config.n_shell_features``); required by models with ``shells``.
         """
-        embedding = self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.weights)
+        return self._with_shells(
+            self.reduction(torch.cat([features, geo.lengths], dim=-1), geo.tuples, geo.weights), shells
+        )
+
+    def _with_shells(self, embedding: torch.Tensor, shells: torch.Tensor | None) -> torch.Tensor:
+        """``embedding`` (B, D) plus the shell head's vector of ``shells`` (B, F), for models with shells."""
         if self.shell_head is None:
             return embedding
         if shells is None or shells.shape[-1] != self.config.n_shell_features:
@@ -402,6 +477,8 @@ class Encoder(nn.Module):
         torch.Tensor
             Embeddings, shape (B, D) with D = ``config.dim``.
         """
+        if not torch.is_grad_enabled() and self.fused(bonds):
+            return self._fused_forward(bonds, mask, center_types, neighbor_types, shells)
         return self.pool(*self.bond_features(bonds, mask, center_types, neighbor_types), shells)
 
     def vectors(self, bonds, mask, center_types, neighbor_types) -> torch.Tensor:

@@ -13,13 +13,14 @@ import warnings
 import numpy as np
 import torch
 
-from ..defaults import COMPILE_MIN_PARTICLES
-from ..devices import resolve_device
+from ..devices import cpu_threads_for_work, resolve_device, torch_threads
 from ..errors import SimsslError
 from .gradients import equivariant_outputs
 
 #: rough bytes of live intermediates per tuple per hidden unit (eager mode, float32)
 _BYTES_PER_TUPLE_UNIT = 12
+#: rough bytes per bond per feature or hidden unit of the fused CPU kernels (features, first-layer terms, copies)
+_BYTES_PER_BOND_UNIT = 8
 #: compiled chunks have widths rounded up to a multiple of this (few shapes, little padding)
 WIDTH_STEP = 4
 #: the model inputs with a neighbor axis (bonds, mask, neighbor_types): trimmed to each chunk's width
@@ -38,24 +39,33 @@ def default_device() -> torch.device:
     return resolve_device(None)
 
 
-def default_batch_size(config, device: torch.device, width: int) -> int:
-    """Particles per batch keeping the per-tuple intermediates within the device's budget.
+def default_batch_size(config, device: torch.device, width: int, fused: bool = False) -> int:
+    """Particles per batch keeping the intermediates within the device's budget.
+
+    The torch code holds per-tuple intermediates (k^rank of them per particle); the fused CPU
+    kernels (:meth:`~simssl.model.encoder.Encoder.fused`) hold only per-bond ones, so their batches
+    are larger (fewer calls, the same cache use: they work one particle at a time).
 
     Parameters
     ----------
     config : EncoderConfig
-        Supplies ``rank``, ``width`` and ``score_hidden``.
+        Supplies ``rank``, ``dim``, ``width`` and ``score_hidden``.
     device : torch.device
         CPU budgets are small (cache friendly); other devices get the GPU budget.
     width : int
         Bonds per neighborhood (padded).
+    fused : bool
+        The batches run in the fused CPU kernels.
 
     Returns
     -------
     int
         Between 16 and 65536.
     """
-    per_particle = _BYTES_PER_TUPLE_UNIT * width**config.rank * (config.width + config.score_hidden)
+    if fused:
+        per_particle = _BYTES_PER_BOND_UNIT * width * (config.dim + 2 * (config.width + config.score_hidden))
+    else:
+        per_particle = _BYTES_PER_TUPLE_UNIT * width**config.rank * (config.width + config.score_hidden)
     return int(max(16, min(65536, _BUDGET.get(device.type, _BUDGET["cuda"]) // per_particle)))
 
 
@@ -255,43 +265,29 @@ def target_device(device, arrays) -> torch.device:
     return arrays[0].device if isinstance(arrays[0], torch.Tensor) else default_device()
 
 
-def should_compile(compile: bool | None, device: torch.device, n_particles: int) -> bool:
-    """The default compilation policy: None compiles on the CPU for frames of at least
-    :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles (there it is several times faster than
-    eager after a one-off compilation, cached on disk); explicit True/False are kept.
-
-    The choice depends on the device and frame size only, so a given frame always gets the same numerics.
-
-    Parameters
-    ----------
-    compile : bool or None
-    device : torch.device
-    n_particles : int
-    """
-    if compile is not None:
-        return bool(compile)
-    return device.type == "cpu" and n_particles >= COMPILE_MIN_PARTICLES
-
-
-def run(model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True) -> dict:
+def run(
+    model, source, function, device=None, batch_size=None, autocast=None, compile=False, to_numpy=True, fused=False
+) -> dict:
     """Shared driver of :func:`embed` and :func:`equivariant`: coerce input, pick device, chunk, run in eval mode.
 
     ``function(bonds, mask, center_types, neighbor_types, shells)`` maps one chunk (bonds and shells in
-    the model's dtype, mask bool) to a dict of tensors; the other parameters are those of :func:`embed`. The
-    model's training mode is restored afterwards.
+    the model's dtype, mask bool) to a dict of tensors; ``fused``: it runs without gradients, so an
+    encoder that can (:meth:`~simssl.model.encoder.Encoder.fused`) gets the fused kernels' batch size; the
+    other parameters are those of :func:`embed`. The model's training mode is restored afterwards.
     """
     arrays = neighborhood_arrays(model, source)
     device = target_device(device, arrays)
-    batch_size = int(batch_size or default_batch_size(model.config, device, arrays[0].shape[1]))
     was_training = model.training
     model.to(device).eval()
     dtype = next(model.parameters()).dtype
+    fused = fused and not compile and model.fused(torch.empty(0, dtype=dtype, device=device))
+    batch_size = int(batch_size or default_batch_size(model.config, device, arrays[0].shape[1], fused))
 
     def typed(bonds, mask, center_types, neighbor_types, shells):
         return function(bonds.to(dtype), mask.bool(), center_types, neighbor_types, shells.to(dtype))
 
-    try:
-        with precision(autocast, device):
+    try:  # the fused kernels use the threads chosen; torch's small operations around them one (devices.py)
+        with precision(autocast, device), torch_threads(1) if fused else contextlib.nullcontext():
             return map_batches(typed, arrays, batch_size, device, pad=compile, to_numpy=to_numpy)
     finally:
         model.train(was_training)
@@ -302,9 +298,10 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
 
     Deterministic (eval mode, no dropout). ``device``: default CUDA when available (tensor input:
     its own device). ``batch_size``: particles per chunk (default from a memory budget).
-    ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (None, the default:
-    on the CPU for frames of 20,000+ particles, see :func:`should_compile`; falls back to eager with
-    a warning if it fails).
+    ``autocast``: None, 'tf32' or 'bf16'. ``compile``: use ``torch.compile`` (an opt-in: None, the
+    default, never compiles; on the CPU the fused kernels of :mod:`simssl.native` run faster than
+    the compiled torch code and build in under a second, where compilation costs a minute in a
+    fresh environment; falls back to eager with a warning if it fails).
     Returns float32 numpy, or a float32 tensor on the device with ``to_numpy=False``.
     ``average=True`` returns, per particle, the mean embedding of the particle and its neighbors
     (the analogue of Lechner-Dellago averaged q_l; needs a Frame or Neighborhoods).
@@ -323,7 +320,7 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
     autocast : {None, 'tf32', 'bf16'}
         Reduced precision.
     compile : bool or None
-        Use ``torch.compile`` (None: where it pays, :func:`should_compile`).
+        Use ``torch.compile`` (None or False: no).
     to_numpy : bool
         Return numpy (True) or a tensor on the device.
     average : bool
@@ -334,6 +331,12 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
     numpy.ndarray or torch.Tensor
         Embeddings, shape (N, D) float32.
     """
+    with cpu_threads_for_work():
+        return _embed(model, source, device, batch_size, autocast, compile, to_numpy, average)
+
+
+def _embed(model, source, device, batch_size, autocast, compile, to_numpy, average):
+    """:func:`embed` inside its thread choice (parameters as there)."""
     if average:
         from ..neighbors import bond_weights, model_neighborhoods, neighbor_average
 
@@ -341,20 +344,20 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
             raise SimsslError("average=True needs a Frame or Neighborhoods: raw arrays carry no neighbor indices")
         if not hasattr(source, "vectors"):
             source = model_neighborhoods(source, model.config)
-        values = embed(model, source, device, batch_size, autocast, compile, to_numpy)
+        values = _embed(model, source, device, batch_size, autocast, compile, to_numpy, False)
         return neighbor_average(values, source, bond_weights(source, model.config.taper))
     if hasattr(source, "positions"):
         from ..neighbors import model_neighborhoods
 
-        source = model_neighborhoods(source, model.config)  # a Frame: its size decides compilation
+        source = model_neighborhoods(source, model.config)
     arrays = neighborhood_arrays(model, source)
-    compile = should_compile(compile, target_device(device, arrays), len(arrays[0]))
-    forward = model.forward
+    compile = bool(compile)
+    forward = model  # through __call__: hooks registered on the model run
     if compile:
         try:
             forward = _compiled_forward(model)
         except Exception as error:  # no C compiler, unsupported platform, ...
-            warnings.warn(f"torch.compile failed ({error}); running eagerly", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"torch.compile failed ({error}); running eagerly", RuntimeWarning, stacklevel=3)
             compile = False
 
     @torch.inference_mode()
@@ -362,14 +365,14 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
         return {"embedding": forward(*inputs)}
 
     try:
-        return run(model, arrays, function, device, batch_size, autocast, compile, to_numpy)["embedding"]
+        return run(model, arrays, function, device, batch_size, autocast, compile, to_numpy, fused=True)["embedding"]
     except SimsslError:
         raise
     except Exception as error:
         if not compile:
             raise
-        warnings.warn(f"compiled forward failed ({error}); running eagerly", RuntimeWarning, stacklevel=2)
-        return embed(model, arrays, device, batch_size, autocast, False, to_numpy)
+        warnings.warn(f"compiled forward failed ({error}); running eagerly", RuntimeWarning, stacklevel=3)
+        return _embed(model, arrays, device, batch_size, autocast, False, to_numpy, False)
 
 
 def equivariant(model, source, device=None, batch_size=None, to_numpy=True) -> dict:

@@ -13,6 +13,12 @@ per-tuple MLPs are arranged for speed:
   value pass, which then fuses into a single reduction (with ``torch.compile``).
 
 Padding is masked out of every softmax (weights exactly 0), so padded bonds change nothing.
+
+For inference on the CPU, encoders with rank-2 gated attention run each layer in one fused C kernel
+(:func:`simssl.native.encoder_layer`, fed :meth:`GAAttention.fused_parameters`): the pair
+invariants, both MLPs' hidden layers, the gate and the weighted sum, per pair in registers, with no
+(B, k, k, width) temporary. The torch code here stays the definition (and the path for training,
+GPUs, rank 3 and softmax weights); the two agree to float32 round-off.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import native
 from .ga import bivector_dual, product_vv
 
 #: logit range kept by the softmax (see :func:`masked_softmax`)
@@ -198,6 +205,7 @@ class TupleAttention(nn.Module):
         self.rank = rank
         self.reduce = reduce
         self.gated = gated
+        self.activation_name = activation
         self.activation = ACTIVATIONS[activation]
         self.score_in = TupleInput(n_in, n_invariants, score_width, rank)
         self.score_out = nn.Parameter(torch.empty(score_width).uniform_(-1, 1) / math.sqrt(score_width))
@@ -255,6 +263,34 @@ class GAAttention(TupleAttention):
         pooled = (attention[..., None] * hidden).sum(self.summed_axes())
         out = self.value_out(pooled)
         return out if self.reduce else out * (weights > 0).to(out.dtype)[..., None]
+
+    def fused_parameters(self) -> tuple[torch.Tensor, ...]:
+        """The parameters as the fused kernel reads them (:func:`simssl.native.encoder_layer`; rank 2).
+
+        Returns ``(linear (n_in, 2 H), bias (2 H,), invariant (2, H), score_out (S,), linear_out (V, n_out),
+        bias_out (n_out,))``: the score and value MLPs' first layers, transposed, as first-slot units
+        (score, then value) and then second-slot units; with S, V the score and value widths rounded up
+        to :data:`simssl.native.LANES` and H = S + V. Padded units have zero weights, and zero weights
+        in the score and value outputs, so they never count.
+        """
+        score, value = self.score_in, self.value_in
+        widths = (score.invariant.shape[1], value.invariant.shape[1])
+        padded = [native.lanes(width) for width in widths]
+        hidden = sum(padded)
+        linear = score.invariant.new_zeros((score.bond.in_features, 2 * hidden))
+        bias = score.invariant.new_zeros(2 * hidden)
+        invariant = score.invariant.new_zeros((2, hidden))
+        score_out = score.invariant.new_zeros(padded[0])
+        score_out[: widths[0]] = self.score_out
+        linear_out = score.invariant.new_zeros((padded[1], self.value_out.out_features))
+        linear_out[: widths[1]] = self.value_out.weight.T
+        for layer, width, start in ((score, widths[0], 0), (value, widths[1], padded[0])):
+            invariant[:, start : start + width] = layer.invariant
+            for slot in range(2):
+                units = slice(slot * hidden + start, slot * hidden + start + width)
+                linear[:, units] = layer.bond.weight[slot * width : (slot + 1) * width].T
+                bias[units] = layer.bond.bias[slot * width : (slot + 1) * width]
+        return linear, bias, invariant, score_out, linear_out, self.value_out.bias
 
 
 class CovariantAttention(TupleAttention):
