@@ -16,6 +16,8 @@ from simssl.cli import main
 from simssl.frame import frame_from_lattice
 from simssl.identify import LIQUID, OTHER, Identify, model_library
 from simssl.io.writers import partial_path
+from simssl.library.binaries import binary_crystal, solid_solution
+from simssl.library.defects import FCC_HCP_TWIN, close_packed_stack, ideal_gas, polycrystal
 from simssl.library.liquids import lennard_jones_liquid, soft_sphere_packing
 from simssl.library.references import build_library, fit_temperature
 from simssl.library.structures import crystal, random_crystal
@@ -131,10 +133,12 @@ def test_build_library_merges_distortions_into_the_simpler_structure():
         model,
         prototypes=["tI2-In", "cF4-Cu", "cI2-W"],
         disorder={"soft spheres": [soft_sphere_packing(600, 0.45, seed=seed) for seed in (1, 2)]},
+        binaries=[],
         progress=False,
     )
     assert references.names == (LIQUID, "cI2-W", "cF4-Cu", OTHER)  # simplest first: space group 229, then 225
-    assert references.aliases == {"tI2-In": ["cF4-Cu"]}
+    assert references.aliases["tI2-In"] == ["cF4-Cu"]  # and the stacking polytypes, reported layer by layer
+    assert set(references.aliases) == {"tI2-In", "hP4-La", "hR3-Sm"}
     assert 0 < references.temperature < 1e4
     assert np.array_equal(np.sort(references.labels), references.labels)
     result = references.classify(simssl.compare.embedding_features(model, crystal("tI2-In", 500, noise=0.05, seed=9)))
@@ -234,3 +238,87 @@ def test_resume_keeps_identification_and_refuses_changed_references(tmp_path, ca
     summary = capsys.readouterr().out
     assert "(2 of them kept from the interrupted run)" in summary
     assert len([line for line in summary.splitlines() if line.strip().startswith(("0 ", "1 "))]) == 2
+
+
+def test_other_is_the_last_name_and_numpy_indexing_names_every_particle(identify):
+    """``structure == -1`` is ``other``: ``names[structure]`` never gives a crystal's name to it."""
+    gas = ideal_gas(2000, density=1.0, seed=4)
+    structure = identify.compute(gas)["structure"]
+    named = np.asarray(identify.structure_names)[structure]
+    assert set(named[structure == -1]) <= {OTHER}
+    assert np.mean(structure > 0) <= 0.01  # an ideal gas is named no crystal (it is liquid or other)
+
+
+def test_a_dilute_fluid_is_named_no_crystal(identify):
+    """Self-assembly starts from such fluids: before the disorder kinds, 55 % of particles were a crystal."""
+    from simssl.library.liquids import DISORDER_KINDS
+
+    for frame in DISORDER_KINDS["hs_dilute"].frames(seed=9)[:2]:  # packing fractions 0.05 and 0.1, a fresh seed
+        result = identify.compute(frame)
+        assert np.mean(result["structure"] > 0) <= 0.01
+        assert order_summary(result["structure"], result["cluster"])["largest_cluster"] <= 5
+
+
+@pytest.mark.parametrize(("name", "other_name"), [("hP4-Si", "cF8-C"), ("cF8-C", "hP4-Si")])
+def test_hexagonal_and_cubic_diamond_are_told_apart(identify, name, other_name):
+    result = identify.compute(crystal(name, 1500, noise=0.08, seed=6))
+    names = np.asarray(identify.structure_names)[result["structure"]]
+    assert np.mean(names == name) >= 0.99 and np.mean(names == other_name) < 0.01
+
+
+def test_close_packed_stacking_follows_each_particles_first_shell(identify):
+    """An fcc|hcp|twin stack: the fcc layers next to a twin or an hcp block are fcc, as their own shells are."""
+    stack = close_packed_stack(FCC_HCP_TWIN, 2400, noise=0.05, seed=3)
+    names = np.asarray(identify.structure_names)[identify.compute(stack.frame)["structure"]]
+    truth = np.where(stack.stacking == "fcc", "cF4-Cu", "hP2-Mg")
+    assert np.mean(names == truth) >= 0.97
+    assert "hP4-La" not in identify.structure_names  # stacking polytypes are reported layer by layer
+
+
+def test_grain_boundaries_get_no_foreign_crystal_name(identify):
+    """Particles near a grain boundary are fcc, hcp-like, liquid or other: never a crystal that is not there."""
+    grains = polycrystal(n_grains=4, n_particles=6000, noise=0.02, seed=2)
+    names = np.asarray(identify.structure_names)[identify.compute(grains.frame)["structure"]]
+    boundary = grains.boundary_distance < 1.0
+    assert np.mean(~np.isin(names[boundary], ["cF4-Cu", "hP2-Mg", LIQUID, OTHER])) <= 0.02
+    assert np.mean(names[grains.boundary_distance > 3.0] == "cF4-Cu") >= 0.99
+
+
+def test_chemical_ordering_of_binary_crystals_and_solid_solutions():
+    ordered = Identify(simssl.load_model("default"), ordering=True, progress=False)
+    orderings = np.asarray(ordered.ordering_names)
+    assert orderings[0] == "disordered" and orderings[-1] == "none"
+    for name in ("B2-CsCl", "B1-NaCl", "L1_2-Cu3Au"):
+        result = ordered.compute(binary_crystal(name, 1200, noise=0.05, seed=8).frame)
+        assert np.mean(orderings[result["ordering"]] == name) >= 0.95, name
+        geometry = {"B2-CsCl": "cI2-W", "B1-NaCl": "cP1-Po", "L1_2-Cu3Au": "cF4-Cu"}[name]
+        assert np.mean(np.asarray(ordered.structure_names)[result["structure"]] == geometry) >= 0.95  # the lattice
+    random = ordered.compute(solid_solution("cI2-W", 1200, fraction_b=0.5, noise=0.05, seed=8))
+    assert np.mean(orderings[random["ordering"]] == "disordered") >= 0.95
+    one_type = ordered.compute(crystal("cI2-W", 1000, noise=0.05, seed=8))
+    assert np.all(one_type["ordering"] == -1)  # no chemistry to order: "none"
+
+
+def test_identify_ordering_on_the_command_line(tmp_path, capsys):
+    path = tmp_path / "b2.gsd"
+    frame = binary_crystal("B2-CsCl", 1000, noise=0.05, seed=1).frame
+    with gsd.hoomd.open(str(path), "w") as trajectory:
+        snapshot = gsd.hoomd.Frame()
+        snapshot.configuration.box = [*frame.box.L, frame.box.xy, frame.box.xz, frame.box.yz]
+        snapshot.particles.N = frame.n_particles
+        snapshot.particles.position = frame.positions
+        snapshot.particles.types = list(frame.type_names)
+        snapshot.particles.typeid = frame.types
+        trajectory.append(snapshot)
+    output = tmp_path / "out.npz"
+    assert main(["identify", str(path), "--ordering", "-o", str(output), "--quiet"]) == 0
+    with np.load(output) as data:
+        ordering = data["ordering"][0]
+    assert main(["info", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "B2-CsCl" in printed and "disordered" in printed
+    record = json.loads(str(np.load(output)["fingerprint"]))
+    names = next(item for item in record["analyzers"] if item["kind"] == "Identify")["orderings"]
+    assert np.mean(np.asarray(names)[ordering] == "B2-CsCl") >= 0.95
+    assert main(["process", str(path), "--ordering", "-o", str(tmp_path / "x.npz")]) == 2
+    assert "--identify" in capsys.readouterr().err

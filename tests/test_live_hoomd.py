@@ -141,8 +141,8 @@ def test_identification_logged_live_equals_offline(tmp_path):
                 log[f"log/particles/{NAMESPACE}/{name}"][index], expected[name], err_msg=f"frame {index}, {name}"
             )
         np.testing.assert_allclose(
-            log[f"log/particles/{NAMESPACE}/structure_distance"][index], expected["structure_distance"], rtol=1e-5
-        )
+            log[f"log/particles/{NAMESPACE}/structure_distance"][index], expected["structure_distance"], rtol=1e-4
+        )  # HOOMD's double positions vs the GSD's float32 ones: round-off of the embeddings, magnified ~10x
         summary = order_summary(expected["structure"], expected["cluster"])
         for name in SCALARS:
             assert log[f"log/{NAMESPACE}/{name}"][index] == summary[name], (index, name)

@@ -305,10 +305,17 @@ def _describe_structures(record: dict) -> None:
     """The names behind ``structure`` indices, from a run record with identification."""
     for item in record.get("analyzers", []):
         if item.get("kind") == "Identify":
-            print("  structure indices (log/particles/simssl/structure; 0 = liquid, > 0 = ordered):")
-            for index, name in enumerate(item["structures"]):
+            print("  structure indices (log/particles/simssl/structure; 0 = liquid, > 0 = ordered, -1 = other):")
+            names = item["structures"]
+            for index, name in enumerate(names):
                 merged = [other for other, into in item.get("aliases", {}).items() if name in into]
-                print(f"    {index:3d}  {name}" + (f"  (also reports sites of {', '.join(merged)})" if merged else ""))
+                number = -1 if index == len(names) - 1 and name == "other" else index
+                print(f"    {number:3d}  {name}" + (f"  (also reports sites of {', '.join(merged)})" if merged else ""))
+            if item.get("orderings"):
+                print("  ordering indices (log/particles/simssl/ordering; 0 = disordered, -1 = none):")
+                orderings = item["orderings"]
+                for index, name in enumerate(orderings):
+                    print(f"    {-1 if index == len(orderings) - 1 else index:3d}  {name}")
 
 
 def _describe_npz(path: str) -> None:

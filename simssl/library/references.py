@@ -336,7 +336,9 @@ class Library:
         """This library plus k-means centers of user features, one new structure per name.
 
         A user structure's acceptance radius is the :data:`ACCEPTANCE_QUANTILE` quantile of its own
-        rows' distances to its centers (the frames a user gives are all the spread it knows).
+        rows' distances to its centers (the frames a user gives are all the spread it knows), and at
+        least the median acceptance radius of the library's crystals (a perfect crystal's rows have no
+        spread at all, yet its hot self must still be named).
 
         Parameters
         ----------
@@ -354,7 +356,8 @@ class Library:
             spread = np.linalg.norm(self.standardize(rows)[:, None] - mine[None], axis=-1).min(1)
             centers.append(mine)
             labels.append(np.full(count, len(names), dtype=np.int32))
-            radii.append(np.float32([np.quantile(spread, ACCEPTANCE_QUANTILE)]))
+            floor = np.median(self.radii[1:]) if len(self.radii) > 1 else 0.0
+            radii.append(np.float32([max(np.quantile(spread, ACCEPTANCE_QUANTILE), floor)]))
             names.append(name)
         return replace(
             self,
