@@ -14,7 +14,7 @@ Each GSD frame then holds ``log/particles/simssl/plugins/hoomd/OrderAnalyzer/<na
 ``embedding``) in tag order, the order of ``particles/position``.
 
 With ``identify=True`` (structure identification, as ``simssl identify``) the analyzer also logs,
-per particle, ``structure`` (int32 index into ``analyzer.structure_names``, 0 = ``"liquid"``),
+per particle, ``structure`` (int32 index into ``analyzer.structure_names``, 0 = ``"liquid"``, -1 = ``"other"``),
 ``structure_confidence`` and ``structure_distance`` (float32) and ``cluster`` (int32 nucleus id,
 0 = the largest nucleus, -1 = disordered), and offers three scalars of the frame (HOOMD category
 ``"scalar"``): ``ordered_fraction``, ``n_clusters`` and ``largest_cluster`` (in particles). A Logger
@@ -63,7 +63,7 @@ RECORD = "fingerprint"
 #: what the loggables say about themselves (``help`` and HOOMD's documentation of the class)
 DESCRIPTIONS = {
     "embedding": "Order embeddings (N, D), float32, in tag order.",
-    "structure": "Identified structure (N,), int32 index into ``structure_names`` (0: liquid), in tag order.",
+    "structure": "Identified structure (N,), int32 index into ``structure_names`` (0: liquid, -1: other); tag order.",
     "structure_confidence": "Calibrated probability of the identified structure (N,), float32, in tag order.",
     "structure_distance": "Distance to the nearest reference environment (N,), float32, in tag order.",
     "cluster": "Nucleus id (N,), int32: 0 the largest nucleus, 1 the next, ..., -1 disordered; in tag order.",

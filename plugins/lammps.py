@@ -29,8 +29,9 @@ from a dump of the same steps (to float32 round-off; tested). The first frame al
 record (``simssl info`` prints it).
 
 ``identify=True`` adds structure identification, as ``simssl identify`` does: per particle
-``structure`` (int32 index into ``result.structure_names``, 0 = ``"liquid"``), ``structure_confidence``,
-``structure_distance`` and ``cluster`` (int32 nucleus id, 0 = the largest, -1 = disordered); the
+``structure`` (int32 index into ``result.structure_names``, 0 = ``"liquid"``, -1 = ``"other"``),
+``structure_confidence``, ``structure_distance`` and ``cluster`` (int32 nucleus id, 0 = the largest,
+-1 = not ordered); the
 returned result then holds one order summary per analyzed frame in ``result.order``
 (``ordered_fraction``, ``n_clusters``, ``largest_cluster``), which ``result.summary()`` prints::
 

@@ -171,7 +171,7 @@ class Identify:
 
     @property
     def structure_names(self) -> tuple[str, ...]:
-        """Names of the ``structure`` indices; index 0 is ``"liquid"``."""
+        """Names of the ``structure`` indices; index 0 is ``"liquid"``, the last (-1) ``"other"``."""
         return self.library.names
 
     @property

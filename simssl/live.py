@@ -108,7 +108,7 @@ class LiveAnalyzer:
 
     @property
     def structure_names(self) -> tuple[str, ...]:
-        """Names of the ``structure`` indices (index 0 is ``"liquid"``); empty without ``identify``."""
+        """Names of the ``structure`` indices (0 ``"liquid"``, last (-1) ``"other"``); empty without ``identify``."""
         identify = next((a for a in self.analyzers if isinstance(a, Identify)), None)
         return tuple(identify.structure_names) if identify is not None else ()
 

@@ -1,7 +1,7 @@
 """Nuclei and grains: ordered particles that are neighbors, clustered per frame (what nucleation studies measure).
 
-A particle is ordered when its identified structure is not the liquid (``structure > 0``, see
-:mod:`simssl.identify`). Two ordered particles are bonded when they are closer than
+A particle is ordered when its identified structure is a crystal (``structure > 0``: not the liquid,
+0, nor ``other``, -1; see :mod:`simssl.identify`). Two ordered particles are bonded when they are closer than
 :data:`NUCLEUS_CUTOFF` times the frame's length unit (:func:`simssl.neighbors.shell_scale`, the
 median mean distance to the 12 nearest): FCC's and HCP's first shell, BCC's first two, diamond's first
 two. Clusters are the connected components of these bonds (freud's cluster module), numbered by
@@ -112,7 +112,7 @@ def order_summary(structure: np.ndarray, cluster: np.ndarray) -> dict[str, float
     Parameters
     ----------
     structure : numpy.ndarray
-        (N,) identified structure (0: liquid).
+        (N,) identified structure (0: liquid, -1: other; ordered: > 0).
     cluster : numpy.ndarray
         (N,) nucleus ids (:func:`nuclei`).
     """

@@ -337,7 +337,8 @@ def order_series(processed, q6_threshold: float | None = None, ptm: bool = True)
         fraction above the threshold (None without one, see :func:`q6_rule`); ``ptm``, the fraction that OVITO's
         polyhedral template matching with default settings does not call "Other" (None without
         ovito, without positions or with ``ptm=False``, see :func:`ptm_fractions`);
-        ``largest_cluster``, the largest nucleus in particles, and ``n_clusters``, the number of
+        ``other``, the fraction identified as like none of the references (``structure == -1``; None without
+        identification); ``largest_cluster``, the largest nucleus in particles, and ``n_clusters``, the number of
         nuclei (:func:`simssl.nuclei.order_summary`; None without ``cluster``).
     """
     if not isinstance(processed, Processed):
@@ -348,6 +349,11 @@ def order_series(processed, q6_threshold: float | None = None, ptm: bool = True)
         "steps": np.asarray(processed.steps, dtype=np.int64),
         "identified": (
             np.array([np.mean(s > 0) if len(s) else 0.0 for s in columns["structure"]])
+            if "structure" in columns
+            else None
+        ),
+        "other": (
+            np.array([np.mean(s < 0) if len(s) else 0.0 for s in columns["structure"]])
             if "structure" in columns
             else None
         ),
@@ -643,6 +649,8 @@ def order_fraction_figure(processed: Processed, fractions: dict, series: dict | 
     threshold = rule.threshold
     if "structure" in processed.columns:  # identification names the ordered particles: no k-means fraction here
         axis.plot(processed.steps, series["identified"], "o-", label="identified ordered (structure > 0)")
+        if series["other"] is not None and np.any(series["other"] > 0):
+            axis.plot(processed.steps, series["other"], "x-", color="tab:purple", label="other: like no reference")
         if series["q6"] is not None:
             axis.plot(processed.steps, series["q6"], "s--", label=f"per particle: {rule.words}")
         if series["ptm"] is not None:
@@ -752,23 +760,27 @@ def snapshot_figure(processed: Processed, fractions: dict):
 
 #: most structures the snapshot's legend names one by one (the rarer ones share a color)
 SNAPSHOT_STRUCTURES = 7
-_STRUCTURE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
+_STRUCTURE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:brown", "tab:pink", "tab:olive")
 
 
 def _scatter_structures(axis, xyz, structure: np.ndarray, names) -> None:
-    """Scatter particles colored by identified structure, liquid faint gray, with a legend of the names present."""
+    """Scatter particles colored by identified structure (liquid faint gray, ``other`` (-1) purple), with a legend."""
     x, y, z = xyz
     structure = np.asarray(structure)
 
     def name(index: int) -> str:
+        if index == -1:
+            return "other"
         return names[index] if names is not None and 0 <= index < len(names) else f"structure {index}"
 
     present, counts = np.unique(structure, return_counts=True)
-    ordered = [(count, index) for index, count in zip(present, counts) if index != 0]
+    ordered = [(count, index) for index, count in zip(present, counts) if index > 0]
     ordered.sort(key=lambda item: (-item[0], item[1]))
     groups = []
     if 0 in present:
         groups.append((structure == 0, f"{name(0)} ({np.sum(structure == 0)})", "lightgray", 0.3))
+    if -1 in present:
+        groups.append((structure == -1, f"other ({np.sum(structure == -1)})", "tab:purple", 0.6))
     for rank, (count, index) in enumerate(ordered[:SNAPSHOT_STRUCTURES]):
         groups.append((structure == index, f"{name(index)} ({count})", _STRUCTURE_COLORS[rank], 1.0))
     rest = [index for _, index in ordered[SNAPSHOT_STRUCTURES:]]
