@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import freud
 import numpy as np
 
+from simssl.defaults import STEINHARDT_DEGREES
 from simssl.errors import SimsslError
 from simssl.live import LiveAnalyzer
 from simssl.nuclei import SUMMARY_NAMES
@@ -137,7 +138,13 @@ class _OrderAnalyzerBase:
     """
 
     def __init__(
-        self, model="default", steinhardt=(4, 6), k: int = 16, device=None, identify: bool = False, references=()
+        self,
+        model="default",
+        steinhardt=STEINHARDT_DEGREES,
+        k: int | None = None,
+        device=None,
+        identify: bool = False,
+        references=(),
     ):
         super().__init__()
         self.live = LiveAnalyzer(

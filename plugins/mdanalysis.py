@@ -33,7 +33,7 @@ except ImportError as error:  # MDAnalysis is a core dependency; say so if an in
         f"simssl.plugins.mdanalysis needs MDAnalysis ({error}); install it with `pip install MDAnalysis`"
     ) from error
 
-from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from simssl.defaults import STEINHARDT_DEGREES
 from simssl.devices import pin_threads
 from simssl.errors import SimsslError
 from simssl.io.convert import frame_from_mdanalysis
@@ -54,8 +54,8 @@ class OrderEmbedding(AnalysisBase):
         :class:`~simssl.model.Encoder`, or None for Steinhardt only.
     steinhardt : sequence of int
         Steinhardt degrees (``q4``, ``q6``, ...); empty for none.
-    k : int
-        Neighbors per atom in the shared neighborhoods.
+    k : int or None
+        Widen the shared k-nearest query to at least ``k`` neighbors (default: what the analyses read).
     device : str, torch.device or None
         Torch device of the model (default: CUDA when available).
     **kwargs
@@ -83,7 +83,7 @@ class OrderEmbedding(AnalysisBase):
         atomgroup,
         model="default",
         steinhardt=STEINHARDT_DEGREES,
-        k: int = ENCODER_NEIGHBORS,
+        k: int | None = None,
         device=None,
         **kwargs,
     ):

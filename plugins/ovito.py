@@ -33,7 +33,7 @@ except ImportError as error:
 
 from simssl.bond_order import parse_degrees
 from simssl.clustering import kmeans, principal_components
-from simssl.defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from simssl.defaults import STEINHARDT_DEGREES
 from simssl.errors import SimsslError
 from simssl.io.convert import frame_from_ovito
 from simssl.live import LiveAnalyzer
@@ -86,7 +86,7 @@ class OrderModifier(ModifierInterface):
 
     model = Str("default", label="Model (default, random, or a checkpoint path)")
     steinhardt = Degrees(label="Steinhardt degrees l")
-    k = Range(1, 256, ENCODER_NEIGHBORS, label="Neighbors per particle")
+    k = Range(0, 256, 0, label="At least this many nearest neighbors (0: what the analyses read)")
     clusters = Range(0, 64, 0, label="k-means clusters (0: none)")
 
     def modify(self, data, *, frame: int, **kwargs):
@@ -108,4 +108,4 @@ class OrderModifier(ModifierInterface):
 @lru_cache(maxsize=2)
 def _live_analyzer(model: str, steinhardt: tuple[int, ...], k: int) -> LiveAnalyzer:
     """One resident analyzer (and loaded model) per setting, shared by all pipelines and frames."""
-    return LiveAnalyzer(model=model, steinhardt=steinhardt, k=k)
+    return LiveAnalyzer(model=model, steinhardt=steinhardt, k=k or None)

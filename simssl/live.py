@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .compute import Embedding, analyze_frame, names_of
-from .defaults import ENCODER_NEIGHBORS, STEINHARDT_DEGREES
+from .defaults import STEINHARDT_DEGREES
 from .devices import cpu_threads_for_work
 from .frame import Frame
 from .identify import Identify
@@ -42,8 +42,9 @@ class LiveAnalyzer:
         or identification with the shipped model).
     steinhardt : tuple of int or str
         Steinhardt degrees (``q4``, ``q6``, ...; default ``(4, 6)``); empty or None for none.
-    k : int
-        Neighbors per particle in the shared neighborhoods (at least what the analyses need; default 16).
+    k : int or None
+        Widen the frame's shared k-nearest query to at least ``k`` neighbors (default: exactly what the
+        analyses read; :func:`~simssl.neighbors.plan_neighborhoods`).
     device : str or None
         Torch device for the model (default: CUDA when available).
     compile : bool or None
@@ -65,7 +66,7 @@ class LiveAnalyzer:
     names : list of str
         The quantities every call returns, e.g. ``['q4', 'q6', 'embedding']`` (with ``identify``
         also ``'structure'``, ``'structure_confidence'``, ``'structure_distance'``, ``'cluster'``).
-    k : int
+    k : int or None
         As given.
     latest : dict of str to numpy.ndarray
         The most recent results, for loggers (empty before the first call).
@@ -83,7 +84,7 @@ class LiveAnalyzer:
         self,
         model="default",
         steinhardt=STEINHARDT_DEGREES,
-        k: int = ENCODER_NEIGHBORS,
+        k: int | None = None,
         device=None,
         compile: bool | None = None,
         identify: bool = False,

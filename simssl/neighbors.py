@@ -485,7 +485,7 @@ def _voronoi(frame: Frame) -> Neighborhoods:
     SimsslError
         If the frame is not periodic along every axis (surface cells would reach across the padding).
     """
-    if not all(frame.periodic):
+    if not frame.fully_periodic:
         raise SimsslError(
             frame.where(
                 "Voronoi-weighted Steinhardt needs a fully periodic cell, and this one is not periodic along "

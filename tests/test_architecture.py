@@ -12,6 +12,13 @@ from simssl.atomic import AtomicFile, partial_path
 from simssl.errors import SimsslError
 
 PACKAGE = Path(__file__).resolve().parents[1] / "simssl"
+#: the engine adapters, installed as simssl.plugins: the same house rules hold there
+PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+
+
+def sources():
+    """Every Python file of the package and of the adapters."""
+    return [*PACKAGE.rglob("*.py"), *PLUGINS.rglob("*.py")]
 
 
 def module_name(path: Path) -> str:
@@ -40,7 +47,7 @@ def imports(path: Path) -> set[str]:
 
 
 def graph() -> dict[str, set[str]]:
-    modules = {module_name(p): p for p in PACKAGE.rglob("*.py") if "ssl" not in p.relative_to(PACKAGE).parts}
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     return {name: {m for m in imports(path) if m in modules and m != name} for name, path in modules.items()}
 
 
@@ -100,8 +107,8 @@ def test_defaults_are_defined_once():
     shared = {(4, 6), "4,6"}
     counts = {"k": (12, 16), "num_neighbors": (12, 16), "steinhardt_k": (12, 16)}
     repeated = [
-        f"{p.relative_to(PACKAGE)}:{line} {name}={value!r}"
-        for p in PACKAGE.rglob("*.py")
+        f"{p.relative_to(PACKAGE.parent)}:{line} {name}={value!r}"
+        for p in sources()
         if p.name != "defaults.py"
         for line, name, value in literal_defaults(ast.parse(p.read_text()))
         if (isinstance(value, (tuple, str)) and value in shared) or value in counts.get(name, ())
@@ -132,8 +139,8 @@ def test_atomic_file_renames_on_success_and_cleans_up_on_failure(tmp_path):
 def test_every_writer_goes_through_the_atomic_helper():
     """No module renames temporary files by itself (``os.replace``) or saves straight to a final path."""
     direct = [
-        f"{p.relative_to(PACKAGE)}:{i}"
-        for p in PACKAGE.rglob("*.py")
+        f"{p.relative_to(PACKAGE.parent)}:{i}"
+        for p in sources()
         if p.name != "atomic.py"
         for i, line in enumerate(p.read_text().splitlines(), 1)
         if "os.replace(" in line

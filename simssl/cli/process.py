@@ -225,7 +225,7 @@ def run_info(args) -> None:
                 f"types {', '.join(frame.type_names)}, step {frame.step}"
             )
             print(f"  box Lx={length(b.Lx)} Ly={length(b.Ly)} Lz={length(b.Lz)}")
-            if not all(frame.periodic):
+            if not frame.fully_periodic:
                 periodic = ", ".join(axis for axis, flag in zip("xyz", frame.periodic) if flag) or "none"
                 print(f"  periodic: {periodic} (padded along {nonperiodic_axes(frame.periodic)})")
             print(f"  tilt factors (HOOMD/GSD, dimensionless): xy={factor(b.xy)} xz={factor(b.xz)} yz={factor(b.yz)}")

@@ -128,7 +128,7 @@ def _iterate(path, selection, box):
             raise SimsslError(_read_error(error, path, index)) from None
         position += 1
         frame = _to_frame(atoms, path, index, box)
-        if not all(frame.periodic) and frame.periodic not in warned:
+        if not frame.fully_periodic and frame.periodic not in warned:
             warned.add(frame.periodic)
             warn_nonperiodic(frame.periodic, path)
         yield frame
