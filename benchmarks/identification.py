@@ -56,7 +56,9 @@ LIBRARY_NAME = {"fcc": "cF4-Cu", "hcp": "hP2-Mg", "bcc": "cI2-W", "diamond": "cF
 LIQUID_CLASS = CLASSES.index("liquid")
 Q6_THRESHOLD = 0.35
 #: the benchmark's parts (``--parts``): the closed-set ones here, the open-set ones in open_set_parts.py
-PARTS = ("thermal", "prototypes", "nuclei", "diamond", "fluids", "defects", "binary", "stacking")
+PARTS = (
+    "thermal", "prototypes", "nuclei", "diamond", "fluids", "liquids", "defects", "binary", "stacking", "calibration"
+)  # fmt: skip
 #: the thermal part's runs (hexagonal diamond is the ``diamond`` part's, next to cubic diamond)
 THERMAL_SYSTEMS = ("fcc", "hcp", "bcc", "diamond")
 #: atoms per system of the cached thermal runs (thermal_crystals.py's default)
@@ -240,12 +242,16 @@ def main(argv=None) -> int:
                     "right, `other` counted wrong", lambda: open_set_parts.diamond(identify, thermal_args)),
         "fluids": ("Fluids that must not be called crystals: fraction of particles named any crystal",
                    lambda: open_set_parts.fluids(identify, args)),
+        "liquids": ("Every kind of disorder (simssl.library.liquids), fresh frames: fraction named liquid or other",
+                    lambda: open_set_parts.liquids(identify, args)),
         "defects": ("Grain boundaries, free surfaces, a gas and a glass: what each region is named",
                     lambda: open_set_parts.defects(identify, args)),
         "binary": ("Chemical ordering of binary crystals and random solid solutions",
                    lambda: open_set_parts.binary(model, identify, args)),
         "stacking": ("Stacking faults and twins (issue 24 item 2): fcc/hcp per particle against the first-shell truth",
                      lambda: open_set_parts.stacking(identify, args)),
+        "calibration": ("Is structure_confidence calibrated on data it was not fitted on?",
+                        lambda: open_set_parts.calibration(identify, thermal_args)),
     }  # fmt: skip
     for part, (title, run) in open_set.items():
         if part in args.parts:

@@ -441,3 +441,77 @@ def stacking(identify, args) -> list[str]:
         "",
         *counts,
     ]
+
+
+def liquids(identify, args) -> list[str]:
+    """Markdown: per kind of disorder (fresh frames, seed ``args.seed + 1``: not the references' own), the
+    fraction named liquid or other, next to PTM and a-CNA; held-out kinds (never in the references) marked."""
+    from simssl.library.liquids import DISORDER_KINDS, disorder_frames
+
+    lines = [
+        "| kind | family | in the references | liquid or other | other | crystals named | PTM crystal "
+        "| a-CNA crystal |",
+        "|---|---|---|---:|---:|---|---:|---:|",
+    ]
+    for kind, frames in disorder_frames(seed=args.seed + 1, include_held_out=True, progress=False).items():
+        names = np.concatenate([names_of(identify, frame) for frame in frames])
+        base = [baselines_crystal(frame) for frame in frames]
+        cells = [
+            DISORDER_KINDS[kind].family,
+            "no (unseen)" if DISORDER_KINDS[kind].held_out else "yes",
+            fraction(np.isin(names, [LIQUID, OTHER])),
+            fraction(names == OTHER),
+            top(names),
+            fraction(np.concatenate([b["ptm crystal"] for b in base])),
+            fraction(np.concatenate([b["cna crystal"] for b in base])),
+        ]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return [
+        "- fresh MD frames of every kind of `simssl.library.liquids` (another seed than the references'); "
+        "goal: >= 0.95 liquid or other for every kind, the unseen ones too",
+        "",
+        *lines,
+    ]
+
+
+def calibration(identify, args) -> list[str]:
+    """Markdown: is ``structure_confidence`` calibrated on data it was not fitted on? Reliability of the
+    thermal LAMMPS crystals (every T) and their liquids, fresh frames of every disorder kind, and the
+    close-packed stacks: per confidence bin, the mean confidence and the fraction named right."""
+    from simssl.library.liquids import disorder_frames
+
+    confidence, right = [], []
+    truth_names = {"fcc": FCC, "hcp": HCP, "bcc": "cI2-W", "diamond": "cF8-C", "hex_diamond": "hP4-Si"}
+    for system, truth in truth_names.items():
+        for bucket in (*FRACTIONS, "liquid"):
+            if bucket == "liquid" and system == "hex_diamond":
+                continue
+            path, _ = simulate(system, bucket, args)
+            for frame in list(simssl.read_frames(str(path)))[1::2]:
+                values = identify.compute(frame)
+                names = name_table(identify)[values["structure"]]
+                confidence.append(values["structure_confidence"])
+                right.append(names == (LIQUID if bucket == "liquid" else truth))
+    for frames in disorder_frames(seed=args.seed + 1, progress=False).values():
+        for frame in frames:
+            values = identify.compute(frame)
+            confidence.append(values["structure_confidence"])
+            right.append(name_table(identify)[values["structure"]] == LIQUID)
+    confidence, right = np.concatenate(confidence), np.concatenate(right)
+    edges = np.array([0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001])
+    lines = ["| confidence | particles | mean confidence | named right |", "|---|---:|---:|---:|"]
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        chosen = (confidence >= low) & (confidence < high)
+        if chosen.any():
+            error += chosen.mean() * abs(confidence[chosen].mean() - right[chosen].mean())
+            lines.append(
+                f"| {low:.2f}-{min(high, 1):.2f} | {chosen.sum()} | {confidence[chosen].mean():.3f} | "
+                f"{right[chosen].mean():.3f} |"
+            )
+    return [
+        f"- {len(confidence)} particles (thermal crystals at 0.25-1.0 T_m and their liquids, fresh disorder frames); "
+        f"expected calibration error {error:.4f} (a calibrated confidence has named-right = mean confidence per bin)",
+        "",
+        *lines,
+    ]

@@ -29,7 +29,7 @@ def universe(path):
 def offline(path, **settings):
     """`simssl process` results (one dict per frame) with the analyzers OrderEmbedding would use."""
     analyzers = LiveAnalyzer(**settings).analyzers
-    return simssl.process(path, analyzers=analyzers, k=settings.get("k", 16), progress=False).frames
+    return simssl.process(path, analyzers=analyzers, k=settings.get("k"), progress=False).frames
 
 
 @pytest.fixture(scope="module")
