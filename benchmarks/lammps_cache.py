@@ -12,14 +12,15 @@ from pathlib import Path
 import simssl.library
 from simssl.plugins.lammps import start_lammps
 
-#: simssl's shipped potential files, named by absolute path in LAMMPS inputs
+#: simssl's shipped potential files and this folder (data files in the caches), named by absolute path in inputs
 POTENTIALS = Path(simssl.library.__file__).parent / "potentials"
+HERE = Path(__file__).resolve().parent
 
 
 def portable(key: str) -> str:
-    """``key`` with the checkout-specific path of the shipped potentials replaced by a name, so a cache key
-    means the same simulation in every clone."""
-    return key.replace(str(POTENTIALS), "<simssl potentials>")
+    """``key`` with the checkout-specific paths (shipped potentials, this folder) replaced by names, so a
+    cache key means the same simulation in every clone."""
+    return key.replace(str(POTENTIALS), "<simssl potentials>").replace(str(HERE), "<benchmarks>")
 
 
 def cached_file(cache: Path, stem: str, key: str, suffix: str, make: Callable[[Path], None]) -> tuple[Path, float]:
