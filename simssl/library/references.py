@@ -182,7 +182,10 @@ class Library:
         nearest = np.empty(len(features), dtype=np.int64)
         for start in range(0, len(features), CHUNK):
             z = self.standardize(features[start : start + CHUNK])
-            squared = (z**2).sum(1)[:, None] - 2 * z @ self.centers.T + squared_norms[None]
+            squared = z @ self.centers.T  # |z - c|^2 = |z|^2 - 2 z.c + |c|^2, in place: one (rows, M) array
+            squared *= -2
+            squared += squared_norms
+            squared += (z**2).sum(1)[:, None]
             nearest[start : start + CHUNK] = squared.argmin(1)
             result[start : start + CHUNK] = np.sqrt(np.maximum(np.minimum.reduceat(squared, starts, axis=1), 0))
         return result, nearest
