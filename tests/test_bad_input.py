@@ -767,6 +767,7 @@ SUBPROCESS_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
 def test_cli_subprocess(case, workdir):
     path = case.make(workdir)
@@ -779,6 +780,7 @@ def test_cli_subprocess(case, workdir):
     assert_untouched(workdir, before)
 
 
+@pytest.mark.slow
 def test_cli_subprocess_refuses_existing_output(workdir):
     path = write_gsd(workdir / "good.gsd", good_gsd_frames(1))
     output = workdir / "result.gsd"
@@ -919,6 +921,7 @@ def test_cli_refuses(case, one_frame, tmp_path, capsys):
     assert not (tmp_path / "out.gsd").exists() and not list(tmp_path.glob(".*part*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["k-below-steinhardt", "device-gpu", "info-frames-past-end"])
 def test_subprocess_refuses(case, one_frame, tmp_path):
     arguments, fragments = CLI_CASES[case]

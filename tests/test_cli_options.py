@@ -153,6 +153,7 @@ def test_plot_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert main(["plot", str(source), "--force", "--quiet"]) == 0
 
 
+@pytest.mark.slow
 def test_python_m_simssl_and_one_error_handler(tmp_path):
     """``python -m simssl`` is the command; a missing file is one sentence and exit 2 for every reader."""
     for command in (["info"], ["compare", "--groups", "0", "--model", "random", "-o", str(tmp_path)]):

@@ -27,8 +27,8 @@ COMMON = {"cF4-Cu": "fcc", "cI2-W": "bcc", "hP2-Mg": "hcp", "cF8-C": "diamond", 
 
 
 @pytest.fixture(scope="module")
-def identify():
-    return Identify(simssl.load_model("default"), progress=False)
+def identify(default_identify):
+    return default_identify
 
 
 def test_default_references_ship_with_the_model_and_name_the_liquid_first(identify):
@@ -127,8 +127,8 @@ def test_nuclei_are_numbered_by_size_and_disordered_particles_get_minus_one():
     assert np.all(nuclei(frame, np.zeros(frame.n_particles, bool)) == -1)
 
 
-def test_build_library_merges_distortions_into_the_simpler_structure():
-    model = simssl.load_model("default")
+def test_build_library_merges_distortions_into_the_simpler_structure(default_model):
+    model = default_model
     references = build_library(
         model,
         prototypes=["tI2-In", "cF4-Cu", "cI2-W"],
@@ -284,8 +284,8 @@ def test_grain_boundaries_get_no_foreign_crystal_name(identify):
     assert np.mean(names[grains.boundary_distance > 3.0] == "cF4-Cu") >= 0.99
 
 
-def test_chemical_ordering_of_binary_crystals_and_solid_solutions():
-    ordered = Identify(simssl.load_model("default"), ordering=True, progress=False)
+def test_chemical_ordering_of_binary_crystals_and_solid_solutions(default_model):
+    ordered = Identify(default_model, ordering=True, progress=False)
     orderings = np.asarray(ordered.ordering_names)
     assert orderings[0] == "disordered" and orderings[-1] == "none"
     for name in ("B2-CsCl", "B1-NaCl", "L1_2-Cu3Au"):

@@ -172,6 +172,7 @@ def network():
     return {name: quick(name, particles, 0.25).frames(seed=0) for name, particles in sizes.items()}
 
 
+@pytest.mark.slow
 def test_network_kinds_are_disordered_and_ka_is_a_binary_glass(network):
     for name, frames in network.items():
         assert len(frames) == 2, name
@@ -182,6 +183,7 @@ def test_network_kinds_are_disordered_and_ka_is_a_binary_glass(network):
     assert checks.number_density(glass) == pytest.approx(1.2, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_silicon_and_water_have_their_known_local_structure(network, short_runs):
     liquid, amorphous, water = (network[name] for name in ("sw_si", "sw_si_amorphous", "mw_water"))
     # liquid SW silicon: denser than the crystal (0.0499 A^-3), 5-6 neighbors within 3.1 A (its shallow first minimum)

@@ -7,7 +7,6 @@ import torch
 from crystals import write_gsd
 
 import simssl
-from simssl.identify import Identify
 from simssl.live import LiveAnalyzer
 from simssl.nuclei import order_summary
 
@@ -55,7 +54,7 @@ def test_clear_errors(crystal):
         live.compute([0, 5, 5, 0, 0, 0], points)
 
 
-def test_identification_equals_offline_and_summarizes_order(crystal):
+def test_identification_equals_offline_and_summarizes_order(crystal, default_identify):
     """identify=True: structures and nuclei in tag order, equal to a fresh offline Identify; order is the frame's."""
     box, points = crystal
     live = LiveAnalyzer(model=None, steinhardt=(6,), identify=True)
@@ -64,7 +63,7 @@ def test_identification_equals_offline_and_summarizes_order(crystal):
     assert live.order is None  # nothing analyzed yet
     order = np.random.default_rng(3).permutation(len(points))
     results = live.compute(box, points[order], tags=order, step=5)  # tag t is row t of `points`
-    offline = Identify(simssl.load_model("default"), progress=False).compute(simssl.make_frame(box, points))
+    offline = default_identify.compute(simssl.make_frame(box, points))
     for name in ("structure", "cluster"):
         assert results[name].dtype == np.int32
         np.testing.assert_array_equal(results[name], offline[name], err_msg=name)

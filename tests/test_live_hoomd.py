@@ -95,14 +95,13 @@ def test_logged_quantities_equal_offline_processing(tmp_path):
     assert np.ptp(logged[f"log/particles/{NAMESPACE}/q6"][-1]) > 0.01  # thermal disorder: per-particle values differ
 
 
-def test_identification_logged_live_equals_offline(tmp_path):
+def test_identification_logged_live_equals_offline(tmp_path, default_identify):
     """A cold LJ fcc crystal (500 particles, sorted in memory every step), identified live and logged to GSD.
 
     Every frame's per-particle ``structure`` and ``cluster`` equal a fresh offline ``Identify`` of the
     written frame, the scalar loggables equal its ``order_summary``, and the crystal is ordered.
     """
     hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
-    from simssl.identify import Identify
     from simssl.nuclei import order_summary
     from simssl.plugins.hoomd import IDENTIFICATION, NAMESPACE, SCALARS, OrderAnalyzer
 
@@ -131,7 +130,7 @@ def test_identification_logged_live_equals_offline(tmp_path):
         [f"log/particles/{NAMESPACE}/{name}" for name in ("embedding", *IDENTIFICATION)]
         + [f"log/{NAMESPACE}/{name}" for name in SCALARS]
     )
-    identify = Identify(simssl.load_model("default"), progress=False)
+    identify = default_identify
     fcc = identify.structure_names.index("cF4-Cu")
     frames = list(simssl.read_frames(path))
     for index, frame in enumerate(frames):

@@ -70,6 +70,7 @@ def assert_refused(code: int, error: str, output, pid: int, case: str = "") -> N
     assert str(output) in error and f"in use by another simssl run (process {pid})" in error, f"{case}: {error}"
 
 
+@pytest.mark.slow
 def test_second_runs_are_refused_and_the_first_equals_an_uninterrupted_run(inputs, tmp_path, capsys):
     long, other, reference = inputs
     output = tmp_path / "out.gsd"
@@ -102,6 +103,7 @@ def test_second_runs_are_refused_and_the_first_equals_an_uninterrupted_run(input
     assert sorted(os.listdir(tmp_path)) == ["out.gsd"]  # no partial, no lock file left behind
 
 
+@pytest.mark.slow
 def test_a_killed_run_does_not_block_its_resume(inputs, tmp_path, capsys):
     long, _, reference = inputs
     output = tmp_path / "out.gsd"
@@ -204,6 +206,7 @@ def test_the_lammps_driver_refuses_an_output_in_use(held):
     assert not os.path.exists(paths["lammps"]) and not os.path.exists(partial_path(paths["lammps"]))
 
 
+@pytest.mark.slow
 def test_dask_refuses_one_output_for_two_inputs_and_respects_other_processes(inputs, tmp_path):
     pytest.importorskip("dask.distributed")
     from simssl.distributed import process_many

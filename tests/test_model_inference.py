@@ -92,6 +92,7 @@ def test_particles_without_neighbors_get_zero_embedding():
     np.testing.assert_array_equal(embedding[1], model_for(3, dim=8).reduction.value_out.bias.detach().numpy())
 
 
+@pytest.mark.slow
 def test_compiled_embedding_matches_eager(frame):
     """torch.compile (what the processor uses on large CPU frames) computes the same embeddings."""
     import warnings

@@ -203,6 +203,7 @@ def run_python(tmp_path: Path, name: str, **environment) -> tuple[str, np.ndarra
     return done.stdout, np.load(out)
 
 
+@pytest.mark.slow
 def test_built_once_per_cache_and_without_a_compiler_the_torch_code_runs(tmp_path):
     cache = tmp_path / "cache"
     first, embedded = run_python(tmp_path, "first", SIMSSL_CACHE_DIR=str(cache))

@@ -139,6 +139,7 @@ def test_cli_process_summary_and_exit_code(trajectory, tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.slow
 def test_console_script_runs_the_bundled_example(tmp_path):
     if not simssl.example_path().exists():
         pytest.fail("the bundled example trajectory is missing from the package")

@@ -26,6 +26,7 @@ def trajectory(tmp_path_factory):
     return write_noisy_trajectory(path, 12, [0.02 + 0.01 * step for step in range(N_FRAMES)], range(N_FRAMES))
 
 
+@pytest.mark.slow
 def test_kill_then_resume_equals_uninterrupted(trajectory, tmp_path):
     arguments = ["process", str(trajectory), "--steinhardt", "2,4,6,8,10,12", "--wl", "--average", "--quiet"]
     reference = tmp_path / "reference.gsd"
@@ -151,6 +152,7 @@ def test_resume_with_the_same_options_summarizes_every_frame(small_trajectory, t
     assert record["input"]["path"] == str(run) and record["analyzers"][1]["model"]["name"] == "random"
 
 
+@pytest.mark.slow
 def test_kill_during_resume_then_resume_again(trajectory, tmp_path):
     """Issue 11: a kill -9 during a --resume itself, then another --resume, gives the uninterrupted result."""
     arguments = ["process", str(trajectory), "--steinhardt", "2,4,6,8,10,12", "--wl", "--average", "--quiet"]

@@ -74,6 +74,7 @@ def test_cli_pretrain_refuses_to_overwrite(run, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not installed")
 def test_ddp_with_torchrun_writes_a_checkpoint(tmp_path):
     out = tmp_path / "ddp.pt"
