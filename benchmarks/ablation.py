@@ -22,8 +22,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from common import publish
 from heldout_prototypes import nearest_reference
-from noise_classification import STRUCTURES, cell, common_arguments, noisy_crystals, publish
+from noise_classification import STRUCTURES, cell, common_arguments, noisy_crystals
 
 from simssl.compare import LogisticRegression, embedding_features, multishell_steinhardt_features, steinhardt_features
 from simssl.defaults import SHELL_DEGREES, SHELL_RADII

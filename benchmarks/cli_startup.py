@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import append_section, entry_header
+from common import entry_header, publish_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("freud", "matplotlib", "torch", "gsd", "MDAnalysis")
@@ -63,7 +63,7 @@ def main() -> None:
     ]
     entry = "\n".join(entry_header("cli_startup.py") + ["", *rows])
     print(entry)
-    append_section(ROOT / "benchmarks" / "RESULTS.md", "## cli_startup", entry)
+    publish_entry(ROOT / "benchmarks" / "RESULTS.md", "## cli_startup", entry)
 
 
 if __name__ == "__main__":

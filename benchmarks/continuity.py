@@ -24,7 +24,7 @@ from pathlib import Path
 
 import freud
 import numpy as np
-from results import report
+from common import report
 
 import simssl
 

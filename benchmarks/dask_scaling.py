@@ -20,7 +20,7 @@ from pathlib import Path
 import freud
 import gsd.hoomd
 import numpy as np
-from results import append_section, entry_header
+from common import entry_header, publish_entry
 
 from simssl.distributed import process_many
 
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     )
     print(entry)
     if not args.no_append:
-        append_section(Path(__file__).with_name("RESULTS.md"), "## dask_scaling", entry)
+        publish_entry(Path(__file__).with_name("RESULTS.md"), "## dask_scaling", entry)
     return 0 if identical else 1
 
 

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import freud
 import numpy as np
+from common import report
 from ovito_baselines import ptm
-from results import report
 
 import simssl
 from simssl.compute import analyze_frame

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from results import report
+from common import report
 
 from simssl.library import checks
 from simssl.library.liquids import DISORDER_KINDS, disorder_frames

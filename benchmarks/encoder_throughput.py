@@ -38,7 +38,7 @@ from pathlib import Path
 import freud
 import numpy as np
 import torch
-from results import append_section, best_rate, machine_description
+from common import best_rate, machine_description, publish_entry
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -272,7 +272,7 @@ def main(argv=None) -> int:
     entry = "\n".join(lines)
     print(entry)
     if not args.no_append:
-        append_section(args.results, HEADING, entry)
+        publish_entry(args.results, HEADING, entry)
         print(f"appended to {args.results}")
     return 0
 

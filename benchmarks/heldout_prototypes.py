@@ -27,7 +27,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from noise_classification import cell, common_arguments, features, load, noisy_crystals, publish
+from common import publish
+from noise_classification import cell, common_arguments, features, load, noisy_crystals
 
 from simssl.library.structures import prototype_names
 

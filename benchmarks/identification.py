@@ -39,9 +39,10 @@ from pathlib import Path
 
 import numpy as np
 import open_set_parts
+from common import publish
 from hard_spheres import CACHE as HARD_SPHERE_CACHE
 from lj_systems import POLYCRYSTAL
-from noise_classification import cell, common_arguments, load, publish
+from noise_classification import cell, common_arguments, load
 from thermal_crystals import BUCKETS, CLASSES, HERE, bucket_name, ovito_classes, simulate
 
 import simssl

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from results import append_section, entry_header
+from common import entry_header, publish_entry
 
 from simssl.devices import cpu_threads_for_work
 from simssl.io.writers import GSDWriter
@@ -403,7 +403,7 @@ def report(args, argv, heading: str, workload: str, load_at_start: float, table:
         table,
         *notes,
     ]
-    append_section(args.results, heading, "\n".join(entry))
+    publish_entry(args.results, heading, "\n".join(entry))
     print(f"appended to {args.results}")
 
 

@@ -28,14 +28,11 @@ Prints a markdown table and appends it under ``## noise_classification`` in ``be
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
-from results import append_section, machine_description, versions
+from common import publish
 
 from simssl.compare import (
     LogisticRegression,
@@ -130,29 +127,6 @@ def ptm_accuracy(frames, labels) -> float | None:
 def cell(value: float | None) -> str:
     """A table cell: four decimals, or '-' for no value."""
     return "-" if value is None else f"{value:.4f}"
-
-
-def publish(args, argv, lines: list[str], heading: str) -> None:
-    """Print ``lines`` and, unless ``--no-append``, append them under ``heading``.
-
-    The appended entry also records date, machine, command and versions.
-    """
-    print("\n".join(lines))
-    if args.no_append:
-        return
-    command = "python " + " ".join(
-        shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + (sys.argv[1:] if argv is None else list(argv))
-    )
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    header = [
-        f"### {stamp}",
-        "",
-        f"- machine: {machine_description()}",
-        f"- command: `{command}`",
-        f"- versions: {versions()}",
-    ]
-    append_section(args.results, heading, "\n".join(header + lines))
-    print(f"appended to {args.results}")
 
 
 def main(argv=None) -> int:

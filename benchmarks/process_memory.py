@@ -25,7 +25,7 @@ from pathlib import Path
 import freud
 import gsd.hoomd
 import numpy as np
-from results import append_section, entry_header
+from common import entry_header, publish_entry
 
 GOAL_BYTES = 4 * 10**9
 
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     )
     print(entry)
     if not args.no_append:
-        append_section(Path(__file__).with_name("RESULTS.md"), "## process_memory", entry)
+        publish_entry(Path(__file__).with_name("RESULTS.md"), "## process_memory", entry)
     return 0 if peak <= GOAL_BYTES else 1
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import freud
 import gsd.hoomd
 import numpy as np
-from results import append_section, entry_header, machine_description, versions
+from common import entry_header, machine_description, publish_entry, versions
 
 import simssl
 
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
                 f"- {verdict}",
             ]
         )
-        append_section(args.results, HEADING, entry)
+        publish_entry(args.results, HEADING, entry)
         print(f"appended to {args.results}")
     return 0 if max(difference_api, difference_cli) < 1e-4 else 1
 

@@ -22,7 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from noise_classification import STRUCTURES, cell, common_arguments, features, load, noisy_crystals, publish
+from common import publish
+from noise_classification import STRUCTURES, cell, common_arguments, features, load, noisy_crystals
 
 from simssl.compare import LogisticRegression, embedding_features
 from simssl.model import load_model

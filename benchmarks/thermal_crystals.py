@@ -61,8 +61,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from common import publish
 from lammps_cache import cached_dump
-from noise_classification import cell, common_arguments, load, publish
+from noise_classification import cell, common_arguments, load
 from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
 from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
 from ovito_baselines import adaptive_cna, identify_diamond, ptm

@@ -28,7 +28,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from noise_classification import common_arguments, load, noisy_crystals, publish
+from common import publish
+from noise_classification import common_arguments, load, noisy_crystals
 
 from simssl.compare import LogisticRegression, embedding_features, steinhardt_features
 from simssl.model import random_model

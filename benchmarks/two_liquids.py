@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from noise_classification import common_arguments, load, publish
+from common import publish
+from noise_classification import common_arguments, load
 from thermal_crystals import HERE, simulate
 
 import simssl

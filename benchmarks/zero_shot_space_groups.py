@@ -28,8 +28,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from common import publish
 from heldout_prototypes import nearest_reference, reference_arguments
-from noise_classification import cell, features, load, publish
+from noise_classification import cell, features, load
 
 from simssl.errors import SimsslError
 from simssl.library.structures import HELD_OUT_SPACE_GROUPS, random_unit_cell, replicated
