@@ -140,10 +140,10 @@ def nucleation_series(identify: Identify, path) -> dict[str, np.ndarray]:
             "ptm": ptm_ordered(frame),
         }
         for name, ordered in orders.items():
-            cluster = found["cluster"] if name == "identify" else nuclei(frame, ordered)
-            summary = order_summary(ordered.astype(np.int32), cluster)
+            nucleus = found["nucleus"] if name == "identify" else nuclei(frame, ordered)
+            summary = order_summary(ordered.astype(np.int32), nucleus)
             series.setdefault(f"{name} fraction", []).append(summary["ordered_fraction"])
-            series.setdefault(f"{name} largest", []).append(summary["largest_cluster"])
+            series.setdefault(f"{name} largest", []).append(summary["largest_nucleus"])
     return {key: np.asarray(value) for key, value in series.items()}
 
 

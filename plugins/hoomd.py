@@ -15,9 +15,9 @@ Each GSD frame then holds ``log/particles/simssl/plugins/hoomd/OrderAnalyzer/<na
 
 With ``identify=True`` (structure identification, as ``simssl identify``) the analyzer also logs,
 per particle, ``structure`` (int32 index into ``analyzer.structure_names``, 0 = ``"liquid"``, -1 = ``"other"``),
-``structure_confidence`` and ``structure_distance`` (float32) and ``cluster`` (int32 nucleus id,
+``structure_confidence`` and ``structure_distance`` (float32) and ``nucleus`` (int32 nucleus id,
 0 = the largest nucleus, -1 = disordered), and offers three scalars of the frame (HOOMD category
-``"scalar"``): ``ordered_fraction``, ``n_clusters`` and ``largest_cluster`` (in particles). A Logger
+``"scalar"``): ``ordered_fraction``, ``n_nuclei`` and ``largest_nucleus`` (in particles). A Logger
 with ``categories=["particle", "scalar", "string"]`` puts them into the GSD file (the scalars at
 ``log/simssl/plugins/hoomd/OrderAnalyzer/<name>``); a ``categories=["scalar"]`` Logger can feed
 ``hoomd.write.Table`` to print the ordered fraction as the run goes.
@@ -54,10 +54,10 @@ from simssl.nuclei import SUMMARY_NAMES
 
 #: per-particle quantities an OrderAnalyzer can log: the embedding, q_l for l = 1..MAX_DEGREE, and identification's
 MAX_DEGREE = 12
-IDENTIFICATION = ("structure", "structure_confidence", "structure_distance", "cluster")
+IDENTIFICATION = ("structure", "structure_confidence", "structure_distance", "nucleus")
 LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)), *IDENTIFICATION)
 #: per-frame scalars (HOOMD category "scalar") an OrderAnalyzer with ``identify=True`` logs
-SCALARS = SUMMARY_NAMES  # ordered_fraction, n_clusters, largest_cluster
+SCALARS = SUMMARY_NAMES  # ordered_fraction, n_nuclei, largest_nucleus
 #: the run record (HOOMD category "string", JSON text) that ``simssl info`` and ``simssl plot`` read
 RECORD = "fingerprint"
 
@@ -67,10 +67,10 @@ DESCRIPTIONS = {
     "structure": "Identified structure (N,), int32 index into ``structure_names`` (0: liquid, -1: other); tag order.",
     "structure_confidence": "Calibrated probability of the identified structure (N,), float32, in tag order.",
     "structure_distance": "Distance to the nearest reference environment (N,), float32, in tag order.",
-    "cluster": "Nucleus id (N,), int32: 0 the largest nucleus, 1 the next, ..., -1 disordered; in tag order.",
+    "nucleus": "Nucleus id (N,), int32: 0 the largest nucleus, 1 the next, ..., -1 disordered; in tag order.",
     "ordered_fraction": "Fraction of the particles identified as ordered (structure > 0), float.",
-    "n_clusters": "Number of nuclei (clusters of neighboring ordered particles), int.",
-    "largest_cluster": "Particles in the largest nucleus, int.",
+    "n_nuclei": "Number of nuclei (clusters of neighboring ordered particles), int.",
+    "largest_nucleus": "Particles in the largest nucleus, int.",
     RECORD: "The run record, JSON text: analyses, model, structure names (read by simssl info and simssl plot).",
 }
 
@@ -119,8 +119,8 @@ class _OrderAnalyzerBase:
     and add it to a ``hoomd.logging.Logger(categories=["particle", "string"])``: it exposes exactly the
     configured quantities as per-particle loggables (``analyzer.loggables``), in tag order. With
     ``identify=True`` these include ``structure``, ``structure_confidence``, ``structure_distance``
-    and ``cluster``, and the scalar loggables ``ordered_fraction``, ``n_clusters`` and
-    ``largest_cluster`` (category ``"scalar"``: add it to the Logger's categories) describe the
+    and ``nucleus``, and the scalar loggables ``ordered_fraction``, ``n_nuclei`` and
+    ``largest_nucleus`` (category ``"scalar"``: add it to the Logger's categories) describe the
     frame; without ``identify`` there are no scalar loggables. The run record ``fingerprint``
     (category ``"string"``) lets ``simssl info`` and ``simssl plot`` name the structures. Values are
     computed once per state, by the writer's trigger or on demand when a logger asks at a step the
@@ -181,7 +181,7 @@ class _OrderAnalyzerBase:
 
     @property
     def order(self) -> dict | None:
-        """The last analyzed state's ``ordered_fraction``, ``n_clusters`` and ``largest_cluster``.
+        """The last analyzed state's ``ordered_fraction``, ``n_nuclei`` and ``largest_nucleus``.
 
         None without ``identify``, before the first analysis, and on MPI ranks other than 0.
         """

@@ -30,14 +30,14 @@ record (``simssl info`` prints it).
 
 ``identify=True`` adds structure identification, as ``simssl identify`` does: per particle
 ``structure`` (int32 index into ``result.structure_names``, 0 = ``"liquid"``, -1 = ``"other"``),
-``structure_confidence``, ``structure_distance`` and ``cluster`` (int32 nucleus id, 0 = the largest,
+``structure_confidence``, ``structure_distance`` and ``nucleus`` (int32 nucleus id, 0 = the largest,
 -1 = not ordered); the
 returned result then holds one order summary per analyzed frame in ``result.order``
-(``ordered_fraction``, ``n_clusters``, ``largest_cluster``), which ``result.summary()`` prints::
+(``ordered_fraction``, ``n_nuclei``, ``largest_nucleus``), which ``result.summary()`` prints::
 
     result = run_with_analysis(lmp, 10_000, 1_000, output="run.simssl.gsd", identify=True, steinhardt=(4, 6))
     print(result.summary())  # structures over the run, then ordered fraction and largest nucleus per frame
-    [frame["largest_cluster"] for frame in result.order]
+    [frame["largest_nucleus"] for frame in result.order]
 
 Only serial LAMMPS is supported: under MPI each rank holds only its own atoms, and gathering them
 to one rank is not implemented, so more than one rank raises :class:`~simssl.SimsslError`.

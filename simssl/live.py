@@ -8,7 +8,7 @@ live values equal offline ones. The most recent results are kept for loggers.
 
 With ``identify=True`` every particle is also named after its nearest reference structure
 (``structure``, ``structure_confidence``, ``structure_distance``) and assigned to a nucleus
-(``cluster``), as ``simssl identify`` does; :attr:`LiveAnalyzer.order` then holds the latest frame's
+(``nucleus``), as ``simssl identify`` does; :attr:`LiveAnalyzer.order` then holds the latest frame's
 ordered fraction, number of nuclei and largest nucleus (:func:`~simssl.nuclei.order_summary`).
 """
 
@@ -52,7 +52,7 @@ class LiveAnalyzer:
         :class:`~simssl.processor.AnalysisOptions`.
     identify : bool
         Also identify every particle's structure and nucleus (:class:`~simssl.identify.Identify`:
-        ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``) with ``model``
+        ``structure``, ``structure_confidence``, ``structure_distance``, ``nucleus``) with ``model``
         (the shipped model when ``model`` is None; ``embedding`` is then returned only when
         ``model`` is given).
     references : sequence of (str, path) or dict of str to path
@@ -65,7 +65,7 @@ class LiveAnalyzer:
         The compute objects (:func:`~simssl.processor.build_analyzers`).
     names : list of str
         The quantities every call returns, e.g. ``['q4', 'q6', 'embedding']`` (with ``identify``
-        also ``'structure'``, ``'structure_confidence'``, ``'structure_distance'``, ``'cluster'``).
+        also ``'structure'``, ``'structure_confidence'``, ``'structure_distance'``, ``'nucleus'``).
     k : int or None
         As given.
     latest : dict of str to numpy.ndarray
@@ -117,7 +117,7 @@ class LiveAnalyzer:
     def order(self) -> dict | None:
         """The latest frame's :func:`~simssl.nuclei.order_summary` (None without ``identify`` or before a frame).
 
-        A dict: ``ordered_fraction`` (float), ``n_clusters`` and ``largest_cluster`` (int, particles).
+        A dict: ``ordered_fraction`` (float), ``n_nuclei`` and ``largest_nucleus`` (int, particles).
         """
         return self._order
 
@@ -171,8 +171,8 @@ class LiveAnalyzer:
         with cpu_threads_for_work():
             self.latest = analyze_frame(frame, self.analyzers, k=self.k)
         self.step = frame.step
-        if "structure" in self.latest and "cluster" in self.latest:
-            self._order = order_summary(self.latest["structure"], self.latest["cluster"])
+        if "structure" in self.latest and "nucleus" in self.latest:
+            self._order = order_summary(self.latest["structure"], self.latest["nucleus"])
         return self.latest
 
     def compute(

@@ -21,7 +21,7 @@ from .neighbors import Ball, Neighborhoods, plan_neighborhoods
 #: bond length between ordered particles of one nucleus, in units of :func:`~simssl.neighbors.shell_scale`
 NUCLEUS_CUTOFF = 1.2
 #: per-frame figures of :func:`order_summary`
-SUMMARY_NAMES: tuple[str, ...] = ("ordered_fraction", "n_clusters", "largest_cluster")
+SUMMARY_NAMES: tuple[str, ...] = ("ordered_fraction", "n_nuclei", "largest_nucleus")
 
 
 def nuclei(frame: Frame, ordered: np.ndarray, neighborhoods: Neighborhoods | None = None) -> np.ndarray:
@@ -71,7 +71,7 @@ def nuclei(frame: Frame, ordered: np.ndarray, neighborhoods: Neighborhoods | Non
 class Nuclei:
     """Nuclei of ordered neighbors as a compute object: reads ``structure`` of the identification before it.
 
-    Returns ``cluster``, int32 (N,): 0 the largest nucleus, 1 the next, ..., -1 disordered (:func:`nuclei`).
+    Returns ``nucleus``, int32 (N,): 0 the largest nucleus, 1 the next, ..., -1 disordered (:func:`nuclei`).
     """
 
     #: bond length between ordered particles of one nucleus, in length units (shell_scale)
@@ -79,7 +79,7 @@ class Nuclei:
     #: the quantity of the identification before it that it reads
     requires = ("structure",)
     #: what it returns
-    names = ("cluster",)
+    names = ("nucleus",)
 
     @property
     def neighbors(self) -> Ball:
@@ -91,7 +91,7 @@ class Nuclei:
         return {"kind": "Nuclei", "radius": self.radius}
 
     def compute(self, frame: Frame, neighborhoods: Neighborhoods | None = None, upstream: dict | None = None) -> dict:
-        """``{'cluster': (N,) int32}`` from ``upstream['structure']`` (ordered: structure > 0).
+        """``{'nucleus': (N,) int32}`` from ``upstream['structure']`` (ordered: structure > 0).
 
         Parameters
         ----------
@@ -103,25 +103,25 @@ class Nuclei:
         """
         if neighborhoods is None:
             neighborhoods = plan_neighborhoods(frame, [self.neighbors])[self.neighbors]
-        return {"cluster": nuclei(frame, np.asarray(upstream["structure"]) > 0, neighborhoods)}
+        return {"nucleus": nuclei(frame, np.asarray(upstream["structure"]) > 0, neighborhoods)}
 
 
-def order_summary(structure: np.ndarray, cluster: np.ndarray) -> dict[str, float]:
-    """One frame's ``ordered_fraction``, ``n_clusters`` and ``largest_cluster`` (in particles).
+def order_summary(structure: np.ndarray, nucleus: np.ndarray) -> dict[str, float]:
+    """One frame's ``ordered_fraction``, ``n_nuclei`` and ``largest_nucleus`` (in particles).
 
     Parameters
     ----------
     structure : numpy.ndarray
         (N,) identified structure (0: liquid, -1: other; ordered: > 0).
-    cluster : numpy.ndarray
+    nucleus : numpy.ndarray
         (N,) nucleus ids (:func:`nuclei`).
     """
-    structure, cluster = np.asarray(structure), np.asarray(cluster)
-    sizes = np.bincount(cluster[cluster >= 0])
+    structure, nucleus = np.asarray(structure), np.asarray(nucleus)
+    sizes = np.bincount(nucleus[nucleus >= 0])
     return {
         "ordered_fraction": float(np.mean(structure > 0)) if len(structure) else 0.0,
-        "n_clusters": int(len(sizes)),
-        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
+        "n_nuclei": int(len(sizes)),
+        "largest_nucleus": int(sizes.max()) if len(sizes) else 0,
     }
 
 

@@ -83,14 +83,26 @@ def load_processed(path) -> Processed:
         raise SimsslError(f"{path}: no such file")
     try:
         if path.lower().endswith(".npz"):
-            return _load_npz(path)
+            return _current_names(_load_npz(path))
         if path.lower().endswith(".gsd"):
-            return _load_gsd(path)
+            return _current_names(_load_gsd(path))
     except SimsslError:
         raise
     except Exception as error:
         raise SimsslError(f"{path}: not a readable simssl output ({error})") from None
     raise SimsslError(f"{path}: simssl plot reads the .gsd or .npz files that simssl process writes")
+
+
+#: quantities renamed since they were first written: old name -> name (files of 0.2 stay readable)
+RENAMED = {"cluster": "nucleus"}
+
+
+def _current_names(processed: Processed) -> Processed:
+    """``processed`` with quantities of an older release under their current names (:data:`RENAMED`)."""
+    for old, new in RENAMED.items():
+        if old in processed.columns and new not in processed.columns:
+            processed.columns[new] = processed.columns.pop(old)
+    return processed
 
 
 def _load_gsd(path: str) -> Processed:
@@ -338,8 +350,8 @@ def order_series(processed, q6_threshold: float | None = None, ptm: bool = True)
         polyhedral template matching with default settings does not call "Other" (None without
         ovito, without positions or with ``ptm=False``, see :func:`ptm_fractions`);
         ``other``, the fraction identified as like none of the references (``structure == -1``; None without
-        identification); ``largest_cluster``, the largest nucleus in particles, and ``n_clusters``, the number of
-        nuclei (:func:`simssl.nuclei.order_summary`; None without ``cluster``).
+        identification); ``largest_nucleus``, the largest nucleus in particles, and ``n_nuclei``, the number of
+        nuclei (:func:`simssl.nuclei.order_summary`; None without ``nucleus``).
     """
     if not isinstance(processed, Processed):
         processed = load_processed(processed)
@@ -359,15 +371,15 @@ def order_series(processed, q6_threshold: float | None = None, ptm: bool = True)
         ),
         "q6": None if rule.threshold is None else np.array([np.mean(q > rule.threshold) for q in columns[rule.name]]),
         "ptm": ptm_fractions(processed) if ptm else None,
-        "largest_cluster": None,
-        "n_clusters": None,
+        "largest_nucleus": None,
+        "n_nuclei": None,
     }
-    if "cluster" in columns:
+    if "nucleus" in columns:
         from .nuclei import order_summary
 
-        structures = columns.get("structure") or [c >= 0 for c in columns["cluster"]]
-        summaries = [order_summary(s, c) for s, c in zip(structures, columns["cluster"])]
-        for name in ("largest_cluster", "n_clusters"):
+        structures = columns.get("structure") or [c >= 0 for c in columns["nucleus"]]
+        summaries = [order_summary(s, c) for s, c in zip(structures, columns["nucleus"])]
+        for name in ("largest_nucleus", "n_nuclei"):
             result[name] = np.array([summary[name] for summary in summaries], dtype=np.int64)
     return result
 
@@ -466,7 +478,7 @@ def plot(
         The pictures written, named after the file with the :data:`PICTURES` suffixes, in that
         order: the embedding-vs-q6 picture when the file holds q6 or embeddings, the order
         fraction, the snapshot of the last frame when the file holds positions (.gsd, and .npz
-        from ``simssl process``), and the nuclei for files with identification (``cluster``).
+        from ``simssl process``), and the nuclei for files with identification (``nucleus``).
 
     Raises
     ------
@@ -497,7 +509,7 @@ def _draw(processed, stem: str, wanted: dict, n_clusters, q6_threshold, seed: in
     identified = "structure" in columns
     fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
     n_clusters = fractions.get("n_clusters", 1)
-    if series is None and (identified or "cluster" in columns):
+    if series is None and (identified or "nucleus" in columns):
         series = order_series(processed, q6_threshold)
     written = []
     n_frames = len(processed.steps)
@@ -548,15 +560,15 @@ def _draw(processed, stem: str, wanted: dict, n_clusters, q6_threshold, seed: in
 
     if wanted[PICTURES[3]]:
         figure, axis = plt.subplots(figsize=(6, 4))
-        n_particles = len(columns["cluster"][-1])
-        largest = axis.plot(processed.steps, series["largest_cluster"], "o-", color="tab:red", label="largest nucleus")
+        n_particles = len(columns["nucleus"][-1])
+        largest = axis.plot(processed.steps, series["largest_nucleus"], "o-", color="tab:red", label="largest nucleus")
         axis.set_xlabel("step")
         axis.set_ylabel("largest nucleus (particles)", color="tab:red")
-        axis.set_ylim(0, max(1, int(series["largest_cluster"].max())) * 1.05)
+        axis.set_ylim(0, max(1, int(series["largest_nucleus"].max())) * 1.05)
         twin = axis.twinx()
-        count = twin.plot(processed.steps, series["n_clusters"], "s--", color="tab:gray", label="number of nuclei")
+        count = twin.plot(processed.steps, series["n_nuclei"], "s--", color="tab:gray", label="number of nuclei")
         twin.set_ylabel("number of nuclei", color="tab:gray")
-        twin.set_ylim(0, max(1, int(series["n_clusters"].max())) * 1.05)
+        twin.set_ylim(0, max(1, int(series["n_nuclei"].max())) * 1.05)
         axis.legend(handles=largest + count, fontsize=8, loc="center right")
         axis.set_title(
             f"nuclei: clusters of neighboring ordered particles (structure > 0), {n_particles} particles", fontsize=9
@@ -609,7 +621,7 @@ def planned_pictures(
         PICTURES[0]: bool(rule.name) or "embedding" in columns,
         PICTURES[1]: True,
         PICTURES[2]: processed.last_positions is not None,
-        PICTURES[3]: "cluster" in columns,
+        PICTURES[3]: "nucleus" in columns,
     }
     for suffix in PICTURES:
         if wanted[suffix]:

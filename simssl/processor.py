@@ -64,7 +64,7 @@ class AnalysisOptions:
         with ``model`` or ``identify``).
     identify : bool
         Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
-        ``structure``, ``structure_confidence``, ``structure_distance``, ``cluster``), with ``model``
+        ``structure``, ``structure_confidence``, ``structure_distance``, ``nucleus``), with ``model``
         (default: the shipped model); ``embedding`` is then written only when ``model`` is given.
     ordering : bool
         With ``identify``: also ``ordering``, the chemical ordering of two-type frames
@@ -257,7 +257,7 @@ class RunningStats:
 
 
 #: per-particle labels, not measurements: left out of the mean/std statistics
-CATEGORICAL = ("structure", "cluster", "ordering")
+CATEGORICAL = ("structure", "nucleus", "ordering")
 #: at most this many structures and frames in :meth:`ProcessResult.summary`
 SUMMARY_STRUCTURES = 6
 SUMMARY_FRAMES = 20
@@ -284,7 +284,7 @@ class ProcessResult:
     running : RunningStats
         The running sums behind :attr:`statistics`.
     order : list of dict
-        Per frame with identification (``structure`` and ``cluster``): its
+        Per frame with identification (``structure`` and ``nucleus``): its
         :func:`~simssl.nuclei.order_summary` (ordered fraction, number of nuclei, largest nucleus).
     structure_counts : dict of int to int
         Particles identified as each structure, over all frames, by structure index (-1: ``other``).
@@ -334,8 +334,8 @@ class ProcessResult:
         """
         categorical = {name: value for name, value in quantities.items() if name in CATEGORICAL}
         self.running.add({name: value for name, value in quantities.items() if name not in categorical})
-        if "structure" in categorical and "cluster" in categorical:
-            self.order.append(order_summary(categorical["structure"], categorical["cluster"]))
+        if "structure" in categorical and "nucleus" in categorical:
+            self.order.append(order_summary(categorical["structure"], categorical["nucleus"]))
             indices, counts = np.unique(np.asarray(categorical["structure"], dtype=np.int64), return_counts=True)
             for index, count in zip(indices.tolist(), counts.tolist()):
                 self.structure_counts[index] = self.structure_counts.get(index, 0) + count
@@ -370,8 +370,8 @@ class ProcessResult:
         ]
         shown = evenly_spaced(len(self.order), SUMMARY_FRAMES)
         lines += [
-            f"  {i:5d}  {self.order[i]['ordered_fraction']:16.3f}  {self.order[i]['n_clusters']:6d}  "
-            f"{self.order[i]['largest_cluster']:15d}"
+            f"  {i:5d}  {self.order[i]['ordered_fraction']:16.3f}  {self.order[i]['n_nuclei']:6d}  "
+            f"{self.order[i]['largest_nucleus']:15d}"
             for i in shown
         ]
         return lines + [f"  {note}" for note in shown_note(len(shown), len(self.order))]

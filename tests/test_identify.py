@@ -47,9 +47,9 @@ def test_perfect_and_noisy_crystals_are_fully_ordered_and_named(identify, name):
         result = identify.compute(frame)
         expected = identify.structure_names.index(name)
         assert np.mean(result["structure"] == expected) >= (1.0 if noise == 0 else 0.97), (name, noise)
-        summary = order_summary(result["structure"], result["cluster"])
+        summary = order_summary(result["structure"], result["nucleus"])
         assert summary["ordered_fraction"] >= (1.0 if noise == 0 else 0.98)
-        assert summary["largest_cluster"] >= 0.99 * frame.n_particles  # one grain spans the periodic crystal
+        assert summary["largest_nucleus"] >= 0.99 * frame.n_particles  # one grain spans the periodic crystal
     assert np.all(result["structure_confidence"] > 0.5) or noise > 0
 
 
@@ -57,7 +57,7 @@ def test_a_liquid_is_not_ordered(identify):
     frame = lennard_jones_liquid(1000, density=0.9, temperature=1.2, steps=600, seed=7)  # not a reference state
     result = identify.compute(frame)
     assert np.mean(result["structure"] == 0) >= 0.95
-    assert order_summary(result["structure"], result["cluster"])["largest_cluster"] < 20
+    assert order_summary(result["structure"], result["nucleus"])["largest_nucleus"] < 20
 
 
 def test_identification_does_not_depend_on_orientation_or_order(identify):
@@ -121,8 +121,8 @@ def test_nuclei_are_numbered_by_size_and_disordered_particles_get_minus_one():
     assert set(np.unique(ids[distance < 2.5])) == {0} and set(np.unique(ids[far < 1.8])) == {1}
     assert order_summary(np.where(ordered, 1, 0), ids) == {
         "ordered_fraction": pytest.approx(ordered.mean()),
-        "n_clusters": 2,
-        "largest_cluster": int((distance < 2.5).sum()),
+        "n_nuclei": 2,
+        "largest_nucleus": int((distance < 2.5).sum()),
     }
     assert np.all(nuclei(frame, np.zeros(frame.n_particles, bool)) == -1)
 
@@ -160,7 +160,7 @@ def test_identify_command_writes_structures_and_summarizes_order(tmp_path, capsy
         first, last = trajectory[0].log, trajectory[1].log
         record = json.loads(bytes(first["simssl/fingerprint"]).decode())
     prefix = "particles/simssl/"
-    assert {"q4", "q6", "structure", "structure_confidence", "structure_distance", "cluster"} <= {
+    assert {"q4", "q6", "structure", "structure_confidence", "structure_distance", "nucleus"} <= {
         key[len(prefix) :] for key in first if key.startswith(prefix)
     }
     assert "embedding" not in {key[len(prefix) :] for key in first}
@@ -197,7 +197,7 @@ def test_types_do_not_change_identification(identify):
     types = (np.arange(frame.n_particles) % 3 == 0).astype(np.int32)
     mixed = dataclasses.replace(frame, types=types, type_names=("A", "B"))
     one, two = identify.compute(frame), identify.compute(mixed)
-    for name in ("structure", "cluster"):
+    for name in ("structure", "nucleus"):
         np.testing.assert_array_equal(one[name], two[name])
     np.testing.assert_allclose(one["structure_distance"], two["structure_distance"], atol=1e-5)
 
@@ -214,7 +214,7 @@ def test_a_floating_crystallite_is_one_nucleus_with_a_disordered_skin(identify):
     core = radius < 3.0
     fcc = identify.structure_names.index("cF4-Cu")
     assert np.all(result["structure"][core] == fcc)
-    assert np.all(result["cluster"][core] == 0)  # the core is one nucleus, the largest
+    assert np.all(result["nucleus"][core] == 0)  # the core is one nucleus, the largest
 
 
 def test_resume_keeps_identification_and_refuses_changed_references(tmp_path, capsys):
@@ -256,7 +256,7 @@ def test_a_dilute_fluid_is_named_no_crystal(identify):
     for frame in DISORDER_KINDS["hs_dilute"].frames(seed=9)[:2]:  # packing fractions 0.05 and 0.1, a fresh seed
         result = identify.compute(frame)
         assert np.mean(result["structure"] > 0) <= 0.01
-        assert order_summary(result["structure"], result["cluster"])["largest_cluster"] <= 5
+        assert order_summary(result["structure"], result["nucleus"])["largest_nucleus"] <= 5
 
 
 @pytest.mark.parametrize(("name", "other_name"), [("hP4-Si", "cF8-C"), ("cF8-C", "hP4-Si")])

@@ -58,21 +58,21 @@ def test_identification_equals_offline_and_summarizes_order(crystal, default_ide
     """identify=True: structures and nuclei in tag order, equal to a fresh offline Identify; order is the frame's."""
     box, points = crystal
     live = LiveAnalyzer(model=None, steinhardt=(6,), identify=True)
-    assert live.names == ["q6", "structure", "structure_confidence", "structure_distance", "cluster"]
+    assert live.names == ["q6", "structure", "structure_confidence", "structure_distance", "nucleus"]
     assert live.structure_names[0] == "liquid" and "cF4-Cu" in live.structure_names
     assert live.order is None  # nothing analyzed yet
     order = np.random.default_rng(3).permutation(len(points))
     results = live.compute(box, points[order], tags=order, step=5)  # tag t is row t of `points`
     offline = default_identify.compute(simssl.make_frame(box, points))
-    for name in ("structure", "cluster"):
+    for name in ("structure", "nucleus"):
         assert results[name].dtype == np.int32
         np.testing.assert_array_equal(results[name], offline[name], err_msg=name)
     for name in ("structure_confidence", "structure_distance"):
         np.testing.assert_allclose(results[name], offline[name], rtol=1e-5, atol=1e-6, err_msg=name)
-    assert live.order == order_summary(offline["structure"], offline["cluster"])
+    assert live.order == order_summary(offline["structure"], offline["nucleus"])
     fcc = live.structure_names.index("cF4-Cu")
     assert np.mean(results["structure"] == fcc) >= 0.97 and live.order["ordered_fraction"] >= 0.97
-    assert live.order["largest_cluster"] >= 0.97 * len(points)
+    assert live.order["largest_nucleus"] >= 0.97 * len(points)
 
 
 def test_without_identification_there_is_no_order():

@@ -34,8 +34,8 @@ def without_hoomd(monkeypatch):
 def test_imports_without_hoomd(without_hoomd):
     assert without_hoomd.NAMESPACE == "simssl/plugins/hoomd/OrderAnalyzer"
     assert "embedding" in without_hoomd.LOGGABLE and "q6" in without_hoomd.LOGGABLE
-    assert {"structure", "structure_confidence", "structure_distance", "cluster"} <= set(without_hoomd.LOGGABLE)
-    assert without_hoomd.SCALARS == ("ordered_fraction", "n_clusters", "largest_cluster")
+    assert {"structure", "structure_confidence", "structure_distance", "nucleus"} <= set(without_hoomd.LOGGABLE)
+    assert without_hoomd.SCALARS == ("ordered_fraction", "n_nuclei", "largest_nucleus")
 
 
 def test_order_analyzer_without_hoomd_says_how_to_install(without_hoomd):
@@ -98,7 +98,7 @@ def test_logged_quantities_equal_offline_processing(tmp_path):
 def test_identification_logged_live_equals_offline(tmp_path, default_identify):
     """A cold LJ fcc crystal (500 particles, sorted in memory every step), identified live and logged to GSD.
 
-    Every frame's per-particle ``structure`` and ``cluster`` equal a fresh offline ``Identify`` of the
+    Every frame's per-particle ``structure`` and ``nucleus`` equal a fresh offline ``Identify`` of the
     written frame, the scalar loggables equal its ``order_summary``, and the crystal is ordered.
     """
     hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
@@ -135,17 +135,17 @@ def test_identification_logged_live_equals_offline(tmp_path, default_identify):
     frames = list(simssl.read_frames(path))
     for index, frame in enumerate(frames):
         expected = identify.compute(frame)
-        for name in ("structure", "cluster"):
+        for name in ("structure", "nucleus"):
             np.testing.assert_array_equal(
                 log[f"log/particles/{NAMESPACE}/{name}"][index], expected[name], err_msg=f"frame {index}, {name}"
             )
         np.testing.assert_allclose(
             log[f"log/particles/{NAMESPACE}/structure_distance"][index], expected["structure_distance"], rtol=1e-4
         )  # HOOMD's double positions vs the GSD's float32 ones: round-off of the embeddings, magnified ~10x
-        summary = order_summary(expected["structure"], expected["cluster"])
+        summary = order_summary(expected["structure"], expected["nucleus"])
         for name in SCALARS:
             assert log[f"log/{NAMESPACE}/{name}"][index] == summary[name], (index, name)
-        assert summary["ordered_fraction"] >= 0.99 and summary["largest_cluster"] >= 0.99 * frame.n_particles
+        assert summary["ordered_fraction"] >= 0.99 and summary["largest_nucleus"] >= 0.99 * frame.n_particles
         assert np.mean(expected["structure"] == fcc) >= 0.99
     assert analyzer.order == summary  # the last analyzed state
     assert np.ptp(log[f"log/particles/{NAMESPACE}/structure_distance"][-1]) > 0  # thermal motion: rows differ

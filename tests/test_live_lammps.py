@@ -132,7 +132,7 @@ def test_identification_of_a_cold_crystal(tmp_path, capsys):
     assert result.structure_names[0] == "liquid" and "cF4-Cu" in result.structure_names
     assert result.n_frames == len(result.order) == 3  # steps 0, 10, 20
     for summary in result.order:
-        assert summary["ordered_fraction"] >= 0.99 and summary["largest_cluster"] >= 0.99 * 500, summary
+        assert summary["ordered_fraction"] >= 0.99 and summary["largest_nucleus"] >= 0.99 * 500, summary
     printed = result.summary()
     assert "structures (all frames): cF4-Cu" in printed and "largest nucleus" in printed
     assert len([line for line in printed.splitlines() if line.strip().startswith(("0 ", "1 ", "2 "))]) == 3
@@ -142,7 +142,7 @@ def test_identification_of_a_cold_crystal(tmp_path, capsys):
     with gsd.hoomd.open(output, "r") as live, gsd.hoomd.open(offline, "r") as again:
         assert len(live) == len(again) == 3
         for index, (frame, reference) in enumerate(zip(live, again)):
-            for name in ("structure", "cluster"):
+            for name in ("structure", "nucleus"):
                 logged = frame.log[f"particles/simssl/{name}"]
                 assert logged.dtype == np.int32 and logged.shape == (500,)
                 np.testing.assert_array_equal(logged, reference.log[f"particles/simssl/{name}"], err_msg=name)
@@ -153,7 +153,7 @@ def test_identification_of_a_cold_crystal(tmp_path, capsys):
                 atol=1e-5,  # as the embeddings: another process may sum in another order
             )
             assert result.order[index] == order_summary(
-                reference.log["particles/simssl/structure"], reference.log["particles/simssl/cluster"]
+                reference.log["particles/simssl/structure"], reference.log["particles/simssl/nucleus"]
             )
     capsys.readouterr()
     assert main(["info", str(output)]) == 0

@@ -71,7 +71,7 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
 
     # no identification: no identified fraction, no nuclei; PTM from the stored positions; raw q6 as asked
     series = order_series(npz, q6_threshold=0.35)
-    assert series["identified"] is None and series["largest_cluster"] is None and len(series["q6"]) == 3
+    assert series["identified"] is None and series["largest_nucleus"] is None and len(series["q6"]) == 3
     try:
         import ovito  # noqa: F401
     except ImportError:
@@ -187,8 +187,8 @@ def test_order_series_sees_the_example_crystallize(identified_example):
     assert series["q6"] is None  # raw q6 (identify without --average): no default threshold (issue 24, item 3)
     raw = order_series(processed, q6_threshold=0.35, ptm=False)["q6"]
     assert raw[1] > 0.5 and raw[0] > 10 * series["identified"][0]  # why: the hot liquid reads "ordered" too
-    assert series["largest_cluster"][1] > max(10 * series["largest_cluster"][0], 1000)  # the nucleus grew
-    assert series["largest_cluster"][1] <= 4000 * series["identified"][1]  # a nucleus holds ordered particles only
+    assert series["largest_nucleus"][1] > max(10 * series["largest_nucleus"][0], 1000)  # the nucleus grew
+    assert series["largest_nucleus"][1] <= 4000 * series["identified"][1]  # a nucleus holds ordered particles only
     try:
         import ovito  # noqa: F401
     except ImportError:
@@ -235,16 +235,16 @@ def test_order_series_numbers_and_table():
     structure = [np.array([0, 0, 0, 0]), np.array([0, 1, 1, 2]), np.array([1, 1, 2, 2])]
     cluster = [np.array([-1, -1, -1, -1]), np.array([-1, 0, 0, 1]), np.array([0, 0, 0, 0])]
     q6 = [np.full(4, 0.2), np.array([0.2, 0.5, 0.5, 0.2]), np.full(4, 0.5)]
-    processed = Processed(np.array([0, 10, 20]), {"structure": structure, "cluster": cluster, "q6": q6}, None)
+    processed = Processed(np.array([0, 10, 20]), {"structure": structure, "nucleus": cluster, "q6": q6}, None)
     series = order_series(processed, q6_threshold=0.35)
     assert order_series(processed)["q6"] is None  # raw q6: a threshold only when given
     np.testing.assert_allclose(series["identified"], [0, 0.75, 1])
     np.testing.assert_allclose(series["q6"], [0, 0.5, 1])
-    np.testing.assert_array_equal(series["largest_cluster"], [0, 2, 4])
-    np.testing.assert_array_equal(series["n_clusters"], [0, 2, 1])
+    np.testing.assert_array_equal(series["largest_nucleus"], [0, 2, 4])
+    np.testing.assert_array_equal(series["n_nuclei"], [0, 2, 1])
     assert series["ptm"] is None  # no positions
     plain = order_series(Processed(np.array([0]), {"q6_avg": q6[:1]}, None))
-    assert plain["identified"] is None and plain["largest_cluster"] is None and plain["q6"][0] == 0
+    assert plain["identified"] is None and plain["largest_nucleus"] is None and plain["q6"][0] == 0
     table = order_table(series)
     assert len(table) == 4 and table[2].split() == ["10", "0.750", "0.500", "-", "2"]
     many = {key: (np.arange(101) if value is not None else None) for key, value in series.items()}
@@ -393,7 +393,8 @@ def test_plot_table_says_which_frames_it_shows(tmp_path, capsys):
             frame = make_frame(box, points, step=100 * step, index=step)
             ordered = np.arange(len(points)) < 5 * step
             structure = ordered.astype(np.int32)
-            writer.write(frame, {"structure": structure, "cluster": np.where(ordered, 0, -1).astype(np.int32)})
+            nucleus = np.where(ordered, 0, -1).astype(np.int32)  # under its 0.2 name, "cluster": still read
+            writer.write(frame, {"structure": structure, "cluster": nucleus})
     assert main(["plot", str(path), "-o", str(tmp_path / "figures")]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == "(20 of 21 frames shown, evenly spaced)"

@@ -98,6 +98,6 @@ def order_table(series: dict, rows: int = TABLE_ROWS) -> list[str]:
     for index in shown:
         lines.append(
             f"{int(steps[index]):>12}  {cell('identified', index, '.3f'):>10}  {cell('q6', index, '.3f'):>6}  "
-            f"{cell('ptm', index, '.3f'):>6}  {cell('largest_cluster', index, 'd'):>15}"
+            f"{cell('ptm', index, '.3f'):>6}  {cell('largest_nucleus', index, 'd'):>15}"
         )
     return lines + shown_note(len(shown), len(steps))

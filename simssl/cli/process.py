@@ -13,7 +13,7 @@ from . import options
 
 IDENTIFY_HELP = (
     "structure (index of the nearest reference: the crystal library and 'liquid', -1 'other' when like none "
-    "of them; names in `simssl info`), structure_confidence, structure_distance and cluster (nucleus id, "
+    "of them; names in `simssl info`), structure_confidence, structure_distance and nucleus (nucleus id, "
     "0 = largest, -1 = not ordered)"
 )
 
