@@ -17,5 +17,7 @@ def test_ruff_is_clean(command):
         subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True).returncode
     ):
         pytest.skip("ruff is not installed (it comes with the test extra: pip install -e '.[test]')")
-    done = subprocess.run([sys.executable, "-m", "ruff", *command, str(ROOT)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, str(ROOT)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
