@@ -61,7 +61,7 @@ FCC, HCP, DHCP = "cF4-Cu", "hP2-Mg", "hP4-La"
 CLOSE_PACKED = (FCC, HCP, DHCP, "hR3-Sm")
 #: what the library calls each diamond. The shipped hP4-C (AFLOW A_hP4_186, three neighbors at the
 #: shortest distance) is NOT lonsdaleite: add the lonsdaleite reference's name here once it exists.
-DIAMOND_NAMES = {"diamond": ("cF8-C",), "hex_diamond": ("hP4-C",)}
+DIAMOND_NAMES = {"diamond": ("cF8-C",), "hex_diamond": ("hP4-Si",)}
 DIAMOND_TYPES = {"diamond": (1, 2, 3), "hex_diamond": (4, 5, 6)}  # IdentifyDiamond, with 1st/2nd neighbors
 PTM_DIAMOND = {"diamond": PTM.Type.CUBIC_DIAMOND, "hex_diamond": PTM.Type.HEX_DIAMOND}
 #: polycrystal regions by distance to the nearest boundary plane (nearest-neighbor distances; the slab's by

@@ -231,7 +231,7 @@ class Identify:
         features = np.concatenate([upstream[name] for name in self.requires], axis=1)
         if neighborhoods is None:
             neighborhoods = plan_neighborhoods(frame, [self.neighbors])[self.neighbors]
-        result = self.library.classify(features, nearest_bonds(neighborhoods, FIRST_SHELL))
+        result = self.library.classify(features, *nearest_bonds(neighborhoods, FIRST_SHELL))
         if self.ordering:
             result["ordering"] = self.library.order(result["structure"], neighborhoods, features)
         return result

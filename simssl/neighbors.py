@@ -617,8 +617,9 @@ def truncate(neighborhoods: Neighborhoods, num_neighbors: int) -> Neighborhoods:
     return _padded(nlist, neighborhoods.center_types, num_neighbors, neighborhoods.scale, neighborhoods.n_types)
 
 
-def nearest_bonds(neighborhoods: Neighborhoods, count: int) -> np.ndarray:
-    """float32 (N, count, 3): every particle's ``count`` nearest bond vectors (all rows must have that many).
+def nearest_bonds(neighborhoods: Neighborhoods, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every particle's ``count`` nearest bonds: float32 (N, count, 3) vectors and int64 (N, count) neighbor
+    indices (all rows must have that many).
 
     Parameters
     ----------
@@ -629,10 +630,11 @@ def nearest_bonds(neighborhoods: Neighborhoods, count: int) -> np.ndarray:
     if neighborhoods.k < count:
         raise SimsslError(f"the neighborhoods hold {neighborhoods.k} neighbors, fewer than the {count} needed")
     if neighborhoods.k == count:
-        return neighborhoods.vectors
+        return neighborhoods.vectors, neighborhoods.indices
     lengths = np.where(neighborhoods.mask, np.linalg.norm(neighborhoods.vectors, axis=-1), np.inf)
     nearest = np.argpartition(lengths, count - 1, axis=1)[:, :count]
-    return np.take_along_axis(neighborhoods.vectors, nearest[..., None], axis=1)
+    vectors = np.take_along_axis(neighborhoods.vectors, nearest[..., None], axis=1)
+    return vectors, np.take_along_axis(neighborhoods.indices, nearest, axis=1)
 
 
 def neighbor_average(values, neighborhoods: Neighborhoods, weights=None):

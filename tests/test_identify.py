@@ -322,3 +322,22 @@ def test_identify_ordering_on_the_command_line(tmp_path, capsys):
     assert np.mean(np.asarray(names)[ordering] == "B2-CsCl") >= 0.95
     assert main(["process", str(path), "--ordering", "-o", str(tmp_path / "x.npz")]) == 2
     assert "--identify" in capsys.readouterr().err
+
+
+def test_a_crystal_name_its_neighbors_do_not_share_is_not_given(identify):
+    """A bcc environment planted in an fcc crystal (its features, the fcc particle's neighbors): alone, it is no bcc
+    grain; named so without the neighbors, ``other`` with them (it is not within fcc's spread either)."""
+    from simssl.library.references import Featurizer
+    from simssl.neighbors import Nearest, nearest_bonds, plan_neighborhoods
+
+    featurize = Featurizer(identify.model)
+    fcc = crystal("cF4-Cu", 1000, noise=0.03, seed=2)
+    features = featurize(fcc)
+    features[7] = featurize(crystal("cI2-W", 1000, noise=0.03, seed=2))[7]
+    spec = Nearest(12)
+    vectors, neighbors = nearest_bonds(plan_neighborhoods(fcc, [spec])[spec], 12)
+    names = np.asarray(identify.structure_names)
+    alone = identify.library.classify(features)["structure"]
+    together = identify.library.classify(features, vectors, neighbors)["structure"]
+    assert names[alone[7]] == "cI2-W" and names[together[7]] == OTHER
+    assert np.all(names[np.delete(together, 7)] == "cF4-Cu")
