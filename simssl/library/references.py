@@ -524,8 +524,8 @@ class Featurizer:
 
 
 class _Rows:
-    """Featurized reference rows: per row its features, the key of the center it feeds (None: no center;
-    a calibration row) and the key of its true structure, keys kept once each and rows by integer id."""
+    """Featurized reference rows: per row its features, the key of the center it feeds (a calibration row's:
+    the noise of its draw) and the key of its true structure, keys kept once each and rows by integer id."""
 
     def __init__(self):
         self.features: list[np.ndarray] = []
@@ -592,7 +592,7 @@ def _crystal_rows(names, featurize, seed, work, references: _Rows, calibration: 
             work.update()
         for draw, noise in enumerate(CALIBRATION_NOISE):
             rows = featurize(crystal(name, size, noise=noise, seed=[seed, index, 99, draw]))
-            calibration.add(rows, [None] * len(rows), truth)
+            calibration.add(rows, [noise] * len(rows), truth)
             work.update()
 
 
@@ -610,7 +610,9 @@ def _binary_rows(names, featurize, seed, work, references: _Rows, calibration: _
             work.update()
         for level, noise in enumerate(CALIBRATION_NOISE):
             draw = binary_crystal(name, REFERENCE_PARTICLES, noise=noise, seed=[seed, 5, index, 99, level])
-            calibration.add(featurize(draw.frame), [None] * draw.frame.n_particles, [(name, int(s)) for s in draw.site])
+            calibration.add(
+                featurize(draw.frame), [noise] * draw.frame.n_particles, [(name, int(s)) for s in draw.site]
+            )
             work.update()
 
 
@@ -681,7 +683,7 @@ def _stacking_rows(featurize, seed, work, references: _Rows, calibration: _Rows)
             rows = featurize(stack.frame)
             truth = [STACKING_NAMES[kind] for kind in stack.stacking]
             if level is None:
-                calibration.add(rows, [None] * len(rows), truth)
+                calibration.add(rows, [noise] * len(rows), truth)
             else:
                 references.add(rows, [("stacking", context[layer], level) for layer in stack.layer], truth)
             work.update()
@@ -696,7 +698,7 @@ def _disorder_rows(frames: dict, featurize, work, references: _Rows, calibration
         for position, frame in enumerate(kind_frames):
             rows = featurize(frame)
             target = calibration if position == len(kind_frames) - 1 else references
-            target.add(rows, [kind if target is references else None] * len(rows), [LIQUID] * len(rows))
+            target.add(rows, [kind if target is references else 0.0] * len(rows), [LIQUID] * len(rows))
         work.update()
 
 
@@ -796,10 +798,11 @@ def build_library(
         binary_names, orderings, lambda name, site: index[name_of_site[name, site]], shape_of_site, seed
     )
     library = replace(library, orderings=orderings, ordering_sites=sites if binary_names else {})
-    features, _, truth_ids = calibration.arrays()
+    features, noise_ids, truth_ids = calibration.arrays()
     truths = list(calibration.truths)
     truth = np.array([index[_reported(truths[k], name_of_site)] for k in range(len(truths))], dtype=np.int64)
-    return calibrated(library, features, truth[truth_ids])
+    noise = np.array(list(calibration.groups), dtype=np.float64)[noise_ids]
+    return calibrated(library, features, truth[truth_ids], noise <= RESOLUTION_NOISE)
 
 
 def _reported(truth, name_of_site: dict) -> str:
@@ -825,8 +828,12 @@ def _disorder_kmeans(z, group_ids, groups, centers, labels, seed) -> tuple[np.nd
     return np.concatenate(new_centers), np.concatenate(new_labels)
 
 
-def calibrated(library: Library, features: np.ndarray, truth: np.ndarray) -> Library:
+def calibrated(library: Library, features: np.ndarray, truth: np.ndarray, temperature_rows=None) -> Library:
     """``library`` with acceptance radii and confidence temperature fitted on calibration rows.
+
+    The radii take every row; the temperature only ``temperature_rows`` (default: all): the draws at
+    noise up to the hottest reference level, since the hottest draws, beyond what real crystals at
+    their melting point look like, would make every answer look less sure than it measures to be.
 
     Parameters
     ----------
@@ -835,6 +842,8 @@ def calibrated(library: Library, features: np.ndarray, truth: np.ndarray) -> Lib
         (n, F) raw features of fresh draws of the library's structures.
     truth : numpy.ndarray
         (n,) their structure indices.
+    temperature_rows : numpy.ndarray, optional
+        (n,) bool: the rows the temperature is fitted on.
 
     Raises
     ------
@@ -849,7 +858,8 @@ def calibrated(library: Library, features: np.ndarray, truth: np.ndarray) -> Lib
             raise SimsslError(f"no calibration draws of {library.names[structure]!r}")
         radii[structure] = np.quantile(own, ACCEPTANCE_QUANTILE)
     squared = -open_set_logits(distances, radii[library.labels[nearest]], 1.0)
-    return replace(library, radii=radii, temperature=fit_temperature(squared, truth))
+    rows = slice(None) if temperature_rows is None else np.asarray(temperature_rows, dtype=bool)
+    return replace(library, radii=radii, temperature=fit_temperature(squared[rows], truth[rows]))
 
 
 def _merge_similar_sites(spreads: dict, centers: np.ndarray, names: list[str]) -> tuple[dict, dict]:
