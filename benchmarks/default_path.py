@@ -42,11 +42,11 @@ from common import report
 from ovito_baselines import ptm
 
 import simssl
+from simssl.analyses import AnalysisOptions, build_analyzers
 from simssl.compute import analyze_frame
 from simssl.devices import cpu_threads
 from simssl.library.structures import crystal
 from simssl.live import LiveAnalyzer
-from simssl.processor import AnalysisOptions, build_analyzers
 
 HEADING = "## default_path"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

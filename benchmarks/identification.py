@@ -50,7 +50,7 @@ from simssl.compute import Steinhardt
 from simssl.identify import Identify
 from simssl.library.structures import crystal, prototype_names
 from simssl.nuclei import evenly_spaced, nuclei, order_summary
-from simssl.plots import ptm_types
+from simssl.plugins.ovito import ptm_types
 
 HEADING = "## identification"
 LIBRARY_NAME = {"fcc": "cF4-Cu", "hcp": "hP2-Mg", "bcc": "cI2-W", "diamond": "cF8-C"}

@@ -40,7 +40,6 @@ HOOMD-blue is imported on first use of ``OrderAnalyzer``, so the module itself i
 
 from __future__ import annotations
 
-import json
 import weakref
 from dataclasses import dataclass
 
@@ -49,6 +48,7 @@ import numpy as np
 
 from simssl.defaults import STEINHARDT_DEGREES
 from simssl.errors import SimsslError
+from simssl.io.records import RECORD_NAME, record_text
 from simssl.live import LiveAnalyzer
 from simssl.nuclei import SUMMARY_NAMES
 
@@ -59,7 +59,7 @@ LOGGABLE = ("embedding", *(f"q{degree}" for degree in range(1, MAX_DEGREE + 1)),
 #: per-frame scalars (HOOMD category "scalar") an OrderAnalyzer with ``identify=True`` logs
 SCALARS = SUMMARY_NAMES  # ordered_fraction, n_nuclei, largest_nucleus
 #: the run record (HOOMD category "string", JSON text) that ``simssl info`` and ``simssl plot`` read
-RECORD = "fingerprint"
+RECORD = RECORD_NAME
 
 #: what the loggables say about themselves (``help`` and HOOMD's documentation of the class)
 DESCRIPTIONS = {
@@ -328,7 +328,7 @@ def _logged_property(name: str):
 
 
 def _record_text(self) -> str:
-    return json.dumps(self.run_record, sort_keys=True)
+    return record_text(self.run_record)
 
 
 _record_text.__name__ = _record_text.__qualname__ = RECORD

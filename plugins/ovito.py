@@ -17,13 +17,21 @@ box, exactly as for any triclinic cell) and is analyzed by
 :class:`simssl.live.LiveAnalyzer`, so values equal those of ``simssl process``. The module imports
 OVITO at the top (the modifier must subclass ``ovito.pipeline.ModifierInterface``), so importing it
 without OVITO raises an ImportError saying how to install it.
+
+PTM, the baseline of ``simssl plot``'s ordered fractions, is here too (:func:`ptm_fractions`,
+registered as the ``ptm`` entry point of group ``simssl.baselines``).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import freud
+import numpy as np
+
 try:
+    from ovito.data import DataCollection
+    from ovito.modifiers import PolyhedralTemplateMatchingModifier
     from ovito.pipeline import ModifierInterface
     from traits.api import Range, Str, TraitType
 except ImportError as error:
@@ -36,6 +44,7 @@ from simssl.clustering import kmeans, principal_components
 from simssl.defaults import STEINHARDT_DEGREES
 from simssl.errors import SimsslError
 from simssl.io.convert import frame_from_ovito
+from simssl.io.processed import Processed
 from simssl.live import LiveAnalyzer
 
 #: principal components of the embedding written as 'Order PC1', 'Order PC2'
@@ -109,3 +118,44 @@ class OrderModifier(ModifierInterface):
 def _live_analyzer(model: str, steinhardt: tuple[int, ...], k: int) -> LiveAnalyzer:
     """One resident analyzer (and loaded model) per setting, shared by all pipelines and frames."""
     return LiveAnalyzer(model=model, steinhardt=steinhardt, k=k or None)
+
+
+def ptm_fractions(processed: Processed) -> np.ndarray | None:
+    """(frames,) fraction of particles OVITO's PTM does not call "Other"; None without 3D positions.
+
+    OVITO's ``PolyhedralTemplateMatchingModifier`` with its default settings (FCC, HCP and BCC
+    templates, RMSD cutoff 0.1), on the positions and box of every frame.
+
+    Parameters
+    ----------
+    processed : simssl.io.Processed
+        Needs ``positions`` and ``boxes`` (both stored by ``simssl process`` in .gsd and .npz files) of
+        three-dimensional boxes.
+    """
+    if processed.positions is None or processed.boxes is None or np.any(processed.boxes[:, 2] == 0):
+        return None
+    other = int(PolyhedralTemplateMatchingModifier.Type.OTHER)
+    return np.array(
+        [
+            np.mean(ptm_types(box, positions) != other) if len(positions) else 0.0
+            for box, positions in zip(processed.boxes, processed.positions)
+        ]
+    )
+
+
+def ptm_types(box, positions: np.ndarray) -> np.ndarray:
+    """(N,) int: OVITO's PTM structure type of every particle (default settings; 0 is "Other").
+
+    Parameters
+    ----------
+    box : sequence of 6 float
+        ``[Lx, Ly, Lz, xy, xz, yz]`` (GSD/HOOMD convention, centered on the origin).
+    positions : numpy.ndarray
+        (N, 3).
+    """
+    matrix = np.asarray(freud.box.Box.from_box(box).to_matrix(), dtype=np.float64)
+    data = DataCollection()
+    data.create_cell(np.column_stack([matrix, -0.5 * matrix.sum(axis=1)]), pbc=(True, True, True))  # centered
+    data.create_particles(count=len(positions)).create_property("Position", data=positions)
+    data.apply(PolyhedralTemplateMatchingModifier())
+    return np.asarray(data.particles["Structure Type"])

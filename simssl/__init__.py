@@ -15,7 +15,7 @@ from .version import __version__
 
 #: public name -> (module, attribute); ``frames`` is another name of ``read_frames``
 _EXPORTS = {
-    "AnalysisOptions": (".processor", "AnalysisOptions"),
+    "AnalysisOptions": (".analyses", "AnalysisOptions"),
     "Embedding": (".compute", "Embedding"),
     "Frame": (".frame", "Frame"),
     "Identify": (".identify", "Identify"),
@@ -32,11 +32,13 @@ _EXPORTS = {
     "make_frame": (".frame", "make_frame"),
     "process": (".processor", "process"),
     "read": (".io", "read"),
+    "read_processed": (".io", "read_processed"),
     "read_frames": (".io", "read_frames"),
     "steinhardt": (".bond_order", "steinhardt"),
 }
 #: submodules reachable as attributes without an import statement (``simssl.model.Encoder``)
 _SUBMODULES = {
+    "analyses",
     "cli",
     "compare",
     "compute",

@@ -14,9 +14,10 @@ import functools
 import glob
 import os
 
+from .analyses import AnalysisOptions
 from .defaults import OUTPUT_SUFFIX
 from .errors import SimsslError
-from .processor import AnalysisOptions, RunOptions
+from .processor import RunOptions
 
 
 def expand_inputs(patterns) -> list[str]:
@@ -69,8 +70,8 @@ def output_path(source: str, directory: str, suffix: str = OUTPUT_SUFFIX) -> str
 @functools.lru_cache(maxsize=4)
 def _worker_analyzers(options: AnalysisOptions):
     """Analyzers for these options, built (model loaded) once per worker process."""
+    from .analyses import build_analyzers
     from .devices import pin_threads
-    from .processor import build_analyzers
 
     pin_threads(1)  # one thread per worker: the cluster provides the parallelism
     return build_analyzers(options)

@@ -18,15 +18,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .analyses import AnalysisOptions, build_analyzers
 from .compute import Embedding, analyze_frame, names_of
 from .defaults import STEINHARDT_DEGREES
 from .devices import cpu_threads_for_work
 from .frame import Frame
 from .identify import Identify
 from .io.convert import frame_from_arrays, host_array
+from .io.records import live_record
 from .nuclei import order_summary
-from .processor import AnalysisOptions, build_analyzers, describe_analyzers
-from .version import __version__
 
 __all__ = ["LiveAnalyzer", "host_array"]
 
@@ -49,7 +49,7 @@ class LiveAnalyzer:
         Torch device for the model (default: CUDA when available).
     compile : bool or None
         ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`), as in
-        :class:`~simssl.processor.AnalysisOptions`.
+        :class:`~simssl.analyses.AnalysisOptions`.
     identify : bool
         Also identify every particle's structure and nucleus (:class:`~simssl.identify.Identify`:
         ``structure``, ``structure_confidence``, ``structure_distance``, ``nucleus``) with ``model``
@@ -62,7 +62,7 @@ class LiveAnalyzer:
     Attributes
     ----------
     analyzers : list
-        The compute objects (:func:`~simssl.processor.build_analyzers`).
+        The compute objects (:func:`~simssl.analyses.build_analyzers`).
     names : list of str
         The quantities every call returns, e.g. ``['q4', 'q6', 'embedding']`` (with ``identify``
         also ``'structure'``, ``'structure_confidence'``, ``'structure_distance'``, ``'nucleus'``).
@@ -76,7 +76,7 @@ class LiveAnalyzer:
     Raises
     ------
     SimsslError
-        If there is nothing to compute, or the options are invalid (:class:`~simssl.processor.AnalysisOptions`),
+        If there is nothing to compute, or the options are invalid (:class:`~simssl.analyses.AnalysisOptions`),
         e.g. ``references`` without ``identify``.
     """
 
@@ -127,10 +127,10 @@ class LiveAnalyzer:
         return next((a.model for a in self.analyzers if isinstance(a, Embedding)), None)
 
     def run_record(self, source: str, format: str) -> dict:
-        """The record of this live run that outputs store, as :func:`simssl.processor.run_fingerprint` shapes it.
+        """The record of this live run that outputs store (:func:`simssl.io.records.live_record`).
 
-        ``simssl info`` and ``simssl plot`` read it (:func:`simssl.io.writers.read_fingerprint`): the
-        analyses with their parameters, the names of the ``structure`` indices included.
+        ``simssl info`` and ``simssl plot`` read it (:func:`simssl.io.read_processed`): the analyses
+        with their parameters, the names of the ``structure`` indices included.
 
         Parameters
         ----------
@@ -145,16 +145,7 @@ class LiveAnalyzer:
             JSON-like: ``simssl``, ``input`` (``{"path": source}``), ``frames``, ``format``, ``box``,
             ``k``, ``keep_input``, ``analyzers``.
         """
-        return {
-            "simssl": __version__,
-            "input": {"path": source},
-            "frames": None,
-            "format": format,
-            "box": None,
-            "k": self.k,
-            "keep_input": False,
-            "analyzers": describe_analyzers(self.analyzers),
-        }
+        return live_record(self.analyzers, source, format, self.k)
 
     def analyze(self, frame: Frame) -> dict[str, np.ndarray]:
         """Compute every configured quantity of a Frame and keep it as :attr:`latest`.

@@ -1,4 +1,4 @@
-"""``simssl plot``: pictures of a processed file, learned order next to q6.
+"""``simssl plot``: pictures of a processed file, learned order next to q6 (the numbers: :mod:`simssl.fractions`).
 
 Up to four PNGs: embedding principal components against q6 for the first, middle and last frames;
 the fraction of "ordered" particles over time; a 3D snapshot of the last frame; and, for files with
@@ -8,434 +8,27 @@ The ordered fraction: with identification, the fraction of particles whose ident
 not the liquid (``structure > 0``), next to the q6 threshold fraction and, where OVITO is installed,
 the fraction OVITO's polyhedral template matching (PTM, default settings) does not call "Other".
 Without identification, the fraction in k-means clusters of the embeddings whose mean q6 is high,
-next to the q6 threshold fraction. :func:`order_series` gives the numbers without pictures.
-
-The q6 threshold fits the quantity present (:func:`q6_rule`): Lechner-Dellago ``q6_avg`` above 0.35
-by default; raw ``q6`` has no default, because its values in liquids and crystals overlap (a
-Lennard-Jones liquid is half above 0.35), so without ``--q6-threshold`` no q6 fraction is drawn
-and the figure says why.
+next to the q6 threshold fraction (:func:`~simssl.fractions.q6_rule`: without a threshold that fits
+the file's q6, no q6 fraction is drawn and the figure says why).
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 
 import numpy as np
 
 from .atomic import refuse_overwrite
-from .clustering import MIN_SILHOUETTE, choose_clusters, kmeans, principal_components
-from .defaults import LOG_PREFIX, PLOT_MAX_CLUSTERS, Q6_AVG_THRESHOLD
+from .clustering import MIN_SILHOUETTE
 from .errors import SimsslError
 from .figures import pyplot, save_figure
+from .fractions import check_clusters, order_fractions, order_series, q6_column, q6_rule
+from .io.processed import Processed, read_processed
 from .locking import locked
-
-
-@dataclass
-class Processed:
-    """Per-frame quantities of a processed file (and the last frame's positions for snapshots).
-
-    Attributes
-    ----------
-    steps : numpy.ndarray
-        (frames,) timestep of every frame.
-    columns : dict of str to list of numpy.ndarray
-        Per quantity name, one (N, ...) array per frame.
-    last_positions : numpy.ndarray or None
-        (N, 3) positions of the last frame (GSD files only).
-    structure_names : tuple of str or None
-        Names of the ``structure`` indices (index 0 is ``"liquid"``), from the run record of a file
-        with identification; None otherwise.
-    positions : list of numpy.ndarray or None
-        (N, 3) positions of every frame (None when the file holds none).
-    boxes : numpy.ndarray or None
-        (frames, 6) boxes ``[Lx, Ly, Lz, xy, xz, yz]`` (GSD/HOOMD convention) of every frame.
-    """
-
-    steps: np.ndarray
-    columns: dict[str, list[np.ndarray]]
-    last_positions: np.ndarray | None
-    structure_names: tuple[str, ...] | None = None
-    positions: list[np.ndarray] | None = None
-    boxes: np.ndarray | None = None
-
-
-def load_processed(path) -> Processed:
-    """Read a ``simssl process`` output (.gsd or .npz).
-
-    Parameters
-    ----------
-    path : str or PathLike
-        The processed file.
-
-    Returns
-    -------
-    Processed
-
-    Raises
-    ------
-    SimsslError
-        If the file is missing, of another format, unreadable, or holds no simssl quantities.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise SimsslError(f"{path}: no such file")
-    try:
-        if path.lower().endswith(".npz"):
-            return _current_names(_load_npz(path))
-        if path.lower().endswith(".gsd"):
-            return _current_names(_load_gsd(path))
-    except SimsslError:
-        raise
-    except Exception as error:
-        raise SimsslError(f"{path}: not a readable simssl output ({error})") from None
-    raise SimsslError(f"{path}: simssl plot reads the .gsd or .npz files that simssl process writes")
-
-
-#: quantities renamed since they were first written: old name -> name (files of 0.2 stay readable)
-RENAMED = {"cluster": "nucleus"}
-
-
-def _current_names(processed: Processed) -> Processed:
-    """``processed`` with quantities of an older release under their current names (:data:`RENAMED`)."""
-    for old, new in RENAMED.items():
-        if old in processed.columns and new not in processed.columns:
-            processed.columns[new] = processed.columns.pop(old)
-    return processed
-
-
-def _load_gsd(path: str) -> Processed:
-    import gsd.hoomd
-
-    with gsd.hoomd.open(path, "r") as trajectory:
-        frames = list(trajectory)
-    if not frames:
-        raise SimsslError(f"{path}: has no frames")
-    # simssl process writes particles/simssl/<name>; HOOMD's logger, particles/simssl/plugins/hoomd/OrderAnalyzer/<name>
-    keys = {key.rsplit("/", 1)[-1]: key for key in frames[0].log if key.startswith(LOG_PREFIX)}
-    if not keys:
-        raise SimsslError(
-            f"{path}: holds no simssl quantities (particles/simssl/...); was it written by simssl process?"
-        )
-    from .io.writers import read_fingerprint
-
-    columns = {name: [np.asarray(f.log[key]) for f in frames] for name, key in keys.items()}
-    positions = [np.asarray(f.particles.position, dtype=np.float32) for f in frames]
-    return Processed(
-        np.array([f.configuration.step for f in frames]),
-        columns,
-        positions[-1],
-        _structure_names(read_fingerprint(frames[0].log)),
-        positions,
-        np.array([np.asarray(f.configuration.box, dtype=np.float64) for f in frames]),
-    )
-
-
-def _structure_names(record: dict | None) -> tuple[str, ...] | None:
-    """The ``structure`` names of a run record with identification (None without)."""
-    for item in (record or {}).get("analyzers", []):
-        if item.get("kind") == "Identify":
-            return tuple(item["structures"])
-    return None
-
-
-def _load_npz(path: str) -> Processed:
-    from .io.writers import PER_PARTICLE_META
-
-    data = np.load(path)
-    offsets = data["frame_offsets"]
-    # per frame, or the file's own data (positions, types, ids, type names): not quantities
-    skip = {"step", "frame", "n_particles", "box", "layout", "frame_offsets", "fingerprint", "type_names"}
-    ragged = str(data["layout"]) == "ragged"
-    columns = {}
-    for name in (key for key in data.files if key not in skip):
-        values = data[name]
-        columns[name] = (
-            [values[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)] if ragged else list(values)
-        )
-    record = json.loads(str(data["fingerprint"])) if "fingerprint" in data.files else None
-    positions = columns.pop("positions", None)  # every frame's: PTM, and the last one's snapshot
-    for name in PER_PARTICLE_META:
-        columns.pop(name, None)
-    boxes = np.asarray(data["box"], dtype=np.float64) if positions is not None and "box" in data.files else None
-    last = None if positions is None else np.asarray(positions[-1], dtype=np.float32)
-    return Processed(data["step"], columns, last, _structure_names(record), positions, boxes)
-
-
-@dataclass(frozen=True)
-class Q6Rule:
-    """Which q6 the ordered fractions read, and the threshold above which a particle counts as ordered.
-
-    Attributes
-    ----------
-    name : str or None
-        ``"q6_avg"``, ``"q6"``, or None when the file holds neither.
-    threshold : float or None
-        None: no q6 fraction is computed or drawn (raw q6 without an explicit threshold, or no q6).
-    words : str
-        What is drawn and why, for figures and the command line: ``"q6_avg > 0.35"`` or the reason
-        there is no q6 curve.
-    """
-
-    name: str | None
-    threshold: float | None
-    words: str
-
-
-#: why raw q6 gets no default threshold (figures, the command line, the README)
-RAW_Q6_WORDS = (
-    "no q6 curve: this file holds raw q6, whose values in liquids and crystals overlap (no threshold separates "
-    f"them); process with --average for q6_avg (threshold {Q6_AVG_THRESHOLD}), or set one with --q6-threshold"
-)
-
-
-def q6_rule(columns, q6_threshold: float | None = None) -> Q6Rule:
-    """The q6 and threshold that fit a file: ``q6_avg`` > 0.35 by default; raw ``q6`` only when a threshold is given.
-
-    Parameters
-    ----------
-    columns : collection of str
-        The file's quantities (:attr:`Processed.columns`).
-    q6_threshold : float or None
-        A threshold in (0, 1); None: the default for ``q6_avg`` (:data:`~simssl.defaults.Q6_AVG_THRESHOLD`),
-        none for raw ``q6``.
-
-    Returns
-    -------
-    Q6Rule
-
-    Raises
-    ------
-    SimsslError
-        For a threshold outside (0, 1) (q6 lies in [0, 1]; 0 and 1 would count every or no
-        particle), or one given for a file without q6.
-    """
-    if q6_threshold is not None and not 0 < q6_threshold < 1:  # NaN fails both comparisons
-        raise SimsslError(
-            f"--q6-threshold {q6_threshold} (q6_threshold=) must lie between 0 and 1: q6 does, and 0 or 1 would "
-            "call every particle or none ordered"
-        )
-    name = _q6_name(columns)
-    if name is None:
-        if q6_threshold is not None:
-            raise SimsslError(
-                "--q6-threshold (q6_threshold=) would be ignored: the file holds no q6 (process with --steinhardt "
-                "including 6)"
-            )
-        return Q6Rule(None, None, "no q6 in this file")
-    if name == "q6" and q6_threshold is None:
-        return Q6Rule(name, None, RAW_Q6_WORDS)
-    threshold = Q6_AVG_THRESHOLD if q6_threshold is None else float(q6_threshold)
-    return Q6Rule(name, threshold, f"{name} > {threshold:g}")
-
-
-def order_fractions(
-    processed: Processed, n_clusters: int | None = None, q6_threshold: float | None = None, seed: int = 0
-) -> dict:
-    """Per frame: the fraction of particles above the q6 threshold, and in embedding clusters called ordered.
-
-    The embeddings are clustered with k-means into ``n_clusters`` clusters, or, by default, into as
-    many as the data support (:func:`~simssl.clustering.choose_clusters`: the best silhouette of
-    2-4 clusters, or one cluster when no split is clear, as for a liquid or a single crystal). A
-    cluster is called ordered when its mean q6 (``q6_avg`` if stored) is above the threshold of
-    :func:`q6_rule`: the embeddings find the populations, the q6 threshold names them. No cluster
-    count is forced on the data, so a perfect crystal is all ordered and a liquid all disordered.
-    Without a threshold (raw q6 only) no cluster is named; each cluster's share is given instead.
-
-    Parameters
-    ----------
-    processed : Processed
-        The file's quantities; uses ``q6_avg`` (else ``q6``) and ``embedding`` when present.
-    n_clusters : int or None
-        k-means clusters, 1 to :data:`~simssl.defaults.PLOT_MAX_CLUSTERS` (and at most the particles);
-        None chooses from the data.
-    q6_threshold : float or None
-        Particles (and clusters, by their mean) with q6 above it count as ordered (:func:`q6_rule`).
-    seed : int
-        Seed of k-means, the silhouette sample and the PCA.
-
-    Returns
-    -------
-    dict
-        ``q6_name`` (str or None) and ``q6_rule`` (:class:`Q6Rule`); with a threshold, ``q6``:
-        (frames,) fractions; with embeddings, ``n_clusters``, ``silhouettes`` ({count: score},
-        empty when forced), ``labels`` (one (N,) int32 array per frame), ``components`` (all
-        particles, 2) float32, ``component_bounds`` (frames + 1,); with more than one cluster,
-        ``shares`` ((frames, clusters): the fraction of particles in each), with q6 ``cluster_q6``
-        (mean q6 per cluster), and with a threshold ``ordered_clusters`` (list of int) and
-        ``clusters``: (frames,) fractions of particles in ordered clusters.
-
-    Raises
-    ------
-    SimsslError
-        For ``n_clusters`` out of range or given for a file without embeddings, and as :func:`q6_rule`.
-    """
-    rule = q6_rule(processed.columns, q6_threshold)
-    q6_name = rule.name
-    result = {"q6_name": q6_name, "q6_rule": rule}
-    _check_clusters(processed, n_clusters)
-    if rule.threshold is not None:
-        result["q6"] = np.array([np.mean(q > rule.threshold) for q in processed.columns[q6_name]])
-    if "embedding" in processed.columns:
-        embeddings = np.concatenate(processed.columns["embedding"])
-        if n_clusters is None:
-            n_clusters, result["silhouettes"] = choose_clusters(embeddings, seed=seed)
-        else:
-            result["silhouettes"] = {}
-        labels = kmeans(embeddings, n_clusters, seed=seed)[0] if n_clusters > 1 else np.zeros(len(embeddings), np.int32)
-        result["n_clusters"] = n_clusters
-        bounds = np.cumsum([0] + [len(e) for e in processed.columns["embedding"]])
-        result["labels"] = [labels[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
-        result["components"] = principal_components(embeddings, 2, seed=seed)
-        result["component_bounds"] = bounds
-        if n_clusters > 1:  # one cluster: the embeddings separate no populations, so they name none
-            result["shares"] = np.array([np.bincount(l, minlength=n_clusters) / len(l) for l in result["labels"]])
-        if q6_name and n_clusters > 1:
-            q6 = np.concatenate(processed.columns[q6_name])
-            means = [float(q6[labels == c].mean()) if np.any(labels == c) else float("nan") for c in range(n_clusters)]
-            result["cluster_q6"] = means
-        if rule.threshold is not None and n_clusters > 1:
-            result["ordered_clusters"] = [c for c, mean in enumerate(result["cluster_q6"]) if mean > rule.threshold]
-            result["clusters"] = np.array([np.isin(l, result["ordered_clusters"]).mean() for l in result["labels"]])
-    return result
-
-
-def _check_clusters(processed: Processed, n_clusters: int | None) -> None:
-    """Refuse a cluster count that cannot be drawn, or one given for a file without embeddings (it would be ignored)."""
-    if n_clusters is None:
-        return
-    if "embedding" not in processed.columns:
-        raise SimsslError(
-            "--clusters (n_clusters=) would be ignored: it groups embeddings, and the file holds none "
-            "(process with --model to add them)"
-        )
-    most = min(PLOT_MAX_CLUSTERS, sum(len(e) for e in processed.columns["embedding"]))
-    if not 1 <= n_clusters <= most:
-        raise SimsslError(f"--clusters {n_clusters} (n_clusters=) must be between 1 and {most}")
-
 
 #: the PNGs :func:`plot` writes, as suffixes of the processed file's name (the nuclei picture only
 #: for files with identification)
 PICTURES = ("_embedding_vs_q6.png", "_order_fraction.png", "_snapshot.png", "_nuclei.png")
-
-
-def _q6_name(columns: dict) -> str | None:
-    """The q6 column the fractions use: ``q6_avg`` if stored, else ``q6``, else None."""
-    return "q6_avg" if "q6_avg" in columns else "q6" if "q6" in columns else None
-
-
-def order_series(processed, q6_threshold: float | None = None, ptm: bool = True) -> dict:
-    """Per frame: how much of the system is ordered (by identification, by q6, by PTM) and its nuclei.
-
-    The numbers behind the order-fraction and nuclei pictures of :func:`plot` (and the table of
-    ``simssl plot``), without pictures.
-
-    Parameters
-    ----------
-    processed : Processed, str or PathLike
-        The file's quantities, or the file (read with :func:`load_processed`).
-    q6_threshold : float or None
-        Particles with q6 (``q6_avg`` if stored) above it count as ordered in the ``q6`` series
-        (:func:`q6_rule`: None is 0.35 for ``q6_avg`` and no series for raw ``q6``).
-    ptm : bool
-        Compute the ``ptm`` series (needs OVITO and the file's positions and boxes).
-
-    Returns
-    -------
-    dict of str to numpy.ndarray or None
-        Each (frames,): ``steps``; ``identified``, the fraction of particles whose identified
-        structure is not the liquid (``structure > 0``; None without identification); ``q6``, the
-        fraction above the threshold (None without one, see :func:`q6_rule`); ``ptm``, the fraction that OVITO's
-        polyhedral template matching with default settings does not call "Other" (None without
-        ovito, without positions or with ``ptm=False``, see :func:`ptm_fractions`);
-        ``other``, the fraction identified as like none of the references (``structure == -1``; None without
-        identification); ``largest_nucleus``, the largest nucleus in particles, and ``n_nuclei``, the number of
-        nuclei (:func:`simssl.nuclei.order_summary`; None without ``nucleus``).
-    """
-    if not isinstance(processed, Processed):
-        processed = load_processed(processed)
-    columns = processed.columns
-    rule = q6_rule(columns, q6_threshold)
-    result = {
-        "steps": np.asarray(processed.steps, dtype=np.int64),
-        "identified": (
-            np.array([np.mean(s > 0) if len(s) else 0.0 for s in columns["structure"]])
-            if "structure" in columns
-            else None
-        ),
-        "other": (
-            np.array([np.mean(s < 0) if len(s) else 0.0 for s in columns["structure"]])
-            if "structure" in columns
-            else None
-        ),
-        "q6": None if rule.threshold is None else np.array([np.mean(q > rule.threshold) for q in columns[rule.name]]),
-        "ptm": ptm_fractions(processed) if ptm else None,
-        "largest_nucleus": None,
-        "n_nuclei": None,
-    }
-    if "nucleus" in columns:
-        from .nuclei import order_summary
-
-        structures = columns.get("structure") or [c >= 0 for c in columns["nucleus"]]
-        summaries = [order_summary(s, c) for s, c in zip(structures, columns["nucleus"])]
-        for name in ("largest_nucleus", "n_nuclei"):
-            result[name] = np.array([summary[name] for summary in summaries], dtype=np.int64)
-    return result
-
-
-def ptm_fractions(processed: Processed) -> np.ndarray | None:
-    """(frames,) fraction of particles OVITO's PTM does not call "Other"; None where it cannot run.
-
-    OVITO's ``PolyhedralTemplateMatchingModifier`` with its default settings (FCC, HCP and BCC
-    templates, RMSD cutoff 0.1), on the positions and box of every frame.
-
-    Parameters
-    ----------
-    processed : Processed
-        Needs ``positions`` and ``boxes`` (both stored by ``simssl process`` in .gsd and .npz files) of
-        three-dimensional boxes.
-
-    Returns
-    -------
-    numpy.ndarray or None
-        None when the ``ovito`` module cannot be imported or the file holds no 3D positions.
-    """
-    if processed.positions is None or processed.boxes is None or np.any(processed.boxes[:, 2] == 0):
-        return None
-    try:
-        from ovito.modifiers import PolyhedralTemplateMatchingModifier
-    except (ImportError, OSError):  # not installed, or installed without its shared libraries
-        return None
-    other = int(PolyhedralTemplateMatchingModifier.Type.OTHER)
-    return np.array(
-        [
-            np.mean(ptm_types(box, positions) != other) if len(positions) else 0.0
-            for box, positions in zip(processed.boxes, processed.positions)
-        ]
-    )
-
-
-def ptm_types(box, positions: np.ndarray) -> np.ndarray:
-    """(N,) int: OVITO's PTM structure type of every particle (default settings; 0 is "Other").
-
-    Parameters
-    ----------
-    box : sequence of 6 float
-        ``[Lx, Ly, Lz, xy, xz, yz]`` (GSD/HOOMD convention, centered on the origin).
-    positions : numpy.ndarray
-        (N, 3).
-    """
-    import freud
-    from ovito.data import DataCollection
-    from ovito.modifiers import PolyhedralTemplateMatchingModifier
-
-    matrix = np.asarray(freud.box.Box.from_box(box).to_matrix(), dtype=np.float64)
-    data = DataCollection()
-    data.create_cell(np.column_stack([matrix, -0.5 * matrix.sum(axis=1)]), pbc=(True, True, True))  # centered
-    data.create_particles(count=len(positions)).create_property("Position", data=positions)
-    data.apply(PolyhedralTemplateMatchingModifier())
-    return np.asarray(data.particles["Structure Type"])
 
 
 #: file extensions of pictures: an ``out_dir`` ending in one is a file name given where a directory is asked for
@@ -487,7 +80,7 @@ def plot(
         named like a picture, options out of range or that would be ignored (:func:`order_fractions`),
         and existing pictures without ``force``.
     """
-    processed = load_processed(path)
+    processed = read_processed(path)
     stem, wanted = planned_pictures(path, processed, out_dir, n_clusters, q6_threshold, force)
     if out_dir is not None:
         try:
@@ -505,7 +98,7 @@ def _draw(processed, stem: str, wanted: dict, n_clusters, q6_threshold, seed: in
     """Compute and write the pictures of :func:`plot` (options already checked, outputs locked)."""
     plt = pyplot()
     columns = processed.columns
-    q6_name = _q6_name(columns)
+    q6_name = q6_column(columns)
     identified = "structure" in columns
     fractions = order_fractions(processed, n_clusters, q6_threshold, seed)
     n_clusters = fractions.get("n_clusters", 1)
@@ -587,7 +180,7 @@ def planned_pictures(
     path : str or PathLike
         The processed file.
     processed : Processed
-        Its quantities (:func:`load_processed`).
+        Its quantities (:func:`simssl.io.read_processed`).
     out_dir, n_clusters, q6_threshold, force
         As in :func:`plot`.
 
@@ -615,7 +208,7 @@ def planned_pictures(
             "simssl plot draws; process it with --steinhardt including 6, with --model, or with simssl identify"
         )
     rule = q6_rule(columns, q6_threshold)
-    _check_clusters(processed, n_clusters)
+    check_clusters(processed, n_clusters)
     stem = os.path.join(out_dir or os.path.dirname(os.path.abspath(path)), os.path.splitext(os.path.basename(path))[0])
     wanted = {
         PICTURES[0]: bool(rule.name) or "embedding" in columns,

@@ -15,206 +15,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .bond_order import parse_degrees
 from .compute import (
-    Embedding,
     Steinhardt,
     analyze_frame,
     check_neighbors,
 )
-from .defaults import STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
-from .devices import cpu_threads_for_work, resolve_device
+from .defaults import STEINHARDT_DEGREES
+from .devices import cpu_threads_for_work
 from .errors import SimsslError
 from .frame import Frame
-from .identify import Identify, identification, library_for
-from .io import detect_format, read_frames
-from .io.selection import parse_frames
+from .identify import Identify
+from .io import read_frames
+from .io.records import file_record
 from .io.writers import check_output_path, open_writer
 from .nuclei import evenly_spaced, order_summary, shown_note
-from .version import __version__
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """What to compute for every frame: one frozen, hashable value shared by the CLI, live analysis and workers.
-
-    Parameters
-    ----------
-    steinhardt : tuple of int, str or None
-        Steinhardt degrees (or ``"4,6"``); ``()`` or None for no Steinhardt. Default ``(4, 6)``.
-    wl : bool
-        Also normalized w_l.
-    average : bool
-        Also Lechner-Dellago averages and, with a model, ``embedding_avg``.
-    voronoi : bool
-        Steinhardt over Voronoi neighbors weighted by facet area.
-    steinhardt_k : int or None
-        Nearest neighbors for Steinhardt (None: 12, FCC's first shell). Given with Voronoi neighbors
-        or without Steinhardt degrees it would be ignored, and is refused.
-    model : str, os.PathLike, simssl.model.Encoder or None
-        None (no embeddings), ``"default"``, ``"random"`` (untrained, tests only), a checkpoint
-        path (stored as str), or a loaded :class:`~simssl.model.Encoder`; names and paths are
-        resolved by :func:`simssl.load_model` when the analyzers are built.
-    device : str or None
-        Torch device of the model, checked here (:func:`~simssl.devices.resolve_device`).
-    batch_size : int or None
-        Particles per model batch (only with ``model`` or ``identify``).
-    compile : bool or None
-        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`; only
-        with ``model`` or ``identify``).
-    identify : bool
-        Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
-        ``structure``, ``structure_confidence``, ``structure_distance``, ``nucleus``), with ``model``
-        (default: the shipped model); ``embedding`` is then written only when ``model`` is given.
-    ordering : bool
-        With ``identify``: also ``ordering``, the chemical ordering of two-type frames
-        (:class:`~simssl.identify.Identify`).
-    references : tuple of (str, str)
-        User reference structures for ``identify``: ``(name, trajectory path)`` pairs, every particle of
-        every frame of the file being that structure.
-
-    Raises
-    ------
-    SimsslError
-        For invalid Steinhardt degrees or neighbor counts (:class:`~simssl.compute.Steinhardt`), an
-        unknown or absent device, ``batch_size`` below 1, references without ``identify``, and options
-        that would be ignored: ``batch_size`` or ``compile`` without a model, ``steinhardt_k`` with
-        ``voronoi`` or without degrees, ``wl`` without degrees.
-    """
-
-    steinhardt: tuple[int, ...] = STEINHARDT_DEGREES
-    wl: bool = False
-    average: bool = False
-    voronoi: bool = False
-    steinhardt_k: int | None = None
-    model: object = None
-    device: str | None = None
-    batch_size: int | None = None
-    compile: bool | None = None
-    identify: bool = False
-    ordering: bool = False
-    references: tuple[tuple[str, str], ...] = ()
-
-    def __post_init__(self):
-        object.__setattr__(self, "references", tuple((str(n), os.fspath(p)) for n, p in self.references))
-        if self.references and not self.identify:
-            raise SimsslError("reference structures are for identification: add --identify (identify=True)")
-        if self.ordering and not self.identify:
-            raise SimsslError("chemical ordering is part of identification: add --identify (identify=True)")
-        empty = self.steinhardt is None or (np.ndim(self.steinhardt) == 1 and len(self.steinhardt) == 0)
-        degrees = () if empty else parse_degrees(self.steinhardt)
-        object.__setattr__(self, "steinhardt", degrees)
-        self._refuse_ignored()
-        if self.steinhardt_k is None:
-            object.__setattr__(self, "steinhardt_k", STEINHARDT_NEIGHBORS)
-        if degrees:  # the neighbor count is checked where Steinhardt is defined, before any work
-            Steinhardt(degrees, weighted=self.voronoi, num_neighbors=self.steinhardt_k)
-        if isinstance(self.model, os.PathLike):
-            object.__setattr__(self, "model", os.fspath(self.model))
-        if self.device is not None:
-            resolve_device(self.device)  # an unknown or absent device: one sentence, before any work
-            object.__setattr__(self, "device", str(self.device))
-        if self.batch_size is not None and self.batch_size < 1:
-            raise SimsslError(f"batch-size must be a positive number, got {self.batch_size}")
-
-    def _refuse_ignored(self) -> None:
-        """One sentence for an option that nothing would read (so it cannot silently change nothing)."""
-        if self.model is None and not self.identify:
-            given = [
-                f"--{name.replace('_', '-')} ({name}=)"
-                for name in ("batch_size", "compile")
-                if getattr(self, name) is not None
-            ]
-            if given:
-                raise SimsslError(
-                    f"{' and '.join(given)} apply to the model, and no model runs: add --model or --identify "
-                    "(model=, identify=True), or leave them out"
-                )
-        if self.steinhardt_k is not None and (self.voronoi or not self.steinhardt):
-            why = (
-                "--voronoi (voronoi=True) takes the Voronoi neighbors"
-                if self.steinhardt
-                else "--steinhardt none computes no Steinhardt"
-            )
-            raise SimsslError(f"--steinhardt-k (steinhardt_k=) would be ignored: {why}; leave it out")
-        if self.wl and not self.steinhardt:
-            raise SimsslError("--wl (wl=True) would be ignored: --steinhardt none computes no Steinhardt; leave it out")
-
-
-def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
-    """The compute objects a run with these options uses (fields as in :class:`AnalysisOptions`).
-
-    One place builds them for the command line, live analysis and distributed workers; a model
-    given by name or path is loaded here.
-
-    Parameters
-    ----------
-    options : AnalysisOptions, optional
-        What to compute.
-    **fields
-        :class:`AnalysisOptions` fields, instead of ``options``.
-
-    Returns
-    -------
-    list
-        A :class:`~simssl.compute.Steinhardt` (when degrees are given), then an
-        :class:`~simssl.compute.Embedding` (when a model is given or with ``identify``), then with ``identify``
-        an :class:`~simssl.identify.Identify` and a :class:`~simssl.nuclei.Nuclei`
-        (:func:`~simssl.identify.identification`).
-
-    Raises
-    ------
-    SimsslError
-        If there is nothing to compute (no degrees and no model).
-    TypeError
-        If both ``options`` and keyword fields are given.
-    """
-    if options is None:
-        options = AnalysisOptions(**fields)
-    elif fields:
-        raise TypeError("give AnalysisOptions or keyword fields, not both")
-    analyzers = []
-    if options.steinhardt:
-        analyzers.append(
-            Steinhardt(
-                options.steinhardt,
-                wl=options.wl,
-                average=options.average,
-                weighted=options.voronoi,
-                num_neighbors=options.steinhardt_k,
-            )
-        )
-    if options.model is not None or options.identify:
-        model = "default" if options.model is None else options.model
-        if isinstance(model, str):
-            from .model import load_model
-
-            model = load_model(model, device=options.device)
-        device = dict(device=options.device, batch_size=options.batch_size, compile=options.compile)
-        if options.identify:
-            library = library_for(model, _reference_frames(options.references), device=options.device)
-            return analyzers + identification(
-                model,
-                library,
-                **device,
-                embedding=options.model is not None,
-                average=options.average,
-                ordering=options.ordering,
-            )
-        analyzers.append(Embedding(model, **device, average=options.average))
-    if not analyzers:
-        raise SimsslError("nothing to compute: give a model, Steinhardt degrees, or both")
-    return analyzers
-
-
-def _reference_frames(references) -> dict:
-    """``{name: frames}`` of the user reference files ``((name, path), ...)``; a file without frames is refused."""
-    frames = {}
-    for name, path in references:
-        frames[name] = list(read_frames(path))
-        if not frames[name]:
-            raise SimsslError(f"{path}: the reference file has no frames")
-    return frames
 
 
 @dataclass
@@ -394,7 +208,7 @@ def process(
 ) -> ProcessResult:
     """Compute per-particle quantities for every selected frame of ``input``.
 
-    Every output records the run (:func:`run_fingerprint`: input, frame selection, analyzers with
+    Every output records the run (:func:`simssl.io.records.file_record`: input, frame selection, analyzers with
     their parameters and model hash, version).
 
     Parameters
@@ -465,7 +279,7 @@ def process(
     reader = read_frames(input, frames=frames, format=format, box=box)
     result = ProcessResult(output)
     result.structure_names = next((a.structure_names for a in analyzers if isinstance(a, Identify)), ())
-    record = run_fingerprint(input, analyzers, frames, format, box, k, keep_input) if output else None
+    record = file_record(input, analyzers, frames, format, box, k, keep_input) if output else None
     writing = open_writer(output, resume, force, record, keep_input) if output is not None else nullcontext()
     # the bar starts once the output is ours (its lock taken): a refused run shows none
     with (
@@ -492,52 +306,6 @@ def process(
         if result.n_frames == 0:
             raise reader.empty_selection(frames)
     return result
-
-
-def run_fingerprint(input, analyzers, frames=None, format=None, box=None, k=None, keep_input=True) -> dict:
-    """The record of a run (JSON-like) that decides its output: what a resume must match.
-
-    Input path, size and modification time; the frame selection; format, box and ``k``; every
-    analyzer's parameters (the model by a hash of its config and weights); the simssl version.
-
-    Parameters
-    ----------
-    input : str
-        An existing input file.
-    analyzers : list of compute objects
-        Described by their ``parameters()``, or by their class name.
-    frames, format, box, k, keep_input
-        As in :func:`process`.
-
-    Returns
-    -------
-    dict
-        Keys ``simssl``, ``input``, ``frames``, ``format``, ``box``, ``k``, ``keep_input``, ``analyzers``.
-    """
-    stat = os.stat(input)
-    selection = parse_frames(frames)
-    if box is not None and hasattr(box, "Lx"):
-        box = [box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz]
-    return {
-        "simssl": __version__,
-        "input": {"path": os.path.abspath(input), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
-        "frames": [selection.start, selection.stop, selection.step],
-        "format": detect_format(input, format),
-        "box": None if box is None else [float(x) for x in np.atleast_1d(box)],
-        "k": k,
-        "keep_input": keep_input,
-        "analyzers": describe_analyzers(analyzers),
-    }
-
-
-def describe_analyzers(analyzers) -> list[dict]:
-    """Each compute object's ``parameters()`` (its class name for plain callables): the run record's ``analyzers``."""
-    return [
-        item.parameters()
-        if hasattr(item, "parameters")
-        else {"kind": f"{type(item).__module__}.{type(item).__qualname__}"}
-        for item in analyzers
-    ]
 
 
 @dataclass(frozen=True)
@@ -581,14 +349,4 @@ class RunOptions:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-__all__ = [
-    "AnalysisOptions",
-    "RunOptions",
-    "Embedding",
-    "ProcessResult",
-    "RunningStats",
-    "Steinhardt",
-    "analyze_frame",
-    "build_analyzers",
-    "process",
-]
+__all__ = ["ProcessResult", "RunOptions", "RunningStats", "process"]

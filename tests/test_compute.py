@@ -7,10 +7,10 @@ import torch
 
 import simssl
 from simssl import native
+from simssl.analyses import AnalysisOptions, build_analyzers
 from simssl.cli import main
 from simssl.compute import Embedding, Steinhardt, analyze_frame, names_of
 from simssl.neighbors import ModelView, compute_neighborhoods, model_inputs, model_neighborhoods
-from simssl.processor import AnalysisOptions, build_analyzers
 from simssl.smooth import envelope
 
 

@@ -22,7 +22,7 @@ def test_small_demo_logs_order_and_plots_it(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("hoomd_self_assembly", DEMO)
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    from simssl.plots import load_processed
+    from simssl.io import read_processed
     from simssl.plugins.hoomd import NAMESPACE
 
     output = tmp_path / "small.gsd"
@@ -37,7 +37,7 @@ def test_small_demo_logs_order_and_plots_it(tmp_path, capsys):
     ]  # quench from step 200, a frame every 200
 
     log = gsd.hoomd.read_log(str(output))
-    processed = load_processed(output)  # what simssl plot reads: HOOMD's logged quantities, by their names
+    processed = read_processed(output)  # what simssl plot reads: HOOMD's logged quantities, by their names
     assert len(processed.steps) == 4
     for name in ("q4", "q6", "embedding"):
         for index in range(4):

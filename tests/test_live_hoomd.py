@@ -160,8 +160,8 @@ def test_live_output_carries_the_structure_names(tmp_path, capsys):
     """
     hoomd = pytest.importorskip("hoomd", reason=HOOMD_MISSING)
     from simssl.cli import main
-    from simssl.io.writers import read_fingerprint
-    from simssl.plots import load_processed
+    from simssl.io import read_processed
+    from simssl.io.records import record_from_log
     from simssl.plugins.hoomd import NAMESPACE, OrderAnalyzer
 
     analyzer = OrderAnalyzer(identify=True, model=None, steinhardt=(6,))
@@ -182,17 +182,17 @@ def test_live_output_carries_the_structure_names(tmp_path, capsys):
     assert f"from HOOMD-blue {hoomd.version.version} (live: OrderAnalyzer)" in printed
     fcc = names.index("cF4-Cu")
     assert "    0  liquid\n" in printed and f"{fcc:5d}  cF4-Cu" in printed
-    assert load_processed(tmp_path / "with.gsd").structure_names == tuple(names)  # the plot legend's names
+    assert read_processed(tmp_path / "with.gsd").structure_names == tuple(names)  # the plot legend's names
     with gsd.hoomd.open(str(tmp_path / "with.gsd")) as trajectory:
         assert len(trajectory) == 2
         log = trajectory[0].log
     assert analyzer.loggables["fingerprint"] == "string" and f"{NAMESPACE}/fingerprint" in log
-    record = read_fingerprint(log)
+    record = record_from_log(log)
     identify = next(item for item in record["analyzers"] if item["kind"] == "Identify")
     assert identify["structures"] == names and record["input"]["path"].startswith("HOOMD-blue")
 
-    assert read_fingerprint(gsd.hoomd.open(str(tmp_path / "without.gsd"))[0].log) is None
-    assert load_processed(tmp_path / "without.gsd").structure_names is None
+    assert record_from_log(gsd.hoomd.open(str(tmp_path / "without.gsd"))[0].log) is None
+    assert read_processed(tmp_path / "without.gsd").structure_names is None
     assert main(["info", str(tmp_path / "without.gsd")]) == 0
     assert "no run record, so no structure names: log the OrderAnalyzer with a Logger whose categories include " in (
         capsys.readouterr().out

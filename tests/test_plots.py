@@ -8,7 +8,8 @@ import pytest
 import simssl
 from simssl.cli import main
 from simssl.clustering import kmeans, principal_components
-from simssl.plots import Processed, load_processed, order_fractions
+from simssl.fractions import order_fractions
+from simssl.io import Processed, read_processed
 
 
 def test_kmeans_and_pca_recover_planted_structure():
@@ -63,11 +64,11 @@ def test_plot_command_on_processed_outputs(tmp_path, capsys):
     for path in written:
         with open(path, "rb") as png:
             assert png.read(8) == b"\x89PNG\r\n\x1a\n"
-    processed = load_processed(source)
+    processed = read_processed(source)
     assert len(processed.steps) == 4 and processed.columns["embedding"][0].shape == (4000, 32)
     npz = tmp_path / "steinhardt_only.npz"
     simssl.process(simssl.example_path(), npz, frames="0:3", progress=False)
-    from simssl.plots import order_series
+    from simssl.fractions import order_series
 
     # no identification: no identified fraction, no nuclei; PTM from the stored positions; raw q6 as asked
     series = order_series(npz, q6_threshold=0.35)
@@ -103,7 +104,7 @@ def test_no_forced_clusters_on_one_population(tmp_path):
     a third of a liquid ordered. Clusters are chosen from the data, one allowed."""
     import freud
 
-    from simssl.plots import order_fractions
+    from simssl.fractions import order_fractions
 
     box, points = freud.data.UnitCell.fcc().generate_system(10, sigma_noise=0.0)
     crystal = tmp_path / "crystal.gsd"
@@ -123,17 +124,17 @@ def test_no_forced_clusters_on_one_population(tmp_path):
         simssl.process(
             source,
             output,
-            analyzers=simssl.processor.build_analyzers(model="default", average=True),
+            analyzers=simssl.analyses.build_analyzers(model="default", average=True),
             frames=frames,
             progress=False,
         )
-    perfect = order_fractions(load_processed(tmp_path / "crystal.simssl.gsd"))
+    perfect = order_fractions(read_processed(tmp_path / "crystal.simssl.gsd"))
     assert perfect["q6"][0] == 1.0
     assert perfect.get("clusters", np.ones(1))[0] == 1.0  # never half of a perfect crystal
-    hot = order_fractions(load_processed(tmp_path / "liquid.simssl.gsd"))
+    hot = order_fractions(read_processed(tmp_path / "liquid.simssl.gsd"))
     assert hot["n_clusters"] == 1 and "clusters" not in hot  # no second phase invented in a liquid
     assert hot["q6"][0] < 0.01
-    forced = order_fractions(load_processed(tmp_path / "liquid.simssl.gsd"), n_clusters=2)
+    forced = order_fractions(read_processed(tmp_path / "liquid.simssl.gsd"), n_clusters=2)
     assert forced["n_clusters"] == 2 and not forced["silhouettes"]  # --clusters 2 still forces, when asked
 
 
@@ -177,9 +178,9 @@ def identified_example(tmp_path_factory):
 
 
 def test_order_series_sees_the_example_crystallize(identified_example):
-    from simssl.plots import order_series
+    from simssl.fractions import order_series
 
-    processed = load_processed(identified_example)
+    processed = read_processed(identified_example)
     assert processed.structure_names[0] == "liquid" and len(processed.structure_names) > 1
     series = order_series(processed)
     assert len(series["steps"]) == 2 and series["steps"][1] > series["steps"][0]
@@ -230,7 +231,7 @@ def test_plot_command_with_identification(identified_example, tmp_path, capsys):
 
 def test_order_series_numbers_and_table():
     from simssl.cli.plot import order_table
-    from simssl.plots import order_series
+    from simssl.fractions import order_series
 
     structure = [np.array([0, 0, 0, 0]), np.array([0, 1, 1, 2]), np.array([1, 1, 2, 2])]
     cluster = [np.array([-1, -1, -1, -1]), np.array([-1, 0, 0, 1]), np.array([0, 0, 0, 0])]
@@ -258,7 +259,7 @@ def test_ptm_fractions_of_a_crystal_and_a_gas():
     pytest.importorskip("ovito")
     import freud
 
-    from simssl.plots import ptm_fractions
+    from simssl.plugins.ovito import ptm_fractions
 
     box, crystal = freud.data.UnitCell.fcc().generate_system(6, sigma_noise=0.02, seed=1)
     # fcc's primitive cell (three vectors 60 degrees apart) in LAMMPS/HOOMD upper-triangular form: a triclinic box
@@ -299,19 +300,19 @@ def processed_pair(tmp_path_factory):
 
 def test_plot_draws_no_raw_q6_curve_against_the_q6_avg_threshold(processed_pair, tmp_path, capsys):
     """Raw q6 of a liquid is half above 0.35 (the q6_avg threshold): no curve unless a threshold is given."""
-    from simssl.plots import order_fractions
+    from simssl.fractions import order_fractions
 
     raw, averaged = processed_pair
     assert main(["plot", str(raw), "-o", str(tmp_path / "raw")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("no q6 curve: this file holds raw q6")
-    melt = load_processed(raw)
+    melt = read_processed(raw)
     assert "q6" not in order_fractions(melt)  # nothing drawn ...
     assert order_fractions(melt, q6_threshold=0.35)["q6"][0] > 0.3  # ... where 0.35 would call the melt ordered
     assert main(["plot", str(raw), "-o", str(tmp_path / "given"), "--q6-threshold", "0.5"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "q6: q6 > 0.5"
     assert main(["plot", str(averaged), "-o", str(tmp_path / "averaged")]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "q6: q6_avg > 0.35"
-    assert order_fractions(load_processed(averaged))["q6"][0] < 0.05  # q6_avg sees the melt as a melt
+    assert order_fractions(read_processed(averaged))["q6"][0] < 0.05  # q6_avg sees the melt as a melt
 
 
 @pytest.mark.parametrize(
@@ -362,9 +363,9 @@ def test_npz_gets_a_snapshot_to_scale_with_labels_and_colorbar(processed_pair, t
         "averaged_order_fraction.png",
         "averaged_snapshot.png",
     ]
-    from simssl.plots import order_fractions, snapshot_figure
+    from simssl.plots import snapshot_figure
 
-    processed = load_processed(averaged)
+    processed = read_processed(averaged)
     assert "positions" not in processed.columns and "type_names" not in processed.columns  # not quantities
     figure = snapshot_figure(processed, order_fractions(processed))
     axis, colorbar = figure.axes

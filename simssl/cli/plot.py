@@ -50,9 +50,11 @@ def add_plot_parser(commands) -> None:
 
 
 def run_plot(args) -> None:
-    from ..plots import load_processed, order_series, planned_pictures, plot, q6_rule
+    from ..fractions import order_series, q6_rule
+    from ..io import read_processed
+    from ..plots import planned_pictures, plot
 
-    processed = load_processed(args.input)
+    processed = read_processed(args.input)
     # what plot would refuse is refused before the table's numbers (PTM is slow) are computed
     planned_pictures(args.input, processed, args.out_dir, args.clusters, args.q6_threshold, args.force)
     rule = q6_rule(processed.columns, args.q6_threshold)
@@ -79,7 +81,7 @@ def run_plot(args) -> None:
 
 
 def order_table(series: dict, rows: int = TABLE_ROWS) -> list[str]:
-    """Lines of a table of :func:`simssl.plots.order_series`: at most ``rows`` frames, evenly sampled.
+    """Lines of a table of :func:`simssl.fractions.order_series`: at most ``rows`` frames, evenly sampled.
 
     Columns: step, identified ordered fraction, q6 fraction, PTM fraction and largest nucleus
     ("-" where the file or the installation gives none); a last line says how many frames are

@@ -129,8 +129,9 @@ def add_info_parser(commands) -> None:
 
 
 def run_process(args) -> int | None:
+    from ..analyses import AnalysisOptions, build_analyzers
     from ..data import example_path
-    from ..processor import AnalysisOptions, RunOptions, build_analyzers, process
+    from ..processor import RunOptions, process
 
     if args.example == bool(args.input):
         raise SimsslError("give either INPUT or --example, not both or neither")
@@ -276,24 +277,24 @@ def _describe_gsd_quantities(path: str) -> None:
     """The simssl quantities (and run record) stored in a processed GSD file's first frame."""
     import gsd.hoomd
 
-    from ..defaults import LOG_PREFIX
-    from ..io.writers import read_fingerprint
+    from ..io.processed import log_quantities
+    from ..io.records import record_from_log
 
     with gsd.hoomd.open(path, "r") as trajectory:
         log = trajectory[0].log
-    stored = {key[len(LOG_PREFIX) :]: value for key, value in log.items() if key.startswith(LOG_PREFIX)}
+    stored = log_quantities(log)
     if stored:
         print("  simssl quantities (per particle, log/particles/simssl/<name>):")
         for name, value in stored.items():
             print(f"    {name:<16} shape {tuple(value.shape)}  {value.dtype}")
-    record = read_fingerprint(log)
+    record = record_from_log(log)
     if record is not None:
         print(
             f"  made by simssl {record['simssl']} from {record['input']['path']} "
             f"({', '.join(item['kind'] for item in record['analyzers'])})"
         )
         _describe_structures(record)
-    elif any(key.endswith("/structure") for key in stored):  # a HOOMD OrderAnalyzer logged without its record
+    elif "structure" in stored:  # a HOOMD OrderAnalyzer logged without its record
         print(
             "  no run record, so no structure names: log the OrderAnalyzer with a Logger whose categories include "
             "'string' (its 'fingerprint' loggable), e.g. hoomd.logging.Logger(categories=['particle', 'scalar', "
@@ -302,28 +303,32 @@ def _describe_gsd_quantities(path: str) -> None:
 
 
 def _describe_structures(record: dict) -> None:
-    """The names behind ``structure`` indices, from a run record with identification."""
-    for item in record.get("analyzers", []):
-        if item.get("kind") == "Identify":
-            print("  structure indices (log/particles/simssl/structure; 0 = liquid, > 0 = ordered, -1 = other):")
-            names = item["structures"]
-            for index, name in enumerate(names):
-                merged = [other for other, into in item.get("aliases", {}).items() if name in into]
-                number = -1 if index == len(names) - 1 and name == "other" else index
-                print(f"    {number:3d}  {name}" + (f"  (also reports sites of {', '.join(merged)})" if merged else ""))
-            if item.get("orderings"):
-                print("  ordering indices (log/particles/simssl/ordering; 0 = disordered, -1 = none):")
-                orderings = item["orderings"]
-                for index, name in enumerate(orderings):
-                    print(f"    {-1 if index == len(orderings) - 1 else index:3d}  {name}")
+    """The names behind ``structure`` (and ``ordering``) indices, from a run record with identification."""
+    from ..io.records import identification
+
+    item = identification(record)
+    if item is None:
+        return
+    print("  structure indices (log/particles/simssl/structure; 0 = liquid, > 0 = ordered, -1 = other):")
+    names = item["structures"]
+    for index, name in enumerate(names):
+        merged = [other for other, into in item.get("aliases", {}).items() if name in into]
+        number = -1 if index == len(names) - 1 and name == "other" else index
+        print(f"    {number:3d}  {name}" + (f"  (also reports sites of {', '.join(merged)})" if merged else ""))
+    if item.get("orderings"):
+        print("  ordering indices (log/particles/simssl/ordering; 0 = disordered, -1 = none):")
+        orderings = item["orderings"]
+        for index, name in enumerate(orderings):
+            print(f"    {-1 if index == len(orderings) - 1 else index:3d}  {name}")
 
 
 def _describe_npz(path: str) -> None:
     """Arrays of a ``simssl process`` .npz output: names, shapes, dtypes."""
-    import json
     import os
 
     import numpy as np
+
+    from ..io.records import record_from_npz
 
     if not os.path.exists(path):
         raise SimsslError(f"{path}: no such file")
@@ -336,5 +341,6 @@ def _describe_npz(path: str) -> None:
         for name in data.files:
             value = data[name]
             print(f"    {name:<16} shape {tuple(value.shape)}  {value.dtype}")
-        if "fingerprint" in data.files:
-            _describe_structures(json.loads(str(data["fingerprint"])))
+        record = record_from_npz(data)
+        if record is not None:
+            _describe_structures(record)

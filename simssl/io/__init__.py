@@ -1,4 +1,6 @@
-"""Trajectory readers: one entry point, :func:`read_frames`, and format detection in one place."""
+"""Reading and writing files: trajectories through one entry point, :func:`read_frames`, with format detection in
+one place; simssl's own outputs through :func:`read_processed` (:mod:`.processed`), their run records in
+:mod:`.records`, and the writers in :mod:`.writers`."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from ..errors import SimsslError
 from ..frame import Frame
 from .gsd_reader import open_gsd
 from .lammps_reader import open_lammps_dump
+from .processed import Processed, read_processed
 from .selection import parse_frames
 from .xyz_reader import as_box, open_xyz
 
@@ -255,4 +258,4 @@ def read(path, frame: int = 0, **kwargs) -> Frame:
     raise reader.empty_selection(frame)
 
 
-__all__ = ["FORMATS", "FrameReader", "as_box", "detect_format", "read", "read_frames"]
+__all__ = ["FORMATS", "FrameReader", "Processed", "as_box", "detect_format", "read", "read_frames", "read_processed"]

@@ -10,7 +10,6 @@ second writer of the same output is refused before it looks at the partial file.
 
 from __future__ import annotations
 
-import json
 import os
 
 import gsd.hoomd
@@ -20,13 +19,11 @@ from ..atomic import AtomicFile, partial_path, refuse_overwrite
 from ..defaults import LOG_PREFIX
 from ..errors import SimsslError
 from ..frame import Frame
+from .processed import PER_PARTICLE_META, log_quantities
+from .records import NPZ_RECORD, RECORD_KEY, encode_record, record_from_log, record_text, refuse_other_run
 
 __all__ = ["GSDWriter", "LOG_PREFIX", "NPZWriter", "check_output_path", "open_writer", "partial_path"]
 OUTPUT_FORMATS = {".gsd": "gsd", ".npz": "npz"}
-#: per-particle data an .npz output holds besides the quantities (rows as in the input frame)
-PER_PARTICLE_META = ("positions", "types", "ids")
-#: GSD log key of the run record (input, frames, analyzers, model, version) stored in the first frame
-FINGERPRINT_KEY = "simssl/fingerprint"
 
 
 def check_output_path(path, force: bool = False, inputs=()) -> str:
@@ -115,7 +112,7 @@ class GSDWriter(_AtomicWriter):
     last_step : int or None
         The step of the last of those.
     previous_fingerprint : dict or None
-        The run record of the partial file (None: none stored), see :func:`read_fingerprint`.
+        The run record of the partial file (None: none stored), see :mod:`simssl.io.records`.
 
     Raises
     ------
@@ -137,7 +134,7 @@ class GSDWriter(_AtomicWriter):
         self.keep_input = keep_input
         #: frames already in the partial file of an interrupted run (resume), and the last one's step
         self.n_written, self.last_step = 0, None
-        #: the run record of the partial file (None: none stored), see :func:`read_fingerprint`
+        #: the run record of the partial file (None: none stored), see :mod:`simssl.io.records`
         self.previous_fingerprint: dict | None = None
         self.fingerprint = fingerprint
         try:
@@ -154,7 +151,7 @@ class GSDWriter(_AtomicWriter):
             with gsd.hoomd.open(self.temporary, "r") as done:
                 self.n_written = len(done)
                 self.last_step = done[-1].configuration.step if self.n_written else None
-                self.previous_fingerprint = read_fingerprint(done[0].log) if self.n_written else None
+                self.previous_fingerprint = record_from_log(done[0].log) if self.n_written else None
         except Exception as error:
             raise SimsslError(
                 f"{self.temporary}: the partial output cannot be resumed ({error}); "
@@ -173,10 +170,7 @@ class GSDWriter(_AtomicWriter):
         with gsd.hoomd.open(self.temporary, "r") as done:
             for index in range(self.n_written):
                 snapshot = done[index]
-                quantities = {
-                    key[len(LOG_PREFIX) :]: value for key, value in snapshot.log.items() if key.startswith(LOG_PREFIX)
-                }
-                yield int(snapshot.particles.N), quantities
+                yield int(snapshot.particles.N), log_quantities(snapshot.log)
 
     def write(self, frame: Frame, quantities: dict[str, np.ndarray]) -> None:
         """Append ``frame`` with ``quantities`` as ``particles/simssl/<name>`` log arrays, flushed to disk.
@@ -198,11 +192,11 @@ class GSDWriter(_AtomicWriter):
         carried = (frame.extra or {}) if self.keep_input else {}
         for attribute, value in carried.get("particles", {}).items():  # velocities, images, ... of a GSD input
             setattr(snapshot.particles, attribute, value)
-        log = {key: value for key, value in carried.get("log", {}).items() if key != FINGERPRINT_KEY}
+        log = {key: value for key, value in carried.get("log", {}).items() if key != RECORD_KEY}
         log.update({LOG_PREFIX + name: np.ascontiguousarray(value) for name, value in quantities.items()})
         snapshot.log = log
         if self.fingerprint is not None and self.n_written == 0 and len(self._file) == 0:
-            snapshot.log[FINGERPRINT_KEY] = encode_fingerprint(self.fingerprint)
+            snapshot.log[RECORD_KEY] = encode_record(self.fingerprint)
         self._file.append(snapshot)
         self._file.flush()  # every completed frame is on disk, so a killed run can resume
 
@@ -318,7 +312,7 @@ class NPZWriter(_AtomicWriter):
         arrays["layout"] = np.asarray("stacked" if stacked else "ragged")
         arrays["frame_offsets"] = np.concatenate([[0], np.cumsum(counts)])
         if self.fingerprint is not None:
-            arrays["fingerprint"] = np.asarray(json.dumps(self.fingerprint, sort_keys=True))
+            arrays[NPZ_RECORD] = np.asarray(record_text(self.fingerprint))
         with open(self.temporary, "wb") as handle:
             np.savez(handle, **arrays)
 
@@ -354,96 +348,3 @@ def open_writer(
         raise SimsslError(f"{path}: output must end in .gsd or .npz, not {extension or '(no extension)'!r}")
     kind = OUTPUT_FORMATS[extension]
     return (GSDWriter if kind == "gsd" else NPZWriter)(path, resume, force, fingerprint, keep_input)
-
-
-def encode_fingerprint(fingerprint: dict) -> np.ndarray:
-    """A run record as a GSD log array: its sorted JSON text as uint8 bytes.
-
-    Parameters
-    ----------
-    fingerprint : dict
-        JSON-serializable.
-
-    Returns
-    -------
-    numpy.ndarray
-        (bytes,) uint8.
-    """
-    return np.frombuffer(json.dumps(fingerprint, sort_keys=True).encode(), dtype=np.uint8)
-
-
-def read_fingerprint(log: dict) -> dict | None:
-    """The run record stored in a GSD frame's ``log`` (None if it has none).
-
-    ``simssl process`` stores it at :data:`FINGERPRINT_KEY` as uint8 bytes; HOOMD's GSD writer stores
-    the one an ``OrderAnalyzer`` logs at ``simssl/plugins/hoomd/OrderAnalyzer/fingerprint``, as a
-    NUL-terminated int8 string. Any ``simssl/.../fingerprint`` key is read, that of ``simssl process`` first.
-
-    Parameters
-    ----------
-    log : dict
-        A GSD frame's ``log``.
-
-    Returns
-    -------
-    dict or None
-    """
-    keys = [FINGERPRINT_KEY] + sorted(k for k in log if k.startswith("simssl/") and k.endswith("/fingerprint"))
-    value = next((log[key] for key in keys if key in log), None)
-    if value is None:
-        return None
-    return json.loads(np.ascontiguousarray(value).view(np.uint8).tobytes().rstrip(b"\0").decode())
-
-
-def refuse_other_run(partial: str, previous: dict | None, current: dict) -> None:
-    """Raise unless the partial output was made by a run with this same record, saying what differs.
-
-    Parameters
-    ----------
-    partial : str
-        The partial output, named in the message.
-    previous : dict or None
-        Its stored run record (None: an older simssl wrote none).
-    current : dict
-        This run's record.
-
-    Raises
-    ------
-    SimsslError
-        If ``previous`` is None or differs from ``current``.
-    """
-    if previous is None:
-        raise SimsslError(
-            f"{partial}: the partial output has no run record (an older simssl wrote it); "
-            "start over with --force instead of --resume"
-        )
-    if previous == current:
-        return
-    differences = _differences(previous, current)
-    raise SimsslError(
-        f"{partial}: the partial output belongs to another run ({'; '.join(differences[:4])}); "
-        "resume with the same input and options, or start over with --force"
-    )
-
-
-def _differences(old, new, where: str = "") -> list[str]:
-    """Human-readable ``key: old -> new`` lines of two JSON-like values."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        return [
-            line
-            for key in sorted(set(old) | set(new), key=str)
-            for line in _differences(old.get(key), new.get(key), f"{where}.{key}" if where else str(key))
-        ]
-    if isinstance(old, list) and isinstance(new, list) and where.endswith("analyzers"):
-        pairs = [
-            (old[i] if i < len(old) else None, new[i] if i < len(new) else None) for i in range(max(len(old), len(new)))
-        ]
-        return [line for index, (a, b) in enumerate(pairs) for line in _differences(a, b, f"{where}[{index}]")]
-    if old == new:
-        return []
-
-    def short(value):
-        text = json.dumps(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-
-    return [f"{where}: {short(old)} then, {short(new)} now"]
