@@ -1,4 +1,4 @@
-"""One home for what outputs look like: run records (simssl.io.records) and reading outputs (simssl.io.read_processed)."""
+"""One home for what outputs look like: run records (simssl.io.records), reading outputs (simssl.io.read_processed)."""
 
 from __future__ import annotations
 
