@@ -12,6 +12,7 @@ stage before it (:func:`identification` builds Embedding -> Identify -> Nuclei),
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -106,12 +107,8 @@ class Identify:
 
     Attributes
     ----------
-    library : Library
-        The references in use.
     model : simssl.model.Encoder or None
         The one-object form's model.
-    stages : list or None
-        The one-object form's compute objects (:func:`identification`).
     """
 
     def __init__(
@@ -131,24 +128,32 @@ class Identify:
         self.model = None if isinstance(library, Library) else library
         if self.model is None and references:
             raise SimsslError("user references need the model that featurizes them: give Identify the model")
-        #: the references in use
-        self.library = (
-            library if self.model is None else library_for(self.model, references, device=device, progress=progress)
+        self._given = library if self.model is None else None
+        self._one_object = dict(
+            references=references,
+            device=device,
+            batch_size=batch_size,
+            compile=compile,
+            embedding=embedding,
+            average=average,
+            progress=progress,
         )
-        self.stages = (
-            identification(
-                self.model,
-                self.library,
-                device=device,
-                batch_size=batch_size,
-                compile=compile,
-                embedding=embedding,
-                average=average,
-                ordering=ordering,
-            )
-            if self.model is not None
-            else None
-        )
+
+    @functools.cached_property
+    def library(self) -> Library:
+        """The references in use: the one given, or (one-object form) the model's, loaded on first use."""
+        if self.model is None:
+            return self._given
+        options = self._one_object
+        return library_for(self.model, options["references"], device=options["device"], progress=options["progress"])
+
+    @functools.cached_property
+    def stages(self) -> list | None:
+        """The one-object form's compute objects (:func:`identification`); None for a stage."""
+        if self.model is None:
+            return None
+        options = {key: value for key, value in self._one_object.items() if key not in ("references", "progress")}
+        return identification(self.model, self.library, **options, ordering=self.ordering)
 
     @property
     def neighbors(self) -> Nearest | None:

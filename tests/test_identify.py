@@ -106,8 +106,9 @@ def test_user_references_become_structures(identify, tmp_path):
         type_names=("A",),
     )
     assert np.mean(mine.compute(noisy)["structure"] == len(mine.structure_names) - 2) >= 0.95
+    clash = Identify(identify.model, references={"liquid": [reference]}, progress=False)  # no reference I/O yet
     with pytest.raises(simssl.SimsslError, match="already a structure"):
-        Identify(identify.model, references={"liquid": [reference]}, progress=False)
+        assert clash.structure_names  # the references are loaded, and checked, on first use
 
 
 def test_nuclei_are_numbered_by_size_and_disordered_particles_get_minus_one():
@@ -341,3 +342,9 @@ def test_a_crystal_name_its_neighbors_do_not_share_is_not_given(identify):
     together = identify.library.classify(features, vectors, neighbors)["structure"]
     assert names[alone[7]] == "cI2-W" and names[together[7]] == OTHER
     assert np.all(names[np.delete(together, 7)] == "cF4-Cu")
+
+
+def test_the_one_object_form_reads_no_references_until_used(default_model):
+    identify = Identify(default_model, progress=False)
+    assert "library" not in vars(identify) and "stages" not in vars(identify)  # constructing reads no file
+    assert identify.structure_names[0] == "liquid" and "library" in vars(identify)
