@@ -28,7 +28,9 @@ class Neighborhoods:
     indices: np.ndarray  # int64 (N, k), -1 for padding
     center_types: np.ndarray  # int32 (N,)
     neighbor_types: np.ndarray  # int32 (N, k), -1 for padding
-    scale: float  # median nearest-neighbor distance: the frame's length unit for unit-free models
+    #: the frame's length unit for unit-free models: :func:`shell_scale` (the median over particles of the mean
+    #: distance to their 12 nearest) for cutoff neighborhoods; the median nearest-neighbor distance for k nearest
+    scale: float
     n_types: int
     nlist: freud.locality.NeighborList | None = field(default=None, repr=False, compare=False)
     #: unit-free ball radius (in units of ``scale``) of a cutoff query; None for k nearest or an absolute r_max
