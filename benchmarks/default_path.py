@@ -39,7 +39,6 @@ from pathlib import Path
 import freud
 import numpy as np
 from common import report
-from ovito_baselines import ptm
 
 import simssl
 from simssl.analyses import AnalysisOptions, build_analyzers
@@ -47,6 +46,7 @@ from simssl.compute import analyze_frame
 from simssl.devices import cpu_threads
 from simssl.library.structures import crystal
 from simssl.live import LiveAnalyzer
+from simssl.plugins.ovito import ptm
 
 HEADING = "## default_path"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

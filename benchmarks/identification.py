@@ -50,7 +50,7 @@ from simssl.compute import Steinhardt
 from simssl.identify import Identify
 from simssl.library.structures import crystal, prototype_names
 from simssl.nuclei import evenly_spaced, nuclei, order_summary
-from simssl.plugins.ovito import ptm_types
+from simssl.plugins.ovito import ptm
 
 HEADING = "## identification"
 LIBRARY_NAME = {"fcc": "cF4-Cu", "hcp": "hP2-Mg", "bcc": "cI2-W", "diamond": "cF8-C"}
@@ -123,8 +123,7 @@ def prototypes(identify: Identify, args) -> list[str]:
 
 def ptm_ordered(frame) -> np.ndarray:
     """(N,) bool: PTM (OVITO, default structures and RMSD cutoff) finds any structure (not Other)."""
-    box = frame.box
-    return ptm_types([box.Lx, box.Ly, box.Lz, box.xy, box.xz, box.yz], frame.positions) != 0
+    return ptm(frame) != 0
 
 
 def nucleation_series(identify: Identify, path) -> dict[str, np.ndarray]:

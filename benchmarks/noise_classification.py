@@ -109,7 +109,8 @@ def ptm_accuracy(frames, labels) -> float | None:
     """
     try:
         from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
-        from ovito_baselines import ptm
+
+        from simssl.plugins.ovito import ptm
     except ImportError:
         return None
     wanted = {

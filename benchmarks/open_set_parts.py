@@ -39,7 +39,6 @@ from lj_systems import POLYCRYSTAL, SLAB, VAPOURS, thermal_polycrystal, thermal_
 from noise_classification import cell
 from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
 from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
-from ovito_baselines import adaptive_cna, identify_diamond, ptm
 from thermal_crystals import FRACTIONS, PTM_CLASSES, simulate
 
 import simssl
@@ -53,6 +52,7 @@ from simssl.library.defects import (
     random_stacking,
     slab,
 )
+from simssl.plugins.ovito import adaptive_cna, identify_diamond, ptm
 
 OTHER = "other"
 LIQUID = "liquid"

@@ -66,10 +66,10 @@ from lammps_cache import cached_dump
 from noise_classification import cell, common_arguments, load
 from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
 from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
-from ovito_baselines import adaptive_cna, identify_diamond, ptm
 
 import simssl
 from simssl.compare import LogisticRegression, embedding_features, multishell_steinhardt_features, steinhardt_features
+from simssl.plugins.ovito import adaptive_cna, identify_diamond, ptm
 
 HEADING = "## thermal_crystals"
 HERE = Path(__file__).resolve().parent

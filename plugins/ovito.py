@@ -18,8 +18,13 @@ box, exactly as for any triclinic cell) and is analyzed by
 OVITO at the top (the modifier must subclass ``ovito.pipeline.ModifierInterface``), so importing it
 without OVITO raises an ImportError saying how to install it.
 
-PTM, the baseline of ``simssl plot``'s ordered fractions, is here too (:func:`ptm_fractions`,
-registered as the ``ptm`` entry point of group ``simssl.baselines``).
+The untrained baselines simssl is compared with live here too: OVITO's polyhedral template matching
+(:func:`ptm`; :func:`ptm_fractions`, the ``ptm`` series of ``simssl plot``, registered as the entry
+point ``ptm`` of group ``simssl.baselines``), adaptive CNA and IdentifyDiamond. Each takes a Frame
+and returns OVITO's own per-particle structure type (the modifier's ``Type`` enumeration as int).
+Frames are centered (freud), OVITO cells have a corner origin: :func:`ovito_data` shifts the cell,
+never the positions. Padded (non-periodic) frames are passed as periodic: their padding is wider
+than any of these modifiers' neighbor shells.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ import numpy as np
 
 try:
     from ovito.data import DataCollection
-    from ovito.modifiers import PolyhedralTemplateMatchingModifier
+    from ovito.modifiers import CommonNeighborAnalysisModifier as CNA
+    from ovito.modifiers import IdentifyDiamondModifier as Diamond
+    from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
     from ovito.pipeline import ModifierInterface
     from traits.api import Range, Str, TraitType
 except ImportError as error:
@@ -43,6 +50,7 @@ from simssl.bond_order import parse_degrees
 from simssl.clustering import kmeans, principal_components
 from simssl.defaults import STEINHARDT_DEGREES
 from simssl.errors import SimsslError
+from simssl.frame import make_frame
 from simssl.io.convert import frame_from_ovito
 from simssl.io.processed import Processed
 from simssl.live import LiveAnalyzer
@@ -120,11 +128,84 @@ def _live_analyzer(model: str, steinhardt: tuple[int, ...], k: int) -> LiveAnaly
     return LiveAnalyzer(model=model, steinhardt=steinhardt, k=k or None)
 
 
-def ptm_fractions(processed: Processed) -> np.ndarray | None:
-    """(frames,) fraction of particles OVITO's PTM does not call "Other"; None without 3D positions.
+#: OVITO's default PTM RMSD cutoff (0 disables the cutoff)
+PTM_DEFAULT_CUTOFF = 0.1
+#: PTM structures enabled by default in OVITO
+PTM_DEFAULT_STRUCTURES = (PTM.Type.FCC, PTM.Type.HCP, PTM.Type.BCC)
 
-    OVITO's ``PolyhedralTemplateMatchingModifier`` with its default settings (FCC, HCP and BCC
-    templates, RMSD cutoff 0.1), on the positions and box of every frame.
+
+def ovito_data(frame) -> DataCollection:
+    """An OVITO DataCollection of ``frame``: its cell (periodic), positions and, with several types, particle types.
+
+    Parameters
+    ----------
+    frame : simssl.frame.Frame
+
+    Returns
+    -------
+    ovito.data.DataCollection
+    """
+    data = DataCollection()
+    box = np.asarray(frame.box.to_matrix(), dtype=np.float64)
+    data.create_cell(np.column_stack([box, -0.5 * box.sum(axis=1)]), pbc=(True, True, True))  # freud boxes are centered
+    particles = data.create_particles(count=frame.n_particles)
+    particles.create_property("Position", data=frame.positions)
+    if len(frame.type_names) > 1:
+        types = particles.create_property("Particle Type", data=frame.types + 1)  # OVITO type ids start at 1
+        for index, name in enumerate(frame.type_names):
+            types.add_type_id(index + 1, particles, name=name)
+    return data
+
+
+def ptm(frame, rmsd_cutoff: float = PTM_DEFAULT_CUTOFF, structures=PTM_DEFAULT_STRUCTURES, ordering: bool = False):
+    """OVITO's polyhedral template matching of every particle.
+
+    Parameters
+    ----------
+    frame : simssl.frame.Frame
+    rmsd_cutoff : float
+        PTM's RMSD cutoff (OVITO's default 0.1; 0: none, every particle gets its best template).
+    structures : iterable of PolyhedralTemplateMatchingModifier.Type
+        The templates enabled (default: OVITO's, fcc, hcp and bcc).
+    ordering : bool
+        Also return PTM's chemical ordering type (needs several particle types).
+
+    Returns
+    -------
+    numpy.ndarray or tuple of numpy.ndarray
+        (N,) int structure types (``PTM.Type``; 0 is Other), and with ``ordering`` also (N,) int ordering
+        types (``PTM.OrderingType``: 0 none, 1 pure, 2 L1_0, 3 L1_2 (A), 4 L1_2 (B), 5 B2, 6 zincblende
+        or wurtzite, 7 boron nitride).
+    """
+    modifier = PTM(rmsd_cutoff=rmsd_cutoff, output_ordering=ordering)
+    enabled = {int(t) for t in structures}
+    for structure in modifier.structures:
+        structure.enabled = structure.id in enabled
+    data = ovito_data(frame)
+    data.apply(modifier)
+    found = np.asarray(data.particles["Structure Type"]).astype(np.int64)
+    return (found, np.asarray(data.particles["Ordering Type"]).astype(np.int64)) if ordering else found
+
+
+def adaptive_cna(frame) -> np.ndarray:
+    """(N,) int: adaptive common neighbor analysis (``CNA.Type``: 0 Other, 1 fcc, 2 hcp, 3 bcc, 4 icosahedral)."""
+    data = ovito_data(frame)
+    data.apply(CNA(mode=CNA.Mode.AdaptiveCutoff))
+    return np.asarray(data.particles["Structure Type"]).astype(np.int64)
+
+
+def identify_diamond(frame) -> np.ndarray:
+    """(N,) int: OVITO's IdentifyDiamond (``Diamond.Type``: 0 Other, 1-3 cubic diamond and its first and second
+    neighbors, 4-6 hexagonal diamond and its first and second neighbors)."""
+    data = ovito_data(frame)
+    data.apply(Diamond())
+    return np.asarray(data.particles["Structure Type"]).astype(np.int64)
+
+
+def ptm_fractions(processed: Processed) -> np.ndarray | None:
+    """(frames,) fraction of particles PTM with OVITO's defaults does not call "Other"; None without 3D positions.
+
+    OVITO's defaults: fcc, hcp and bcc templates, RMSD cutoff 0.1, on the positions and box of every frame.
 
     Parameters
     ----------
@@ -134,28 +215,5 @@ def ptm_fractions(processed: Processed) -> np.ndarray | None:
     """
     if processed.positions is None or processed.boxes is None or np.any(processed.boxes[:, 2] == 0):
         return None
-    other = int(PolyhedralTemplateMatchingModifier.Type.OTHER)
-    return np.array(
-        [
-            np.mean(ptm_types(box, positions) != other) if len(positions) else 0.0
-            for box, positions in zip(processed.boxes, processed.positions)
-        ]
-    )
-
-
-def ptm_types(box, positions: np.ndarray) -> np.ndarray:
-    """(N,) int: OVITO's PTM structure type of every particle (default settings; 0 is "Other").
-
-    Parameters
-    ----------
-    box : sequence of 6 float
-        ``[Lx, Ly, Lz, xy, xz, yz]`` (GSD/HOOMD convention, centered on the origin).
-    positions : numpy.ndarray
-        (N, 3).
-    """
-    matrix = np.asarray(freud.box.Box.from_box(box).to_matrix(), dtype=np.float64)
-    data = DataCollection()
-    data.create_cell(np.column_stack([matrix, -0.5 * matrix.sum(axis=1)]), pbc=(True, True, True))  # centered
-    data.create_particles(count=len(positions)).create_property("Position", data=positions)
-    data.apply(PolyhedralTemplateMatchingModifier())
-    return np.asarray(data.particles["Structure Type"])
+    frames = [make_frame(freud.box.Box.from_box(box), xyz) for box, xyz in zip(processed.boxes, processed.positions)]
+    return np.array([np.mean(ptm(frame) != int(PTM.Type.OTHER)) if frame.n_particles else 0.0 for frame in frames])

@@ -173,20 +173,9 @@ def run_lammps(script: str, directory) -> None:
 def ptm_types(frame, ordering: bool = False, rmsd_cutoff: float = 0.0):
     """OVITO's PTM (every template but graphene; default: no RMSD cutoff) of a Frame: (N,) structure types, and
     with ``ordering`` also (N,) chemical ordering types (the frame's types are OVITO's particle types)."""
-    from ovito.data import DataCollection
     from ovito.modifiers import PolyhedralTemplateMatchingModifier as PTM
 
-    data = DataCollection()
-    matrix = np.asarray(frame.box.to_matrix(), dtype=np.float64)
-    data.create_cell(np.column_stack([matrix, -0.5 * matrix.sum(axis=1)]), pbc=(True, True, True))  # centered
-    particles = data.create_particles(count=frame.n_particles)
-    particles.create_property("Position", data=frame.positions)
-    types = particles.create_property("Particle Type", data=frame.types + 1)
-    for index, name in enumerate(frame.type_names):
-        types.add_type_id(index + 1, particles, name=name)
-    modifier = PTM(rmsd_cutoff=rmsd_cutoff, output_ordering=ordering)
-    for structure in modifier.structures:
-        structure.enabled = structure.id != PTM.Type.GRAPHENE
-    data.apply(modifier)
-    found = np.asarray(data.particles["Structure Type"])
-    return (found, np.asarray(data.particles["Ordering Type"])) if ordering else found
+    from simssl.plugins.ovito import ptm
+
+    every = [structure.id for structure in PTM().structures if structure.id != PTM.Type.GRAPHENE]
+    return ptm(frame, rmsd_cutoff=rmsd_cutoff, structures=every, ordering=ordering)
