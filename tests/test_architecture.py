@@ -75,6 +75,28 @@ def test_no_import_cycles_between_modules():
     assert "simssl.model.encoder" not in edges["simssl.model.checkpoint"]
 
 
+def runtime_imports(node) -> set[str]:
+    """Modules imported under ``node`` as written (``..frame``, ``numpy``), leaving out ``if TYPE_CHECKING:`` blocks."""
+    found = set()
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and getattr(child.test, "id", None) == "TYPE_CHECKING":
+            continue
+        if isinstance(child, ast.Import):
+            found.update(alias.name for alias in child.names)
+        elif isinstance(child, ast.ImportFrom):
+            found.add("." * child.level + (child.module or ""))
+        found |= runtime_imports(child)
+    return found
+
+
+def test_compare_probes_need_neither_features_nor_pictures():
+    """simssl.compare.probes is the numeric part of compare (numpy, torch for the fit): it runs without freud,
+    matplotlib, the feature code or the report, so each of those may change without touching the probes."""
+    found = runtime_imports(ast.parse((PACKAGE / "compare" / "probes.py").read_text()))
+    forbidden = ("freud", "matplotlib", "..compute", "..frame", "..figures", ".features", ".figures", ".report")
+    assert not sorted(m for m in found if m.split(".")[0] in forbidden or m in forbidden)
+
+
 def test_core_never_imports_engine_adapters():
     offenders = {
         name: sorted(m for m in targets if m.startswith("simssl.plugins")) for name, targets in graph().items()

@@ -10,6 +10,7 @@ MODULES = [
     "simssl.neighbors",
     "simssl.bond_order",
     "simssl.compute",
+    "simssl.compare.probes",
     "simssl.io",
     "simssl.io.selection",
     "simssl.io.types",

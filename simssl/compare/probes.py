@@ -1,122 +1,30 @@
-"""Learned embeddings vs Steinhardt order parameters: linear probes, ROC AUC, cross-validation, plots.
+"""Linear probes and their scores: logistic regression, ROC AUC and curves, cross-validation folds.
 
-The question a user asks is "do the embeddings tell my classes apart better than q_l do?". Both
-feature sets get the same probe, a multinomial logistic regression, scored by stratified k-fold
-cross-validation (accuracy and ROC AUC, mean and standard deviation over folds). Everything is
-implemented here with numpy and torch (no scikit-learn dependency) and is deterministic for a seed.
-
-Feature sets (both "raw + neighbor-averaged", so neither side gets more context than the other):
-
-* :func:`steinhardt_features`: 14 columns over the 12 nearest neighbors: q4, q6, q8, q10, q12,
-  w4, w6 (normalized w_l), then the same seven Lechner-Dellago averaged (``q4_avg`` ... ``w6_avg``);
-* :func:`embedding_features`: the encoder's embedding (D columns) followed by its neighbor average
-  (D columns: mean over the particle and its ``k`` model neighbors), 2 D columns.
+The question a user asks is "do the embeddings tell my classes apart better than q_l do?". Every
+feature set gets the same probe, a multinomial logistic regression (:class:`LogisticRegression`),
+scored by cross-validation (:func:`cross_validate`: accuracy and ROC AUC per fold) over folds that
+keep test particles' neighbors out of training (:func:`grouped_folds`). Implemented with numpy, and
+torch for the L-BFGS fit (no scikit-learn dependency); deterministic for a seed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .atomic import AtomicFile, refuse_overwrite
-from .compute import Embedding, Steinhardt
-from .defaults import AVERAGE_SUFFIX, GROUPINGS, STEINHARDT_DEGREES, STEINHARDT_NEIGHBORS
-from .errors import SimsslError
-from .figures import pyplot, save_figure
-from .frame import Frame
-from .locking import locked
+from ..defaults import GROUPINGS
+from ..errors import SimsslError
 
-STEINHARDT_L = (4, 6, 8, 10, 12)
-STEINHARDT_W = STEINHARDT_DEGREES
-STEINHARDT_K = STEINHARDT_NEIGHBORS
-STEINHARDT_COLUMNS = [
-    f"{kind}{l}{suffix}"
-    for suffix in ("", AVERAGE_SUFFIX)
-    for kind, ls in (("q", STEINHARDT_L), ("w", STEINHARDT_W))
-    for l in ls
-]
-PROBES = {"embedding": "embedding (raw + avg)", "steinhardt": "Steinhardt (q4..q12, w4, w6; raw + avg)"}
+if TYPE_CHECKING:
+    from ..frame import Frame
+
 DEFAULT_L2 = 1e-4
-PLOT_POINTS = 20_000  # particles drawn in the PCA scatter plots
-#: what ``compare(out_dir=...)`` writes there
-OUTPUT_FILES = ("roc.png", "pca.png", "report.json")
-
-
-def steinhardt_features(frame: Frame) -> np.ndarray:
-    """(N, 14) float32: the :data:`STEINHARDT_COLUMNS` of ``frame`` over its 12 nearest neighbors.
-
-    Parameters
-    ----------
-    frame : Frame
-        The snapshot.
-
-    Returns
-    -------
-    numpy.ndarray
-        (N, 14) float32, columns in the order of :data:`STEINHARDT_COLUMNS`.
-    """
-    columns = Steinhardt(l=STEINHARDT_L, wl=True, average=True, num_neighbors=STEINHARDT_K).compute(frame)
-    return np.stack([columns[name] for name in STEINHARDT_COLUMNS], axis=1)
-
-
-#: shells (nearest-neighbor counts) of the multi-shell Steinhardt baseline
-MULTISHELL_K: tuple[int, ...] = (4, 8, 12, 18, 26, 42)
-#: degrees of the multi-shell Steinhardt baseline
-MULTISHELL_L: tuple[int, ...] = tuple(range(2, 13))
-
-
-def multishell_steinhardt_features(frame: Frame) -> np.ndarray:
-    """(N, 132) float32: q2..q12, raw and Lechner-Dellago averaged, over the 4, 8, 12, 18, 26 and 42 nearest.
-
-    The strongest classical baseline measured on noisy crystals (0.98 at sigma 0.15 in
-    ``benchmarks/noise_classification.py``): several radii, each with the average of the neighbors'
-    q_lm taken before the invariant.
-
-    Parameters
-    ----------
-    frame : Frame
-        The snapshot (more than 42 particles).
-
-    Returns
-    -------
-    numpy.ndarray
-        (N, 2 x 11 x 6) float32; per shell the raw q_l then the averaged ones.
-    """
-    columns = []
-    for k in MULTISHELL_K:
-        values = Steinhardt(l=MULTISHELL_L, average=True, num_neighbors=k).compute(frame)
-        columns += [values[name] for name in Steinhardt(l=MULTISHELL_L, average=True).names]
-    return np.stack(columns, axis=1)
-
-
-def embedding_features(model, frame: Frame, device=None, compile: bool | None = None) -> np.ndarray:
-    """(N, 2 D) float32: the model's embeddings, then their neighbor averages (one forward pass).
-
-    Parameters
-    ----------
-    model : Encoder
-        The encoder (embedding size D).
-    frame : Frame
-        The snapshot.
-    device : str, torch.device or None
-        Where the encoder runs.
-    compile : bool or None
-        Use ``torch.compile`` (None: where it pays).
-
-    Returns
-    -------
-    numpy.ndarray
-        (N, 2 D) float32.
-    """
-    columns = Embedding(model, device=device, compile=compile, average=True).compute(frame)
-    return np.concatenate([columns["embedding"], columns["embedding_avg"]], axis=1)
 
 
 @contextlib.contextmanager
@@ -335,14 +243,6 @@ def stratified_folds(labels, folds: int = 5, seed: int = 0) -> np.ndarray:
     return fold
 
 
-#: how each grouping of folds (:data:`~simssl.defaults.GROUPINGS`, see :func:`grouped_folds`) reads in the report
-GROUPING_WORDS = {
-    "frame": "grouped by frame (whole frames per fold)",
-    "block": "grouped by spatial block (slabs of each frame)",
-    "particle": "stratified per particle (neighbors shared between folds: optimistic)",
-}
-
-
 def grouped_folds(
     labels, frames: list[Frame], folds: int = 5, seed: int = 0, by: str = "auto"
 ) -> tuple[np.ndarray, str]:
@@ -519,268 +419,3 @@ def particle_labels(counts: Sequence[int], labels) -> np.ndarray:
     if labels.size != total:
         raise SimsslError(f"got {labels.size} labels for {total} particles in {len(counts)} frame(s)")
     return labels
-
-
-@dataclass
-class Report:
-    """What :func:`compare` found: class counts and cross-validated scores per feature set.
-
-    Attributes
-    ----------
-    classes : list
-        Distinct labels, sorted.
-    counts : list of int
-        Particles per class.
-    frames, folds, seed : int
-        As in :func:`compare`.
-    model : dict
-        The encoder's name, whether it is trained, and its config.
-    probes : dict of str to ProbeScores
-        Keyed by the names in :data:`PROBES`.
-    files : list of str
-        Files written (with ``out_dir``).
-    """
-
-    classes: list
-    counts: list[int]
-    frames: int
-    folds: int
-    seed: int
-    model: dict
-    probes: dict[str, ProbeScores]
-    files: list[str] = field(default_factory=list)
-    grouping: str = "particle"  #: how folds were drawn (see :func:`grouped_folds`)
-
-    def to_dict(self) -> dict:
-        """JSON-like report (what ``report.json`` holds)."""
-        return {
-            "frames": self.frames,
-            "particles": int(sum(self.counts)),
-            "classes": self.classes,
-            "counts": self.counts,
-            "folds": self.folds,
-            "grouping": self.grouping,
-            "seed": self.seed,
-            "model": self.model,
-            "probes": {name: scores.summary() for name, scores in self.probes.items()},
-            "files": self.files,
-        }
-
-    def table(self) -> str:
-        """A plain-text table: one row per feature set, accuracy and ROC AUC as mean +- std over folds."""
-        width = max(len(label) for label in PROBES.values())
-        classes = ", ".join(f"{value}: {count}" for value, count in zip(self.classes, self.counts))
-        model = f"{self.model.get('name', 'encoder')}" + ("" if self.model.get("trained", True) else " (UNTRAINED)")
-        lines = [
-            f"{sum(self.counts)} particles in {self.frames} frame(s); classes {classes}; model {model}; "
-            f"{self.folds}-fold cross-validation {GROUPING_WORDS[self.grouping]}, multinomial logistic regression",
-            f"{'features':<{width}}  {'columns':>7}  {'accuracy':>15}  {'ROC AUC':>15}",
-        ]
-        for name, scores in self.probes.items():
-            lines.append(
-                f"{PROBES[name]:<{width}}  {scores.features:>7}  "
-                f"{scores.accuracy.mean():>6.4f} +- {scores.accuracy.std():.4f}"
-                f"  {scores.auc.mean():>6.4f} +- {scores.auc.std():.4f}"
-            )
-        return "\n".join(lines)
-
-
-def compare(
-    frames: Frame | Iterable[Frame],
-    labels,
-    model,
-    folds: int = 5,
-    seed: int = 0,
-    out_dir=None,
-    device=None,
-    l2: float = DEFAULT_L2,
-    force: bool = True,
-    folds_by: str = "auto",
-) -> Report:
-    """Cross-validated linear probes of ``model``'s embeddings and of Steinhardt features on the same labels.
-
-    ``labels``: per particle (a flat array over all frames, or one array per frame), or one label per
-    frame (e.g. two groups of frames). With ``out_dir``, also writes ``roc.png`` (out-of-fold ROC
-    curves of both probes, one-vs-rest per class when there are more than two),
-    ``pca.png`` (embedding principal components colored by label and by q6) and ``report.json``;
-    with ``force=False`` existing files there are refused before any work is done, and so are files
-    that another live run is writing (their locks are held until the report is written).
-
-    Parameters
-    ----------
-    frames : Frame or iterable of Frame
-        The labeled snapshots.
-    labels : array_like or sequence
-        Per particle or per frame, as :func:`particle_labels` reads them; at least two classes.
-    model : Encoder
-        The encoder whose embeddings are probed.
-    folds : int
-        Cross-validation folds.
-    seed : int
-        Seed of the folds and of the PCA plot's sample.
-    out_dir : str, PathLike or None
-        Where the pictures and ``report.json`` go (None: nothing is written).
-    device : str, torch.device or None
-        Where the encoder runs.
-    l2 : float
-        The probes' L2 penalty.
-    force : bool
-        Overwrite existing output files.
-    folds_by : str
-        How folds are grouped so that no test particle's neighbors train the probe: ``"auto"``
-        (frames when there are enough, else spatial blocks), ``"frame"``, ``"block"`` or
-        ``"particle"`` (the leaky per-particle split); see :func:`grouped_folds`.
-
-    Returns
-    -------
-    Report
-    """
-    frames = [frames] if isinstance(frames, Frame) else list(frames)
-    if not frames:
-        raise SimsslError("no frames to compare")
-    labels = particle_labels([frame.n_particles for frame in frames], labels)
-    classes, counts = np.unique(labels, return_counts=True)
-    if len(classes) < 2:
-        raise SimsslError(f"every particle has the label {classes[0].item()!r}; comparing needs at least two classes")
-    fold, grouping = grouped_folds(labels, frames, folds, seed, by=folds_by)
-    files = [os.path.join(out_dir, name) for name in OUTPUT_FILES] if out_dir is not None else []
-    if files:
-        os.makedirs(out_dir, exist_ok=True)
-    with locked(*files):  # held until the report is written: a second compare into out_dir is refused
-        for path in files:
-            refuse_overwrite(path, force)
-        features = {
-            "embedding": np.concatenate([embedding_features(model, frame, device) for frame in frames]),
-            "steinhardt": np.concatenate([steinhardt_features(frame) for frame in frames]),
-        }
-        card = getattr(model, "card", None) or {}
-        report = Report(
-            classes.tolist(),
-            counts.tolist(),
-            len(frames),
-            folds,
-            seed,
-            {
-                "name": card.get("name", "encoder"),
-                "trained": card.get("trained", True),
-                "config": model.config.to_dict(),
-            },
-            {name: cross_validate(values, labels, fold, l2) for name, values in features.items()},
-            grouping=grouping,
-        )
-        if out_dir is not None:
-            q6 = features["steinhardt"][:, STEINHARDT_COLUMNS.index("q6")]
-            report.files = [
-                plot_roc(report, labels, files[0]),
-                plot_pca(features["embedding"][:, : model.config.dim], labels, q6, files[1], seed),
-                files[2],
-            ]
-            write_json(report.to_dict(), files[2])
-    return report
-
-
-def plot_roc(report: Report, labels: np.ndarray, path: str) -> str:
-    """Out-of-fold ROC curves of every probe: one panel per class (one-vs-rest), one panel when binary.
-
-    Parameters
-    ----------
-    report : Report
-        Supplies the classes and the out-of-fold probabilities.
-    labels : numpy.ndarray
-        (N,) labels, in the probabilities' row order.
-    path : str
-        The picture's file.
-
-    Returns
-    -------
-    str
-        ``path``.
-    """
-    plt = pyplot()
-    shown = report.classes[1:] if len(report.classes) == 2 else report.classes
-    columns = min(len(shown), 4)
-    rows = -(-len(shown) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.6 * rows), squeeze=False, layout="constrained")
-    for axis, value in zip(axes.flat, shown):
-        column = report.classes.index(value)
-        for name, scores in report.probes.items():
-            fpr, tpr = roc_curve(labels == value, scores.probabilities[:, column])
-            axis.plot(
-                fpr,
-                tpr,
-                label=(
-                    f"{PROBES[name].split(' (')[0]} "
-                    f"(AUC {_binary_auc(labels == value, scores.probabilities[:, column]):.3f})"
-                ),
-            )
-        axis.plot([0, 1], [0, 1], ":", color="gray")
-        axis.set(
-            xlabel="false positive rate",
-            ylabel="true positive rate",
-            title=f"{value} vs " + ("rest" if len(shown) > 1 else str(report.classes[0])),
-        )
-        axis.legend(fontsize=7, loc="lower right")
-    for axis in list(axes.flat)[len(shown) :]:
-        axis.set_visible(False)
-    figure.suptitle(f"linear probes, {report.folds}-fold out-of-fold predictions")
-    return save_figure(figure, path)
-
-
-def plot_pca(embeddings: np.ndarray, labels: np.ndarray, q6: np.ndarray, path: str, seed: int = 0) -> str:
-    """Embedding PC1 vs PC2 (a seeded sample of at most :data:`PLOT_POINTS` particles), colored by label and by q6.
-
-    Parameters
-    ----------
-    embeddings : numpy.ndarray
-        (N, D) embeddings.
-    labels : numpy.ndarray
-        (N,) labels.
-    q6 : numpy.ndarray
-        (N,) q6 values.
-    path : str
-        The picture's file.
-    seed : int
-        Seed of the sample and of the PCA.
-
-    Returns
-    -------
-    str
-        ``path``.
-    """
-    from .clustering import principal_components
-
-    plt = pyplot()
-    rows = np.random.default_rng(seed).permutation(len(labels))[:PLOT_POINTS]
-    components = principal_components(embeddings, 2, seed=seed)[rows]
-    classes, codes = np.unique(labels[rows], return_inverse=True)
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True, sharey=True, layout="constrained")
-    for code, value in enumerate(classes):
-        chosen = codes == code
-        axes[0].scatter(*components[chosen].T, s=2, color=plt.cm.tab10(code % 10), label=str(value), rasterized=True)
-    axes[0].legend(title="label", markerscale=4, fontsize=7)
-    points = axes[1].scatter(*components.T, c=q6[rows], s=2, cmap="viridis", rasterized=True)
-    figure.colorbar(points, ax=axes[1], label="q6")
-    for axis, title in zip(axes, ("by label", "by q6")):
-        axis.set(xlabel="embedding PC1", ylabel="embedding PC2", title=title)
-    return save_figure(figure, path)
-
-
-def write_json(data: dict, path: str) -> str:
-    """Write ``data`` as indented JSON through a partial file renamed into place.
-
-    Parameters
-    ----------
-    data : dict
-        JSON-serializable data.
-    path : str
-        Target file; replaced if it exists.
-
-    Returns
-    -------
-    str
-        ``path``.
-    """
-    with AtomicFile(path, force=True) as target, open(target.temporary, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    return path
