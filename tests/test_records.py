@@ -66,7 +66,7 @@ def test_a_record_survives_its_gsd_encoding_and_a_changed_run_is_named():
 
 def test_gsd_and_npz_outputs_read_alike(processed_pair):
     _, outputs = processed_pair
-    from_gsd, from_npz = read_processed(outputs["gsd"]), read_processed(outputs["npz"])
+    from_gsd, from_npz = simssl.read_processed(outputs["gsd"]), read_processed(outputs["npz"])  # the same function
     assert set(from_gsd.columns) == set(from_npz.columns) == {"q4", "q6", "q4_avg", "q6_avg"}
     for name in from_gsd.columns:
         np.testing.assert_array_equal(np.stack(from_gsd.columns[name]), np.stack(from_npz.columns[name]))
