@@ -26,10 +26,10 @@ from common import publish
 from heldout_prototypes import nearest_reference
 from noise_classification import STRUCTURES, cell, common_arguments, noisy_crystals
 
+from simssl.checkpoints import load_model, random_model
 from simssl.compare import LogisticRegression, embedding_features, multishell_steinhardt_features, steinhardt_features
 from simssl.defaults import SHELL_DEGREES, SHELL_RADII
 from simssl.library.structures import prototype_names
-from simssl.model import load_model, random_model
 from simssl.neighbors import compute_neighborhoods
 from simssl.shells import shell_spectra
 

@@ -17,9 +17,9 @@ import sys
 
 import numpy as np
 
+from simssl.checkpoints import load_model
 from simssl.library import shipped_references_path
 from simssl.library.references import Library, build_library
-from simssl.model import load_model
 
 
 def main(argv=None) -> int:

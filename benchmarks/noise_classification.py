@@ -80,7 +80,7 @@ def common_arguments(description: str, particles: int) -> argparse.ArgumentParse
 
 def load(args):
     """The encoder named by ``--model``."""
-    from simssl.model import load_model
+    from simssl.checkpoints import load_model
 
     return load_model(None if args.model == "default" else args.model, device=args.device)
 

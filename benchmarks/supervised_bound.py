@@ -25,8 +25,8 @@ import numpy as np
 from common import publish
 from noise_classification import STRUCTURES, cell, common_arguments, features, load, noisy_crystals
 
+from simssl.checkpoints import load_model
 from simssl.compare import LogisticRegression, embedding_features
-from simssl.model import load_model
 from simssl.training import dataset, trainer
 
 HEADING = "## supervised_bound"

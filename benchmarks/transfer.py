@@ -31,8 +31,8 @@ import numpy as np
 from common import publish
 from noise_classification import common_arguments, load, noisy_crystals
 
+from simssl.checkpoints import random_model
 from simssl.compare import LogisticRegression, embedding_features, steinhardt_features
-from simssl.model import random_model
 from simssl.training.finetune import choose_labeled, finetune
 
 HEADING = "## transfer"

@@ -49,7 +49,7 @@ class AnalysisOptions:
     batch_size : int or None
         Particles per model batch (only with ``model`` or ``identify``).
     compile : bool or None
-        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`; only
+        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.embedding.embed`; only
         with ``model`` or ``identify``).
     identify : bool
         Also identify every particle's structure and its nucleus (:class:`~simssl.identify.Identify`:
@@ -176,7 +176,7 @@ def build_analyzers(options: AnalysisOptions | None = None, **fields) -> list:
     if options.model is not None or options.identify:
         model = "default" if options.model is None else options.model
         if isinstance(model, str):
-            from .model import load_model
+            from .checkpoints import load_model
 
             model = load_model(model, device=options.device)
         device = dict(device=options.device, batch_size=options.batch_size, compile=options.compile)

@@ -221,7 +221,7 @@ class Embedding:
     compile : bool or None
         ``torch.compile`` the encoder; None compiles on the CPU for frames of at least
         :data:`~simssl.defaults.COMPILE_MIN_PARTICLES` particles
-        (:func:`simssl.model.inference.should_compile`).
+        (:func:`simssl.embedding.embed`).
     average : bool
         Also ``embedding_avg``: each particle's mean over itself and its neighbors (the analogue of
         Lechner-Dellago averaging, from the same model pass).

@@ -48,7 +48,7 @@ class LiveAnalyzer:
     device : str or None
         Torch device for the model (default: CUDA when available).
     compile : bool or None
-        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.model.inference.embed`), as in
+        ``torch.compile`` the encoder (None: no, the default; see :func:`simssl.embedding.embed`), as in
         :class:`~simssl.analyses.AnalysisOptions`.
     identify : bool
         Also identify every particle's structure and nucleus (:class:`~simssl.identify.Identify`:

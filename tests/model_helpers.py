@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from hypothesis import settings
 
-from simssl.model import random_model
+from simssl.checkpoints import random_model
 
 #: small example counts keep the whole model suite fast on 2 cores
 #: the same examples on every run (derandomized): property tests cannot make CI flaky

@@ -27,8 +27,8 @@ from crystals import noisy_fcc
 from model_helpers import random_rotation
 
 import simssl
+from simssl.checkpoints import load_model, random_model
 from simssl.defaults import SHELL_RADII
-from simssl.model import load_model, random_model
 
 #: the bound on (relative embedding change) / (displacement in nearest-neighbor distances); measured:
 #: ~0.6 for these seeded weights, 6.5-8.6 for a pretrained continuous model (benchmarks/RESULTS.md, continuity)

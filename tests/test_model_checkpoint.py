@@ -5,9 +5,10 @@ import pytest
 import torch
 from model_helpers import model_for, random_neighborhoods, run
 
-import simssl.model as model_api
+import simssl.checkpoints as checkpoints
+from simssl.checkpoints import load_model, save
 from simssl.errors import SimsslError
-from simssl.model import Encoder, EncoderConfig, load_model, save
+from simssl.model import Encoder, EncoderConfig
 
 
 def test_round_trip_reproduces_outputs_config_and_card(tmp_path):
@@ -37,7 +38,7 @@ def test_card_argument_overrides_and_must_be_plain_data(tmp_path):
 
 
 def test_default_model_missing_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(model_api.loading, "default_model_path", lambda: tmp_path / "default_model.pt")
+    monkeypatch.setattr(checkpoints, "default_model_path", lambda: tmp_path / "default_model.pt")
     with pytest.raises(SimsslError, match="no default model"):
         load_model()
 
@@ -81,7 +82,7 @@ def test_checkpoints_from_before_cutoffs_load_as_k_nearest_typed_models(tmp_path
         key: value for key, value in old.config.to_dict().items() if key not in ("cutoff", "taper", "max_neighbors")
     }
     path = tmp_path / "old.pt"
-    model_api.checkpoint.write_checkpoint(path, fields, old.state_dict(), {"name": "old"})
+    checkpoints.write_checkpoint(path, fields, old.state_dict(), {"name": "old"})
     loaded = load_model(path)
     assert loaded.config.cutoff is None and loaded.config.k == 6 and loaded.config.n_types == 1
     arrays = random_neighborhoods(np.random.default_rng(1), 5, 6, max_padding=2)

@@ -15,7 +15,7 @@ from model_helpers import (
     run,
 )
 
-from simssl.model import equivariant
+from simssl.embedding import equivariant
 
 DTYPES = st.sampled_from([torch.float32, torch.float64])
 ACTIVATIONS = st.sampled_from(["relu", "smooth_relu", "silu"])

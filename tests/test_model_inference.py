@@ -6,10 +6,10 @@ import torch
 from model_helpers import model_for, random_neighborhoods, run
 
 import simssl
+from simssl.checkpoints import random_model
+from simssl.embedding import default_batch_size
 from simssl.errors import SimsslError
 from simssl.frame import make_frame
-from simssl.model import random_model
-from simssl.model.inference import default_batch_size
 from simssl.neighbors import compute_neighborhoods, model_neighborhoods
 
 

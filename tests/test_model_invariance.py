@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from model_helpers import PROPERTY, TOLERANCE, model_for, random_neighborhoods, random_rotation, relative_error, run
 
+from simssl.checkpoints import random_model
 from simssl.frame import make_frame
-from simssl.model import random_model
 
 DTYPES = st.sampled_from([torch.float32, torch.float64])
 CONFIGS = st.fixed_dictionaries(

@@ -22,8 +22,8 @@ from scipy.special import sph_harm_y
 
 import simssl
 from simssl import native
+from simssl.checkpoints import random_model
 from simssl.defaults import SHELL_DEGREES, SHELL_RADII, SHELL_TAPER
-from simssl.model import random_model
 from simssl.neighbors import compute_neighborhoods, model_neighborhoods
 from simssl.shells import ShellSpectra
 from simssl.smooth import envelope

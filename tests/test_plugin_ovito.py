@@ -9,9 +9,9 @@ import pytest
 from crystals import FCC_CUBIC, FCC_Q6, box_parameters, centered, lammps_dump_text, triclinic_fcc
 
 import simssl
+from simssl.checkpoints import load_model
 from simssl.clustering import principal_components
 from simssl.live import LiveAnalyzer
-from simssl.model import load_model
 
 SMALL = np.array([[3.0, 0.0, 0.0], [1.0, 3.0, 0.0], [0.5, 0.5, 3.0]]) * FCC_CUBIC  # skewed 3x3x3 cells, 108 atoms
 

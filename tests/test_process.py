@@ -177,7 +177,7 @@ def test_info_command(trajectory, capsys):
 def test_embeddings_join_the_processor(trajectory, tmp_path):
     """An encoder is one more analyzer: it writes particles/simssl/embedding, on any number of types."""
     pytest.importorskip("torch")
-    from simssl.model import load_model
+    from simssl.checkpoints import load_model
 
     model = load_model("random", n_types=2, dim=8, blocks=1)  # a typed model
     output = tmp_path / "embedded.gsd"

@@ -14,9 +14,9 @@ from model_helpers import random_rotation
 from scipy.special import sph_harm_y
 
 import simssl
+from simssl.checkpoints import random_model
 from simssl.defaults import SHELL_DEGREES, SHELL_RADII, SHELL_TAPER
 from simssl.errors import SimsslError
-from simssl.model import random_model
 from simssl.neighbors import compute_neighborhoods, model_inputs, model_neighborhoods, reads
 from simssl.shells import ShellSpectra, real_harmonics, shell_spectra, spectrum_width
 from simssl.smooth import envelope

@@ -20,8 +20,8 @@ from crystals import noisy_fcc
 
 import simssl
 from simssl import devices
+from simssl.checkpoints import random_model
 from simssl.live import LiveAnalyzer
-from simssl.model import random_model
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 

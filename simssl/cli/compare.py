@@ -70,10 +70,10 @@ def frame_groups(text: str, files: list[int]) -> list:
 
 
 def run_compare(args) -> None:
+    from ..checkpoints import load_model
     from ..compare import compare
     from ..io import read_frames
-    from ..model import load_model
-    from ..training.finetune import read_labels
+    from ..io.labels import read_labels
 
     model = load_model(args.model, device=args.device)
     per_file = [list(read_frames(path, **options.reader_kwargs(args))) for path in args.input]

@@ -131,9 +131,10 @@ def add_finetune_parser(subparsers) -> None:
 
 
 def run_finetune(args) -> None:
+    from ..checkpoints import load_model
     from ..io import read_frames
-    from ..model import load_model
-    from ..training.finetune import finetune, read_labels
+    from ..io.labels import read_labels
+    from ..training.finetune import finetune
 
     with OutputLock(args.output):  # held from the start: a second run aimed at the same file is refused
         refuse_overwrite(args.output, args.force)

@@ -1,24 +1,14 @@
-"""The GA-attention encoder: products and invariants (``ga``), attention layers (``layers``), the
-:class:`Encoder` and its config (``encoder``), gradient-based equivariant outputs (``gradients``),
-batched inference (``inference``), checkpoint files (``checkpoint``) and getting a model by name or
-path (``loading``)."""
+"""The GA-attention encoder as torch modules only (tensors in, tensors out): products and invariants (``ga``),
+attention layers (``layers``), the :class:`Encoder` and its config (``encoder``) and gradient-based
+equivariant outputs (``gradients``).
+
+Nothing here reads files or builds neighborhoods: :mod:`simssl.embedding` turns Frames and
+Neighborhoods into model inputs and runs the model in batches, :mod:`simssl.checkpoints` reads and
+writes model files.
+"""
 
 from .encoder import Encoder, EncoderConfig
 from .gradients import equivariant_outputs
-from .inference import embed, equivariant
 from .layers import CovariantAttention, GAAttention
-from .loading import default_model_path, load_model, random_model, save
 
-__all__ = [
-    "CovariantAttention",
-    "Encoder",
-    "EncoderConfig",
-    "GAAttention",
-    "default_model_path",
-    "embed",
-    "equivariant",
-    "equivariant_outputs",
-    "load_model",
-    "random_model",
-    "save",
-]
+__all__ = ["CovariantAttention", "Encoder", "EncoderConfig", "GAAttention", "equivariant_outputs"]

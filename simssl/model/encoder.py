@@ -33,9 +33,7 @@ from ..defaults import (
 from ..shells import spectrum_width
 from ..smooth import envelope
 from . import ga
-from .checkpoint import write_checkpoint
 from .gradients import equivariant_outputs
-from .inference import embed
 from .layers import ACTIVATIONS, WEIGHT_FLOOR, CovariantAttention, GAAttention
 
 
@@ -508,7 +506,10 @@ class Encoder(nn.Module):
         return equivariant_outputs(self, bonds, mask, center_types, neighbor_types, create_graph=create_graph)
 
     def embed(self, source, device=None, batch_size=None, autocast=None, compile=None, to_numpy=True, average=False):
-        """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays.
+        """Embeddings (N, D) float32 of a Frame, Neighborhoods or arrays: :func:`simssl.embedding.embed` of this model.
+
+        A convenience (``model = simssl.load_model(); model.embed(frame)``); the batching, devices and
+        Frame handling live on the embedding side (:mod:`simssl.embedding`), imported on first use.
 
         Parameters
         ----------
@@ -516,32 +517,29 @@ class Encoder(nn.Module):
             A tuple/list is ``(bonds, mask, center_types, neighbor_types)`` with unit-free bonds
             (N, k, 3).
         device, batch_size, autocast, compile, to_numpy, average
-            As in :func:`simssl.model.inference.embed`.
+            As in :func:`simssl.embedding.embed`.
 
         Returns
         -------
         numpy.ndarray or torch.Tensor
             (N, D) float32.
         """
-        return embed(
-            self,
-            source,
-            device=device,
-            batch_size=batch_size,
-            autocast=autocast,
-            compile=compile,
-            to_numpy=to_numpy,
-            average=average,
-        )
+        from ..embedding import embed  # the embedding side; this module stays torch only
+
+        return embed(self, source, device, batch_size, autocast, compile, to_numpy, average)
 
     def save(self, path, card: dict | None = None) -> None:
-        """Write config, weights and model card (default: :attr:`card`) to ``path`` atomically (:mod:`.checkpoint`).
+        """Write config, weights and model card (default: :attr:`card`) to ``path``: :func:`simssl.checkpoints.save`.
+
+        A convenience; the file I/O lives in :mod:`simssl.checkpoints`, imported on first use.
 
         Parameters
         ----------
         path : str or PathLike
-            Target checkpoint file; replaced if it exists.
+            Target checkpoint file; replaced atomically if it exists.
         card : dict or None
             JSON-like model card (default: :attr:`card`).
         """
-        write_checkpoint(path, self.config.to_dict(), self.state_dict(), dict(self.card if card is None else card))
+        from ..checkpoints import save  # file I/O lives outside the model package
+
+        save(self, path, card)

@@ -10,20 +10,19 @@ training (stratified by class for classification); the rest is held out and scor
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..atomic import AtomicFile
+from ..checkpoints import FINETUNED, read_checkpoint, write_payload
 from ..devices import resolve_device
+from ..embedding import as_model_inputs, is_structure
 from ..errors import SimsslError
 from ..model import Encoder, EncoderConfig
-from ..neighbors import concatenate_inputs, model_inputs, model_neighborhoods
+from ..neighbors import concatenate_inputs
 
-FORMAT = "simssl-finetuned"
 TASKS = ("classification", "regression")
 
 
@@ -107,7 +106,7 @@ class FineTuned(nn.Module):
         Parameters
         ----------
         source : Frame or Neighborhoods
-            What to label (also model-input arrays, as :func:`simssl.model.inference.embed` takes).
+            What to label (also model-input arrays, as :func:`simssl.embedding.embed` takes).
         device : str, torch.device or None
             Where the encoder runs.
 
@@ -144,7 +143,7 @@ class FineTuned(nn.Module):
             Target file; replaced if it exists.
         """
         payload = {
-            "format": FORMAT,
+            "format": FINETUNED,
             "task": self.task,
             "head_kind": self.head_kind,
             "classes": self.classes,
@@ -153,8 +152,7 @@ class FineTuned(nn.Module):
             "encoder_card": self.encoder.card,
             "state_dict": {name: value.detach().cpu() for name, value in self.state_dict().items()},
         }
-        with AtomicFile(path, force=True) as target:
-            torch.save(payload, target.temporary)
+        write_payload(path, payload)
 
     @classmethod
     def load(cls, path) -> FineTuned:
@@ -165,9 +163,7 @@ class FineTuned(nn.Module):
         path : str or PathLike
             The file; one of another format raises ``SimsslError``.
         """
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise SimsslError(f"{path}: not a simssl fine-tuned model")
+        payload = read_checkpoint(path, FINETUNED)
         encoder = Encoder(EncoderConfig.from_dict(payload["encoder_config"]), card=payload["encoder_card"])
         n_out = len(payload["classes"]) if payload["task"] == "classification" else 1
         model = cls(
@@ -182,23 +178,24 @@ class FineTuned(nn.Module):
         return model.eval()
 
 
-def neighborhoods_and_labels(sources, labels, config):
+def neighborhoods_and_labels(sources, labels, model):
     """Concatenated (bonds/scale, mask, center types, neighbor types) of every source, and one label per particle.
 
     Parameters
     ----------
     sources : Frame, Neighborhoods, or a sequence of them
-        Frames get the neighborhoods the encoder with ``config`` reads.
+        Frames get the neighborhoods ``model`` reads (:func:`simssl.embedding.as_model_inputs`).
     labels : array_like or list
         An array over all particles of all sources, or a list with one entry per source, each a
         per-particle array or a scalar group label for the whole frame.
-    config : simssl.model.EncoderConfig
-        The encoder's neighborhood definition (for Frames).
+    model : simssl.model.Encoder
+        The encoder the inputs are for.
 
     Returns
     -------
     arrays : list of torch.Tensor
-        bonds (N, k, 3) float32, mask (N, k) bool, center types (N,) int32, neighbor types (N, k) int32.
+        bonds (N, k, 3) float32, mask (N, k) bool, center types (N,) int32, neighbor types (N, k) int32,
+        shell spectra (N, F) float32.
     labels : numpy.ndarray
         (N,).
 
@@ -207,15 +204,14 @@ def neighborhoods_and_labels(sources, labels, config):
     SimsslError
         If the number of labels does not match the number of particles.
     """
-    sources = [sources] if hasattr(sources, "positions") or hasattr(sources, "vectors") else list(sources)
-    hoods = [source if hasattr(source, "vectors") else model_neighborhoods(source, config) for source in sources]
-    counts = [hood.n_particles for hood in hoods]
-    if isinstance(labels, (list, tuple)) and len(labels) == len(hoods):
+    parts = [as_model_inputs(model, source) for source in ([sources] if is_structure(sources) else sources)]
+    counts = [len(part[0]) for part in parts]
+    if isinstance(labels, (list, tuple)) and len(labels) == len(parts):
         labels = np.concatenate([np.broadcast_to(np.asarray(label), (count,)) for label, count in zip(labels, counts)])
     labels = np.asarray(labels).reshape(-1)
     if labels.shape != (sum(counts),):
-        raise SimsslError(f"got {len(labels)} labels for {sum(counts)} particles in {len(hoods)} frame(s)")
-    arrays = concatenate_inputs([model_inputs(hood) for hood in hoods])
+        raise SimsslError(f"got {len(labels)} labels for {sum(counts)} particles in {len(parts)} frame(s)")
+    arrays = concatenate_inputs(parts)
     return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays], labels
 
 
@@ -312,7 +308,7 @@ def finetune(
         raise SimsslError(f"the learning rate must be positive, got {lr}")
     device = resolve_device(device)
     rng = np.random.default_rng(seed)
-    arrays, labels = neighborhoods_and_labels(frames_or_neighborhoods, labels, model.config)
+    arrays, labels = neighborhoods_and_labels(frames_or_neighborhoods, labels, model)
     if task == "classification":
         classes, targets = np.unique(labels, return_inverse=True)
         targets = torch.from_numpy(targets.astype(np.int64))
@@ -403,42 +399,3 @@ def score(result: FineTuned, embeddings: torch.Tensor, targets: torch.Tensor, tr
         value = float(per[rows.to(per.device)].mean()) if rows.any() else float("nan")
         metrics[f"{split}_{name}"] = value if result.task == "classification" else value**0.5
     return metrics
-
-
-def read_labels(path, frames: int) -> np.ndarray | list:
-    """Labels from an ``.npz`` or ``.npy`` file.
-
-    An ``.npz`` holds ``labels`` (per particle, flat or (frames, N)) or ``frame_labels`` (one per
-    frame); an ``.npy`` holds per-particle labels.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        The label file.
-    frames : int
-        Number of frames (checked against ``frame_labels``).
-
-    Returns
-    -------
-    numpy.ndarray or list
-        Flat per-particle labels, or a list of one label per frame.
-
-    Raises
-    ------
-    SimsslError
-        If the file is missing or holds neither array, or the frame count does not match.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise SimsslError(f"{path}: label file does not exist")
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False).reshape(-1)
-    with np.load(path, allow_pickle=False) as data:
-        if "frame_labels" in data:
-            values = data["frame_labels"].reshape(-1)
-            if len(values) != frames:
-                raise SimsslError(f"{path}: {len(values)} frame labels for {frames} frame(s)")
-            return list(values)
-        if "labels" in data:
-            return data["labels"].reshape(-1)
-    raise SimsslError(f"{path}: expected an array 'labels' (per particle) or 'frame_labels' (per frame)")

@@ -3,7 +3,7 @@
 One run: build the data (library crystals and/or user trajectories), split it by environment,
 train :class:`~simssl.training.tasks.MultiTask` (weighted sum of task losses) with AdamW and a cosine
 or step schedule, validate every epoch, stop early when the validation loss stops improving, and
-save the best encoder with a model card (:func:`simssl.model.save`).
+save the best encoder with a model card (:func:`simssl.checkpoints.save`).
 
 Reproducibility: weights are initialized from ``seed``; each epoch's shuffling and corruption
 generators are seeded from (seed, epoch, rank), and validation always uses the same corruption,
@@ -29,16 +29,15 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..atomic import AtomicFile, refuse_overwrite
+from ..atomic import refuse_overwrite
+from ..checkpoints import PRETRAINING, read_checkpoint, save, write_payload
 from ..defaults import SHELL_RADII
 from ..devices import resolve_device
 from ..errors import SimsslError
 from ..locking import OutputLock
-from ..model import Encoder, EncoderConfig, save
+from ..model import Encoder, EncoderConfig
 from . import dataset
 from .tasks import MultiTask, build_task
-
-CHECKPOINT_FORMAT = "simssl-pretrain-checkpoint"
 
 
 @dataclass(frozen=True)
@@ -518,7 +517,7 @@ class Trainer:
             Training time so far, stored for the model card.
         """
         payload = {
-            "format": CHECKPOINT_FORMAT,
+            "format": PRETRAINING,
             "config": self.config.to_dict(),
             "seed": self.seed,
             "epoch": self.epoch,
@@ -536,11 +535,10 @@ class Trainer:
             },
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        with AtomicFile(path, force=True) as target:
-            torch.save(payload, target.temporary)
+        write_payload(path, payload)
 
     def load_checkpoint(self, payload: dict) -> None:
-        """Restore the state saved by :meth:`save_checkpoint` (``payload`` from :func:`read_checkpoint`)."""
+        """Restore the state :meth:`save_checkpoint` saved (a :func:`~simssl.checkpoints.read_checkpoint` payload)."""
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.schedule.load_state_dict(payload["schedule"])
@@ -555,32 +553,6 @@ class Trainer:
         torch.set_rng_state(payload["rng"]["torch"])
         if payload["rng"]["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(payload["rng"]["cuda"])
-
-
-def read_checkpoint(path) -> dict:
-    """A training checkpoint's payload, refusing files that are not one.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        A file written by :meth:`Trainer.save_checkpoint`.
-
-    Returns
-    -------
-    dict
-
-    Raises
-    ------
-    SimsslError
-        If the file is missing or not a pretraining checkpoint.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise SimsslError(f"{path}: checkpoint does not exist")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise SimsslError(f"{path}: not a simssl pretraining checkpoint")
-    return payload
 
 
 def load_data(
@@ -739,7 +711,7 @@ def pretrain(
         raise SimsslError(f"--epochs must be a positive number, got {epochs}")
     if checkpoint_every < 0:
         raise SimsslError(f"--checkpoint-every must be 0 (never) or a positive number, got {checkpoint_every}")
-    payload = read_checkpoint(resume) if resume is not None else None
+    payload = read_checkpoint(resume, PRETRAINING) if resume is not None else None
     if payload is not None:
         config, seed = TrainConfig.from_dict(payload["config"]), payload["seed"]
     elif isinstance(config, str):

@@ -1,8 +1,10 @@
-"""Batched inference: embeddings of frames of any size with bounded memory, on CPU or GPU.
+"""The embedding side of the encoder: sources (Frames, Neighborhoods, arrays) -> model inputs -> batched outputs.
 
-Neighborhood arrays stay on the host and travel to the device one chunk at a time, so device memory
-is bounded by the batch size whatever N is; there is no Python loop over particles (only over
-chunks). Bonds are made unit-free by :func:`simssl.neighbors.model_inputs`.
+:func:`as_model_inputs` is the one place where what a user passes becomes the five tensors
+:class:`~simssl.model.Encoder` reads (bonds made unit-free by :func:`simssl.neighbors.model_inputs`);
+:func:`embed` and :func:`equivariant` run the model over a frame of any size with bounded memory, on CPU
+or GPU: the inputs stay on the host and travel to the device one chunk at a time, so device memory is
+bounded by the batch size whatever N is; there is no Python loop over particles (only over chunks).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import warnings
 import numpy as np
 import torch
 
-from ..devices import cpu_threads_for_work, resolve_device, torch_threads
-from ..errors import SimsslError
-from .gradients import equivariant_outputs
+from .devices import cpu_threads_for_work, resolve_device, torch_threads
+from .errors import SimsslError
+from .model.gradients import equivariant_outputs
 
 #: rough bytes of live intermediates per tuple per hidden unit (eager mode, float32)
 _BYTES_PER_TUPLE_UNIT = 12
@@ -96,10 +98,48 @@ def precision(autocast: str | None, device: torch.device):
         raise ValueError(f"autocast must be None, 'tf32' or 'bf16', got {autocast!r}")
 
 
-def neighborhood_arrays(model, source) -> list:
-    """Model inputs ``[bonds, mask, center_types, neighbor_types, shells]`` from Neighborhoods, a Frame, or arrays.
+def is_structure(source) -> bool:
+    """Whether ``source`` is one Frame or one Neighborhoods (not arrays, not a sequence of frames)."""
+    from .frame import Frame
+    from .neighbors import Neighborhoods
 
-    Neighborhoods (and a Frame's, built by :func:`simssl.neighbors.model_neighborhoods`) go through
+    return isinstance(source, (Frame, Neighborhoods))
+
+
+def neighborhoods_of(model, source):
+    """The Neighborhoods ``model`` reads of a Frame (built by :func:`simssl.neighbors.model_neighborhoods`), or
+    ``source`` itself if it is Neighborhoods.
+
+    Parameters
+    ----------
+    model : Encoder
+        Supplies the neighborhood definition (``model.config``).
+    source : Frame or Neighborhoods
+
+    Raises
+    ------
+    SimsslError
+        If ``source`` is neither.
+    """
+    from .frame import Frame
+    from .neighbors import Neighborhoods, model_neighborhoods
+
+    if isinstance(source, Neighborhoods):
+        return source
+    if isinstance(source, Frame):
+        return model_neighborhoods(source, model.config)
+    what = f"a {type(source).__name__}" + (f" of shape {source.shape}" if hasattr(source, "shape") else "")
+    raise SimsslError(
+        f"cannot embed {what}: give a Frame (e.g. simssl.make_frame(box, positions)), Neighborhoods, "
+        "or a (bonds, mask, center_types, neighbor_types[, shells]) tuple of unit-free model inputs"
+    )
+
+
+def as_model_inputs(model, source) -> list:
+    """The five model inputs ``[bonds, mask, center_types, neighbor_types, shells]`` of a Frame, Neighborhoods, arrays.
+
+    The one place where what a user passes becomes model inputs. A Frame gets the neighborhoods the
+    model reads (:func:`simssl.neighbors.model_neighborhoods`); Neighborhoods go through
     :func:`simssl.neighbors.model_inputs`, the one place where bonds become unit-free; a tuple/list
     ``(bonds, mask, center_types, neighbor_types[, shells])`` of arrays or tensors is taken as already
     unit-free. A geometry-only model (``n_types=0``) ignores types.
@@ -121,23 +161,15 @@ def neighborhood_arrays(model, source) -> list:
     Raises
     ------
     SimsslError
-        If the length scale is not positive or a type id is beyond the model's ``n_types``.
-    ValueError
-        If a tuple/list does not hold four arrays.
+        If ``source`` is none of these, the length scale is not positive, the neighborhoods or shell
+        spectra are not the ones the model reads, or a type id is beyond the model's ``n_types``.
     """
-    from ..neighbors import model_inputs, model_neighborhoods, reads
+    from .neighbors import model_inputs, reads
 
     if isinstance(source, (tuple, list)):
         arrays = list(source)
-    elif not hasattr(source, "vectors") and not hasattr(source, "positions"):
-        what = f"a {type(source).__name__}" + (f" of shape {source.shape}" if hasattr(source, "shape") else "")
-        raise SimsslError(
-            f"cannot embed {what}: give a Frame (e.g. simssl.make_frame(box, positions)), Neighborhoods, "
-            "or a (bonds, mask, center_types, neighbor_types[, shells]) tuple of unit-free model inputs"
-        )
     else:
-        if not hasattr(source, "vectors"):  # a Frame: build its neighborhoods
-            source = model_neighborhoods(source, model.config)
+        source = neighborhoods_of(model, source)
         if not source.scale > 0:
             raise SimsslError(f"the neighborhoods' length scale must be positive, got {source.scale}")
         if not reads(source, model.config, exact=True):
@@ -275,7 +307,7 @@ def run(
     encoder that can (:meth:`~simssl.model.encoder.Encoder.fused`) gets the fused kernels' batch size; the
     other parameters are those of :func:`embed`. The model's training mode is restored afterwards.
     """
-    arrays = neighborhood_arrays(model, source)
+    arrays = as_model_inputs(model, source)
     device = target_device(device, arrays)
     was_training = model.training
     model.to(device).eval()
@@ -338,19 +370,14 @@ def embed(model, source, device=None, batch_size=None, autocast=None, compile=No
 def _embed(model, source, device, batch_size, autocast, compile, to_numpy, average):
     """:func:`embed` inside its thread choice (parameters as there)."""
     if average:
-        from ..neighbors import bond_weights, model_neighborhoods, neighbor_average
+        from .neighbors import bond_weights, neighbor_average
 
         if isinstance(source, (tuple, list)):
             raise SimsslError("average=True needs a Frame or Neighborhoods: raw arrays carry no neighbor indices")
-        if not hasattr(source, "vectors"):
-            source = model_neighborhoods(source, model.config)
+        source = neighborhoods_of(model, source)
         values = _embed(model, source, device, batch_size, autocast, compile, to_numpy, False)
         return neighbor_average(values, source, bond_weights(source, model.config.taper))
-    if hasattr(source, "positions"):
-        from ..neighbors import model_neighborhoods
-
-        source = model_neighborhoods(source, model.config)
-    arrays = neighborhood_arrays(model, source)
+    arrays = as_model_inputs(model, source)
     compile = bool(compile)
     forward = model  # through __call__: hooks registered on the model run
     if compile:
