@@ -51,7 +51,8 @@ class EncoderConfig:
     rank: int = 2  #: 2: pairs of bonds; 3: triplets (sees handedness, ~k times slower)
     #: particle types the type features know; 0: geometry only (runs on frames with any number of types)
     n_types: int = 0
-    #: neighborhood radius in units of the median nearest-neighbor distance (continuous neighborhoods);
+    #: neighborhood radius in units of ``shell_scale`` (:func:`simssl.neighbors.shell_scale`: the median over
+    #: particles of the mean distance to their 12 nearest; continuous neighborhoods);
     #: None: the hard ``k`` nearest (discontinuous at distance ties; older checkpoints)
     cutoff: float | None = ENCODER_CUTOFF
     taper: float = ENCODER_TAPER  #: width of the envelope's smooth fall to 0 at ``cutoff`` (unit-free)
